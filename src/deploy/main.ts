@@ -1,0 +1,14 @@
+import type { CliIo } from "../shared/io.js";
+import { type CliCommand, runCli } from "../shared/run-cli.js";
+
+/** Every `deploy` command; each lives in commands/<name>.ts as a thin yargs CommandModule (house style P11). */
+const commands: CliCommand[] = [];
+
+/** Runs the deploy CLI in-process and returns the exit code; only bin.ts calls process.exit. */
+export function main(argv: readonly string[], io: CliIo): Promise<number> {
+  return runCli("deploy", argv, io, commands, (y) =>
+    y.epilog(
+      "Exit codes: 0 success; 1 error (a user mistake prints the message only, a bug says so); 2 changes present (plan --detailed-exitcode).",
+    ),
+  );
+}

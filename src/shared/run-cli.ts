@@ -1,0 +1,68 @@
+import type { Argv, CommandModule } from "yargs";
+import yargs from "yargs";
+import { isUserError } from "./errors.js";
+import type { CliIo } from "./io.js";
+
+/** Context every command handler receives besides its parsed arguments. */
+export interface CommandContext {
+  io: CliIo;
+  /** Set by a handler to the process exit code (default 0). */
+  exitCode: number;
+}
+
+export type CliCommand = (ctx: CommandContext) => CommandModule;
+
+/**
+ * One exit point for a yargs CLI (house style P11): parse, run the handler, map failures to exit codes.
+ * UserError → message, exit 1; anything else → "internal error … (a bug)", stack only with --debug.
+ */
+export async function runCli(
+  scriptName: string,
+  argv: readonly string[],
+  io: CliIo,
+  commands: readonly CliCommand[],
+  configure: (y: Argv) => Argv = (y) => y,
+): Promise<number> {
+  const ctx: CommandContext = { io, exitCode: 0 };
+  const debug = argv.includes("--debug");
+  const withCommands = commands.reduce<Argv>((y, command) => y.command(command(ctx)), yargs([...argv]));
+  const parser = configure(withCommands)
+    .scriptName(scriptName)
+    .strict()
+    .recommendCommands()
+    .demandCommand(1, "Name a command; see --help.")
+    .option("debug", { type: "boolean", description: "Print stack traces for internal errors", global: true })
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    });
+  let output = "";
+  try {
+    await parser.parseAsync([...argv], {}, (_err, _parsed, text) => {
+      output = text;
+    });
+    if (output) io.stdout(`${output}\n`);
+    return ctx.exitCode;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      if (output) io.stderr(`${output}\n`);
+      io.stderr(`${scriptName}: ${error.message}\n`);
+      return 1;
+    }
+    if (isUserError(error)) {
+      const where = error.location ? `${error.location}: ` : "";
+      io.stderr(`${where}error: ${error.message}\n`);
+      for (const note of error.notes) io.stderr(`  ${note}\n`);
+      return 1;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(
+      `internal error: ${message}\nThis is a bug in cml-lab${debug ? "" : "; run again with --debug for the stack"}.\n`,
+    );
+    if (debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+    return 1;
+  }
+}
+
+class UsageError extends Error {}
