@@ -10,7 +10,20 @@ export interface CommandContext {
   exitCode: number;
 }
 
-export type CliCommand = (ctx: CommandContext) => CommandModule;
+/**
+ * A command factory. `defineCommand` keeps each command's own argument types while the registry holds
+ * commands of different shapes (yargs' CommandModule is generic in the parsed arguments).
+ */
+export type CliCommand = (ctx: CommandContext) => RegisteredCommand;
+
+/** A command with its argument types erased: it can only add itself to a parser. */
+export interface RegisteredCommand {
+  register: (parser: Argv) => Argv;
+}
+
+export function defineCommand<Args>(module: CommandModule<object, Args>): RegisteredCommand {
+  return { register: (parser) => parser.command(module) };
+}
 
 /**
  * One exit point for a yargs CLI (house style P11): parse, run the handler, map failures to exit codes.
@@ -25,7 +38,7 @@ export async function runCli(
 ): Promise<number> {
   const ctx: CommandContext = { io, exitCode: 0 };
   const debug = argv.includes("--debug");
-  const withCommands = commands.reduce<Argv>((y, command) => y.command(command(ctx)), yargs([...argv]));
+  const withCommands = commands.reduce<Argv>((y, command) => command(ctx).register(y), yargs([...argv]));
   const parser = configure(withCommands)
     .scriptName(scriptName)
     .strict()

@@ -1,0 +1,72 @@
+/**
+ * Where a deploy command sends its API calls: the local platform started by `deploy local up`
+ * (found through `<data dir>/server.json`), or a real workspace configured by environment variables.
+ */
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { type CmlConnection, connectionFromEnv } from "../client/index.js";
+import { UserError } from "../shared/errors.js";
+
+export const DEFAULT_LOCAL_DATA_DIR = ".cml-local";
+
+/** What `deploy local up` writes so that other commands can find the running local platform. */
+export interface LocalServerRecord {
+  apiUrl: string;
+  apiKeyFile: string;
+  dataDir: string;
+  pid: number;
+}
+
+export interface ConnectionRequest {
+  /** `local`, or anything else for a real workspace; undefined = env if configured, else the local platform. */
+  target?: string;
+  dataDir?: string;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export async function resolveConnection(request: ConnectionRequest): Promise<CmlConnection> {
+  const dataDir = resolve(request.cwd, request.dataDir ?? DEFAULT_LOCAL_DATA_DIR);
+  if (request.target === "local") return localConnection(dataDir);
+  if (request.target !== undefined || request.env.CML_API_URL || request.env.CDSW_API_URL)
+    return connectionFromEnv(request.env);
+  const record = await readLocalServerRecord(dataDir);
+  if (record) return localConnection(dataDir);
+  return connectionFromEnv(request.env);
+}
+
+export async function readLocalServerRecord(dataDir: string): Promise<LocalServerRecord | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dataDir, "server.json"), "utf8");
+  } catch {
+    return undefined;
+  }
+  const parsed: unknown = JSON.parse(text);
+  if (
+    typeof parsed === "object" &&
+    parsed !== null &&
+    "apiUrl" in parsed &&
+    typeof parsed.apiUrl === "string" &&
+    "apiKeyFile" in parsed &&
+    typeof parsed.apiKeyFile === "string" &&
+    "pid" in parsed &&
+    typeof parsed.pid === "number"
+  ) {
+    return { apiUrl: parsed.apiUrl, apiKeyFile: parsed.apiKeyFile, pid: parsed.pid, dataDir };
+  }
+  throw new UserError(`${join(dataDir, "server.json")} is not a local platform record`, {
+    notes: ["run `deploy local down` and `deploy local up` to rewrite it"],
+  });
+}
+
+async function localConnection(dataDir: string): Promise<CmlConnection> {
+  const record = await readLocalServerRecord(dataDir);
+  if (!record) {
+    throw new UserError(`the local platform is not running (no ${join(dataDir, "server.json")})`, {
+      notes: ["start it with `deploy local up`, or point at a workspace with CML_API_URL and CML_API_KEY"],
+    });
+  }
+  const apiKey = (await readFile(resolve(dataDir, record.apiKeyFile), "utf8")).trim();
+  return { baseUrl: record.apiUrl, apiKey, source: `local platform (${dataDir})` };
+}
