@@ -1,9 +1,10 @@
 import type { CliIo } from "../shared/io.js";
 import { type CliCommand, runCli } from "../shared/run-cli.js";
 import { apiCommand } from "./commands/api.js";
+import { appCommand } from "./commands/app.js";
 
 /** Every `deploy` command; each lives in commands/<name>.ts as a thin yargs CommandModule (house style P11). */
-const commands: CliCommand[] = [apiCommand];
+const commands: CliCommand[] = [apiCommand, appCommand];
 
 /** Runs the deploy CLI in-process and returns the exit code; only bin.ts calls process.exit. */
 export function main(argv: readonly string[], io: CliIo): Promise<number> {
