@@ -33,8 +33,14 @@ def command_words():
     return words
 
 
+def toolkit_bin():
+    """cml-lab as installed in the runtime (CML_LAB_HOME, set by the cml-lab runtime), else the copy in the project."""
+    home = os.environ.get("CML_LAB_HOME") or PROJECT
+    return os.path.join(home, "bin", "cml-lab.js")
+
+
 def main():
-    argv = [find_node(), os.path.join(PROJECT, "bin", "cml-lab.js")] + command_words()
+    argv = [find_node(), toolkit_bin()] + command_words()
     sys.stdout.flush()
     code = subprocess.call(argv, cwd=PROJECT)
     if code != 0:
