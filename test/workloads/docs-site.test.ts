@@ -1,3 +1,4 @@
+import { get } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DocsSite, startDocsSite } from "../../src/lab/docs-site.js";
@@ -25,6 +26,13 @@ describe("the local docs site the lab's scrape job fetches from", () => {
     expect(page.headers.get("content-type")).toContain("text/html");
     expect(await page.text()).toContain("<title>9. Classes");
     expect((await fetch(`${site.url}/nope.html`)).status).toBe(404);
-    expect((await fetch(`${site.url}/%2e%2e/%2e%2e/package.json`)).status).toBe(403);
+    // fetch() normalises `..` away, so send the encoded traversal on a raw request.
+    const status = await new Promise<number | undefined>((done, fail) =>
+      get({ host: "127.0.0.1", port: site.port, path: "/..%2f..%2fpackage.json" }, (res) => {
+        res.resume();
+        done(res.statusCode);
+      }).on("error", fail),
+    );
+    expect(status).toBe(403);
   });
 });
