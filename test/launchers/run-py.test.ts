@@ -43,6 +43,15 @@ describe("launchers/run.py", () => {
     expect(result.stdout).toContain("cml-lab");
   });
 
+  it("expands ${NAME} from the environment in the words, leaving unknown names as written", () => {
+    const result = launch({
+      CML_LAB_COMMAND: "no-such",
+      JOB_ARGUMENTS: "${DOCS_URL}/x $UNSET_NAME",
+      DOCS_URL: "http://d",
+    });
+    expect(result.stderr).toMatch(/Unknown arguments: no-such, http:\/\/d\/x, \$UNSET_NAME/);
+  });
+
   it("says what to set when no command is given", () => {
     const result = launch({});
     expect(result.status).toBe(2);
