@@ -9,10 +9,12 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAdaptorServer } from "@hono/node-server";
+import { ApplicationEngine } from "./applications.js";
 import type { PlatformContext } from "./context.js";
 import { errorResponse } from "./errors.js";
 import { EXTENSION_ROUTES } from "./extension-routes.js";
 import { type FaultConfig, type FaultController, Faults } from "./faults.js";
+import { applicationHandlers } from "./handlers/applications.js";
 import { fileHandlers } from "./handlers/files.js";
 import { jobHandlers } from "./handlers/jobs.js";
 import { projectHandlers } from "./handlers/projects.js";
@@ -83,6 +85,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     save: () => store.save(),
   };
   const runs = new RunEngine(ctx);
+  const apps = new ApplicationEngine(ctx);
   markInterruptedRuns(ctx);
 
   dispatch = createDispatcher(
@@ -100,11 +103,13 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ...fileHandlers(ctx),
       ...runtimeHandlers(),
       ...jobHandlers(ctx, runs),
+      ...applicationHandlers(ctx, apps),
     },
     EXTENSION_ROUTES,
     faults,
   );
   modelService = async () => errorResponse(404, "no model deployments");
+  resumeApplications(ctx, apps);
   await store.save();
   log(`local platform listening on ${ctx.apiUrl} (data ${dataDir})`);
 
@@ -119,6 +124,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       closed ??= (async () => {
         ctx.closing = true;
         await runs.stopAll();
+        await apps.stopAll();
         await ctx.supervisor.stopAll();
         await Promise.all([closeServer(apiServer), closeServer(modelServer)]);
         await store.save();
@@ -152,6 +158,14 @@ function markInterruptedRuns(ctx: PlatformContext): void {
     run.status = "ENGINE_FAILED";
     run.finished_at = nowIso();
     appendLine(runLogFile(ctx, run.id ?? ""), "cml-local: the platform stopped while this run was active");
+  }
+}
+
+/** Applications that were starting or running when the platform last stopped are started again, as CML does. */
+function resumeApplications(ctx: PlatformContext, apps: ApplicationEngine): void {
+  for (const record of Object.values(ctx.state.applications)) {
+    const status = record.app.status;
+    if (status === "APPLICATION_RUNNING" || status === "APPLICATION_STARTING") void apps.start(record);
   }
 }
 
