@@ -36,11 +36,18 @@ export async function loadManifest(file: string, opts: LoadOptions): Promise<Loa
   const resolver = new Resolver(tree.root, tree.sources, tree.dirOf, opts);
   const resolved = resolver.resolve();
   const later = [...resolver.diagnostics];
-  if (resolved) later.push(...checkManifest(resolved, tree.root, tree.sources, opts.cwd));
-  // After schema errors, the resolver and checks run on what is there; a problem at or under a path the schema
-  // already reported is the same mistake seen twice.
   const reported = tree.diagnostics.flatMap((d) => (d.path ? [d.path] : []));
-  const fresh = later.filter((d) => !d.path || !reported.some((p) => isAtOrUnder(d.path ?? "", p)));
+  const checkScripts = !reported.some((p) => isAtOrUnder(p, "files") || isAtOrUnder(p, "project"));
+  if (resolved) later.push(...checkManifest(resolved, tree.root, tree.sources, { cwd: opts.cwd, checkScripts }));
+  // After schema errors, the resolver and checks run on what is there. A problem at or under a path the schema
+  // already reported, or on the mapping that holds an unknown key (a misspelled key looks like a missing one),
+  // is the same mistake seen twice.
+  const unknownKeyParents = tree.diagnostics.flatMap((d) =>
+    d.path && d.message.startsWith("unknown key") ? [parentPath(d.path)] : [],
+  );
+  const fresh = later.filter(
+    (d) => !d.path || (!reported.some((p) => isAtOrUnder(d.path ?? "", p)) && !unknownKeyParents.includes(d.path)),
+  );
   const diagnostics = [...tree.diagnostics, ...fresh];
   if (!resolved || hasErrors(diagnostics)) return { diagnostics };
   const { existingPaths: _existing, references: _references, ...rest } = resolved;
@@ -49,4 +56,9 @@ export async function loadManifest(file: string, opts: LoadOptions): Promise<Loa
 
 function isAtOrUnder(p: string, parent: string): boolean {
   return p === parent || p.startsWith(`${parent}.`) || p.startsWith(`${parent}[`);
+}
+
+/** `jobs.a.scirpt` → `jobs.a`; `files[0]` → `files`. */
+function parentPath(p: string): string {
+  return p.replace(/(\.[^.[\]]+|\[[^\]]*\])$/, "");
 }

@@ -43,7 +43,7 @@ export interface Resolved {
   applications: Record<string, ApplicationSpec>;
   models: Record<string, ModelSpec>;
   /** Resource → resources it references through `${resources…}` (the engine orders by these too). */
-  references: Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation }[]>;
+  references: Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation; path: string }[]>;
 }
 
 const DEFAULT_COMPUTE: ComputeResources = { cpu: 1, memory: 2, gpu: 0 };
@@ -56,7 +56,7 @@ export class Resolver {
   private vars = new Map<string, { value?: string; loc: DiagnosticLocation }>();
   private knownResources = new Set<ResourceKey>();
   private currentResource: ResourceKey = "project";
-  private references = new Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation }[]>();
+  private references = new Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation; path: string }[]>();
 
   constructor(
     private readonly root: MapNode,
@@ -613,7 +613,7 @@ export class Resolver {
       return undefined;
     }
     const list = this.references.get(this.currentResource) ?? [];
-    list.push({ to: ref.resource, loc });
+    list.push({ to: ref.resource, loc, path: at });
     this.references.set(this.currentResource, list);
     return { kind: "ref", resource: ref.resource, field: ref.field };
   }
