@@ -22,6 +22,11 @@ export interface LoadOptions {
   env: NodeJS.ProcessEnv;
   /** Relative manifest paths resolve against it; diagnostics show paths relative to it. */
   cwd: string;
+  /**
+   * "warn" lets `deploy validate` check a manifest where secrets are not available (a pull-request CI job):
+   * a missing secret is a warning and its SecretValue is empty. Default "error": plan and apply need the values.
+   */
+  missingSecrets?: "error" | "warn";
 }
 
 export interface LoadResult {

@@ -29,6 +29,7 @@ export interface ResolveOptions {
   target?: string;
   vars?: Record<string, string>;
   env: NodeJS.ProcessEnv;
+  missingSecrets?: "error" | "warn";
 }
 
 /** The resolved manifest minus `file`, plus where each field came from (for semantic checks). */
@@ -575,13 +576,17 @@ export class Resolver {
         return undefined;
       }
     }
+    const allowMissing = this.opts.missingSecrets === "warn";
     this.error(
-      `${at}: secret ${name} is not set`,
+      `${at}: secret ${name} is not set${allowMissing ? " (plan and apply need it)" : ""}`,
       loc,
       at,
       `export ${name}, or ${name}_FILE=<path of a file holding it>`,
+      allowMissing ? "warning" : "error",
     );
-    return undefined;
+    // With warnings only, the manifest is still checked in full; the empty value never reaches the engine
+    // because only validate asks for this mode.
+    return allowMissing ? { kind: "secret", name, value: "" } : undefined;
   }
 
   private resourceRef(

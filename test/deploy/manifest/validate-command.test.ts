@@ -67,3 +67,30 @@ describe("deploy validate", () => {
     }
   });
 });
+
+describe("deploy validate without secrets", () => {
+  it("warns about a missing secret by default and fails with --require-secrets", async () => {
+    const env = { CML_API_URL: "https://ml.example.test" };
+    const lenient = await runValidate(["valid.yaml"], env);
+    expect(lenient.code).toBe(0);
+    expect(lenient.out).toContain("warning: jobs.b.env.KEY: secret CANARY_SECRET is not set (plan and apply need it)");
+    const strict = await runValidate(["valid.yaml", "--require-secrets"], env);
+    expect(strict.code).toBe(1);
+    expect(strict.out).toContain("error: jobs.b.env.KEY: secret CANARY_SECRET is not set");
+  });
+});
+
+describe("manifests/examples", () => {
+  it("every example validates (warnings allowed: secrets and build outputs may be absent)", async () => {
+    const { readdirSync } = await import("node:fs");
+    const { fileURLToPath } = await import("node:url");
+    const repo = fileURLToPath(new URL("../../../", import.meta.url));
+    const examples = readdirSync(`${repo}manifests/examples`).filter((f) => f.endsWith(".yaml"));
+    expect(examples).toEqual(expect.arrayContaining(["jobs-and-app.yaml", "lab-draft.yaml"]));
+    for (const file of examples) {
+      const r = await runValidate([`manifests/examples/${file}`], {}, repo);
+      expect(r.out, file).not.toContain("error:");
+      expect(r.code, file).toBe(0);
+    }
+  });
+});
