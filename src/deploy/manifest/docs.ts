@@ -1,6 +1,8 @@
 /**
  * The field reference in docs/manifest.md, rendered from schema.ts so the documentation cannot drift from what
  * the validator accepts. `npm run gen:schema` rewrites the block between the markers; a test checks it.
+ * It is a list rather than a table because the repository's markdown formatter pads tables, which a generator
+ * would have to imitate exactly.
  */
 import { UserError } from "../../shared/errors.js";
 import { type JsonSchema, manifestSchema, WHOLE_REFERENCE } from "./schema.js";
@@ -29,13 +31,15 @@ export function renderFieldReference(schema: JsonSchema = manifestSchema): strin
     const required = new Set(s.required ?? []);
     for (const [key, raw] of Object.entries(s.properties ?? {})) {
       const field = deref(raw);
-      const childTitle = `${title === "(top level)" ? "" : `${title}.`}${key}`;
-      section.rows.push(
-        `| \`${key}\` | ${typeName(field, raw)} | ${required.has(key) ? "yes" : ""} | ${field.default !== undefined ? `\`${JSON.stringify(field.default)}\`` : ""} | ${escape(field.description ?? "")} |`,
-      );
+      const facts = [
+        typeName(field, raw),
+        required.has(key) ? "required" : "",
+        field.default !== undefined ? `default \`${JSON.stringify(field.default)}\`` : "",
+      ].filter(Boolean);
+      section.rows.push(`- \`${key}\` (${facts.join(", ")}): ${oneLine(field.description ?? "")}`);
       const nested = nestedObject(field);
-      if (nested && !raw.$ref)
-        visit(nested.suffix ? `${childTitle}${nested.suffix}` : childTitle, field.description ?? "", nested.schema);
+      const childTitle = `${title === "(top level)" ? "" : `${title}.`}${key}`;
+      if (nested && !raw.$ref) visit(`${childTitle}${nested.suffix}`, field.description ?? "", nested.schema);
     }
   };
   visit("(top level)", schema.description ?? "", schema);
@@ -46,9 +50,8 @@ export function renderFieldReference(schema: JsonSchema = manifestSchema): strin
 
   const out: string[] = [];
   for (const s of sections) {
-    out.push(`### \`${s.title}\``, "", s.description, "");
-    if (s.rows.length)
-      out.push("| Key | Type | Required | Default | Description |", "|---|---|---|---|---|", ...s.rows, "");
+    out.push(`### \`${s.title}\``, "", oneLine(s.description), "");
+    if (s.rows.length) out.push(...s.rows, "");
   }
   return out.join("\n");
 }
@@ -64,27 +67,26 @@ function nestedObject(s: JsonSchema): { schema: JsonSchema; suffix: string } | u
 }
 
 function typeName(s: JsonSchema, raw: JsonSchema): string {
-  if (raw.$ref) return `[${raw.$ref.replace("#/definitions/", "")}](#${raw.$ref.replace("#/definitions/", "")})`;
-  if (s.enum) return s.enum.map((v) => `\`${String(v)}\``).join(" \\| ");
+  const ref = raw.$ref?.replace("#/definitions/", "");
+  if (ref) return `[${ref}](#${ref})`;
+  if (s.enum) return s.enum.map((v) => `\`${String(v)}\``).join(" or ");
   const types = (Array.isArray(s.type) ? s.type : s.type ? [s.type] : []).filter((t) => t !== "null");
   if (s.pattern === WHOLE_REFERENCE) {
     const base = types.find((t) => t !== "string") ?? "string";
     return `${base === "integer" ? "whole number" : base} or \`\${…}\``;
   }
   if (types.includes("object") && typeof s.additionalProperties === "object") {
-    const inner = s.additionalProperties.properties
-      ? "mapping"
-      : typeName(s.additionalProperties, s.additionalProperties);
-    return `map of ${inner}`;
+    const value = s.additionalProperties;
+    return `map of ${value.properties ? "mappings" : typeName(value, value)}`;
   }
   if (types.includes("array"))
-    return `list of ${s.items?.properties ? "mapping" : s.items ? typeName(s.items, s.items) : "values"}`;
+    return `list of ${s.items?.properties ? "mappings" : s.items ? typeName(s.items, s.items) : "values"}`;
   if (types.includes("object")) return "mapping";
-  return types.map((t) => (t === "string" ? "text" : t)).join(" \\| ");
+  return types.map((t) => (t === "string" ? "text" : t)).join(" or ");
 }
 
-function escape(s: string): string {
-  return s.replaceAll("|", "\\|").replaceAll("\n", " ");
+function oneLine(s: string): string {
+  return s.replaceAll("\n", " ");
 }
 
 /** Replaces the generated block in a markdown document (which must contain both markers). */
