@@ -29,6 +29,7 @@ export interface ResolveOptions {
   target?: string;
   vars?: Record<string, string>;
   env: NodeJS.ProcessEnv;
+  missingSecrets?: "error" | "warn";
 }
 
 /** The resolved manifest minus `file`, plus where each field came from (for semantic checks). */
@@ -43,7 +44,7 @@ export interface Resolved {
   applications: Record<string, ApplicationSpec>;
   models: Record<string, ModelSpec>;
   /** Resource → resources it references through `${resources…}` (the engine orders by these too). */
-  references: Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation }[]>;
+  references: Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation; path: string }[]>;
 }
 
 const DEFAULT_COMPUTE: ComputeResources = { cpu: 1, memory: 2, gpu: 0 };
@@ -56,7 +57,7 @@ export class Resolver {
   private vars = new Map<string, { value?: string; loc: DiagnosticLocation }>();
   private knownResources = new Set<ResourceKey>();
   private currentResource: ResourceKey = "project";
-  private references = new Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation }[]>();
+  private references = new Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation; path: string }[]>();
 
   constructor(
     private readonly root: MapNode,
@@ -575,13 +576,17 @@ export class Resolver {
         return undefined;
       }
     }
+    const allowMissing = this.opts.missingSecrets === "warn";
     this.error(
-      `${at}: secret ${name} is not set`,
+      `${at}: secret ${name} is not set${allowMissing ? " (plan and apply need it)" : ""}`,
       loc,
       at,
       `export ${name}, or ${name}_FILE=<path of a file holding it>`,
+      allowMissing ? "warning" : "error",
     );
-    return undefined;
+    // With warnings only, the manifest is still checked in full; the empty value never reaches the engine
+    // because only validate asks for this mode.
+    return allowMissing ? { kind: "secret", name, value: "" } : undefined;
   }
 
   private resourceRef(
@@ -613,7 +618,7 @@ export class Resolver {
       return undefined;
     }
     const list = this.references.get(this.currentResource) ?? [];
-    list.push({ to: ref.resource, loc });
+    list.push({ to: ref.resource, loc, path: at });
     this.references.set(this.currentResource, list);
     return { kind: "ref", resource: ref.resource, field: ref.field };
   }

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: manifest references are ${…} in plain strings.
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { BASE, errors, load } from "./helpers.js";
