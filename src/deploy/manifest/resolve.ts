@@ -89,8 +89,9 @@ export class Resolver {
       for (const e of mapEntries(child(this.root, section))) this.knownResources.add(`${section}.${e.key}`);
     this.knownResources.add("project");
 
-    const target = this.resolveTarget();
-    this.resolveVariables(target?.name);
+    const chosenTarget = this.resolveTarget();
+    this.resolveVariables(chosenTarget?.name);
+    const target = chosenTarget && this.resolveTargetUrl(chosenTarget);
     const name = this.text(child(this.root, "name"), "name") ?? "";
     if (name && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))
       this.error(
@@ -273,16 +274,21 @@ export class Resolver {
       if (!local && !url) this.error(`targets.${t.key} needs url: or local: true`, t.keyLoc, `targets.${t.key}`);
     }
     const local = scalarValue(child(chosen.value, "local")) === true;
-    if (local) return { name: chosen.key, local: true };
-    const urlNode = child(chosen.value, "url");
-    const url = this.text(urlNode, `targets.${chosen.key}.url`);
+    return local ? { name: chosen.key, local: true } : { name: chosen.key, local: false };
+  }
+
+  /** Only the chosen target's URL is interpolated (after variables), so other targets' `${env:…}` need not be set. */
+  private resolveTargetUrl(target: TargetSpec): TargetSpec {
+    if (target.local) return target;
+    const urlNode = child(child(child(this.root, "targets"), target.name), "url");
+    const url = this.text(urlNode, `targets.${target.name}.url`);
     if (url !== undefined && !isHttpUrl(url))
       this.error(
-        `targets.${chosen.key}.url must be an http(s) URL, got ${JSON.stringify(url)}`,
+        `targets.${target.name}.url must be an http(s) URL, got ${JSON.stringify(url)}`,
         urlNode?.loc,
-        `targets.${chosen.key}.url`,
+        `targets.${target.name}.url`,
       );
-    return { name: chosen.key, local: false, ...(url !== undefined ? { url } : {}) };
+    return { name: target.name, local: false, ...(url !== undefined ? { url } : {}) };
   }
 
   private resolveVariables(targetName: string | undefined): void {

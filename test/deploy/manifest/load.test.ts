@@ -308,3 +308,17 @@ models:
     });
   });
 });
+
+describe("loadManifest: target URL", () => {
+  it("interpolates variables in the chosen target's URL, with that target's values", async () => {
+    const r = await load(
+      `${BASE}variables: { host: { default: a.example.test } }
+targets:
+  ws: { default: true, url: "https://\${var.host}/", variables: { host: b.example.test } }
+  other: { url: "\${env:UNSET_HERE}" }
+`,
+    );
+    expect(r.diagnostics).toEqual([]);
+    expect(r.manifest?.target).toEqual({ name: "ws", local: false, url: "https://b.example.test/" });
+  });
+});
