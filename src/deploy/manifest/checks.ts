@@ -151,7 +151,18 @@ export function checkManifest(
   }
 
   // Files: destinations and existence of sources.
+  const firstTo = new Map<string, number>();
   for (const [i, f] of m.files.entries()) {
+    const to = f.to.replace(/\/+$/, "");
+    const first = firstTo.get(to);
+    if (first !== undefined)
+      report(
+        `files[${i}].to ${JSON.stringify(f.to)} is also the destination of files[${first}]`,
+        at(["files", String(i), "to"], f.location),
+        `files[${i}].to`,
+        "each destination is synced from one source; merge the entries or pick another path",
+      );
+    else firstTo.set(to, i);
     if (!exists(f.from))
       report(
         `files[${i}].from ${displayPath(f.from)} does not exist (yet)`,
