@@ -339,3 +339,58 @@ function liveOutput(
   }
   return undefined;
 }
+
+/**
+ * The destroy plan: every object carrying this stack's marker, as deletes (children before the project, which
+ * apply enforces), except what the manifest marks `prevent_destroy` (and then the project that holds it).
+ */
+export function planDestroy(desired: DesiredState, live: LiveState, options: PlanOptions): Plan {
+  const m = desired.manifest;
+  const stack = m.name;
+  const project = live.projects.length === 1 ? live.projects[0] : undefined;
+  const entries: PlanEntry[] = [];
+  const conflicts: string[] = [];
+  if (live.projects.length > 1)
+    conflicts.push(`${live.projects.length} projects are named "${m.project.name}"; rename or delete all but one`);
+  if (project) {
+    const kept = (kind: "jobs" | "applications" | "models", name: string | undefined) =>
+      Object.values(m[kind]).some((s) => s.preventDestroy && s.name === name);
+    const del = (key: ResourceKey, id: string | undefined, keep: boolean) =>
+      entries.push({
+        key,
+        action: keep ? "skip" : "delete",
+        id,
+        dependsOn: [],
+        changes: [],
+        ...(keep ? { reason: "prevent_destroy", preventDestroy: true } : {}),
+      });
+    for (const j of live.jobs)
+      if (ownerOf(j.environment) === stack) del(`jobs.${j.name ?? j.id}`, j.id, kept("jobs", j.name));
+    for (const a of live.applications)
+      if (ownerOf(a.environment) === stack)
+        del(`applications.${a.subdomain ?? a.name ?? a.id}`, a.id, kept("applications", a.name));
+    for (const lm of live.models)
+      if (modelOwner(lm.model) === stack)
+        del(`models.${lm.model.name ?? lm.model.id}`, lm.model.id, kept("models", lm.model.name));
+    const anyKept = entries.some((e) => e.action === "skip");
+    const ours = ownerOf(project.environment) === stack;
+    if (ours) {
+      const keep = m.project.preventDestroy || anyKept;
+      entries.push({
+        key: "project",
+        action: keep ? "skip" : "delete",
+        id: project.id,
+        dependsOn: [],
+        changes: [],
+        ...(keep
+          ? { reason: m.project.preventDestroy ? "prevent_destroy" : "holds resources with prevent_destroy" }
+          : {}),
+      });
+    }
+    if (!ours || m.project.preventDestroy || anyKept)
+      for (const to of Object.keys(live.fileRecord?.sets ?? {}))
+        entries.push({ key: `files.${to}`, action: "delete", id: to, dependsOn: [], changes: [] });
+  }
+  const fingerprint = createHash("sha256").update(JSON.stringify({ entries, conflicts })).digest("hex").slice(0, 32);
+  return { version: 1, stack, target: options.target, project: m.project.name, entries, conflicts, fingerprint };
+}

@@ -5,6 +5,7 @@
  */
 import { styleText } from "node:util";
 import { type ActionCounts, type ActionType, emptyCounts, planSummaryLine, SYMBOLS } from "./actions.js";
+import { type ApplyEvent, applySummaryLine } from "./events.js";
 import type { FieldChange, Plan, PlanEntry, PlanValue } from "./types.js";
 
 export interface RenderOptions {
@@ -82,3 +83,42 @@ export function formatValue(value: PlanValue | undefined): string {
 export function useColor(isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
   return isTTY && !env.NO_COLOR && env.TERM !== "dumb";
 }
+
+/** One plain line per apply event (pipes, CI and TTYs alike); NDJSON mode prints the events themselves. */
+export function renderEvent(event: ApplyEvent, verb = "Apply"): string[] {
+  switch (event.type) {
+    case "resource.start":
+      return [`${SYMBOLS[event.action].padStart(3)} ${event.key}: ${PROGRESSIVE[event.action]}…`];
+    case "resource.done": {
+      const took = `(${(event.elapsedMs / 1000).toFixed(1)}s)`;
+      if (event.outcome === "ok")
+        return [`${SYMBOLS[event.action].padStart(3)} ${event.key}: ${PAST[event.action]} ${took}`];
+      if (event.outcome === "skipped") return [`    ${event.key}: not run (${event.error ?? "skipped"})`];
+      return [`  ! ${event.key}: failed ${took}: ${event.error ?? ""}`];
+    }
+    case "wait.progress":
+      return [`    waiting for ${event.what}: ${event.status} (${Math.round(event.elapsedMs / 1000)}s)`];
+    case "summary": {
+      const lines = ["", applySummaryLine(event, verb)];
+      for (const f of event.failures) lines.push(`  failed: ${f.error}`);
+      for (const s of event.skipped) lines.push(`  not run: ${s.key} (${s.reason})`);
+      for (const l of event.links) lines.push(`  ${l.key}: ${l.url}`);
+      return lines;
+    }
+  }
+}
+
+const PROGRESSIVE: Record<ActionType, string> = {
+  skip: "checking",
+  update: "updating",
+  create: "creating",
+  recreate: "recreating",
+  delete: "deleting",
+};
+const PAST: Record<ActionType, string> = {
+  skip: "unchanged",
+  update: "updated",
+  create: "created",
+  recreate: "recreated",
+  delete: "deleted",
+};
