@@ -5,7 +5,7 @@
  */
 import type { RetrievedSource, Retriever } from "../rag/types.js";
 import { CitationFilter } from "./citations.js";
-import { redact } from "./deadline.js";
+import { abortable, redact } from "./deadline.js";
 import { buildModelInput, condenseQuestion } from "./prompt.js";
 import { type ChatMessage, type ChatModel, isModelError } from "./types.js";
 
@@ -89,11 +89,13 @@ export async function* answer(request: AnswerRequest, deps: AnswerDeps): AsyncIt
   const filter = new CitationFilter(sources.map((s) => s.n));
   let firstTokenMs: number | null = null;
   try {
-    for await (const event of deps.model.stream(input, {
+    const events = deps.model.stream(input, {
       temperature: request.temperature,
       maxTokens: request.maxTokens,
       ...(request.signal ? { signal: request.signal } : {}),
-    })) {
+    });
+    // A back-end that ignores the signal must still not keep a cancelled answer (and its slot) alive.
+    for await (const event of request.signal ? abortable(events, request.signal) : events) {
       if (event.type === "delta") {
         const text = filter.push(event.text);
         if (text) {
@@ -121,6 +123,10 @@ export async function* answer(request: AnswerRequest, deps: AnswerDeps): AsyncIt
       };
     }
   } catch (error) {
+    if (request.signal?.aborted) {
+      yield { type: "error", message: "stopped" };
+      return;
+    }
     if (isModelError(error)) {
       yield { type: "error", message: redact(error.message, deps.secrets ?? []) };
     } else {
