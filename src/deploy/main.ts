@@ -2,9 +2,11 @@ import type { CliIo } from "../shared/io.js";
 import { type CliCommand, runCli } from "../shared/run-cli.js";
 import { apiCommand } from "./commands/api.js";
 import { appCommand } from "./commands/app.js";
+import { schemaCommand } from "./commands/schema.js";
+import { validateCommand } from "./commands/validate.js";
 
 /** Every `deploy` command; each lives in commands/<name>.ts as a thin yargs CommandModule (house style P11). */
-const commands: CliCommand[] = [apiCommand, appCommand];
+const commands: CliCommand[] = [apiCommand, appCommand, validateCommand, schemaCommand];
 
 /** Runs the deploy CLI in-process and returns the exit code; only bin.ts calls process.exit. */
 export function main(argv: readonly string[], io: CliIo): Promise<number> {

@@ -1,0 +1,57 @@
+/**
+ * `deploy validate [manifest]`: every problem in a manifest at once, as text (file:line:col, the line, a caret),
+ * GitHub annotations or JSON. Exit 0 when valid (warnings allowed), 1 when not.
+ */
+import { UserError } from "../../shared/errors.js";
+import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
+import { type DiagnosticFormat, formatDiagnostics, hasErrors, loadManifest } from "../manifest/index.js";
+
+const FORMATS = ["text", "github", "json"] as const;
+
+export const DEFAULT_MANIFEST = "manifests/lab.yaml";
+
+export const validateCommand: CliCommand = (ctx) =>
+  defineCommand({
+    command: "validate [manifest]",
+    describe: "Check a manifest: schema, references, dependencies, subdomains and scripts (no network)",
+    builder: (y) =>
+      y
+        .positional("manifest", { type: "string", default: DEFAULT_MANIFEST, describe: "manifest file" })
+        .option("target", { type: "string", describe: "target to resolve (default: the manifest's default target)" })
+        .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
+        .option("format", { choices: FORMATS, default: "text" as const, describe: "diagnostics format" })
+        .example("$0 validate manifests/lab.yaml --target workspace", "validate for the workspace target")
+        .example("$0 validate --format github", "annotate a pull request from a GitHub Actions step"),
+    handler: async (args) => {
+      const vars = parseVars(args.var ?? []);
+      const format: DiagnosticFormat = args.format;
+      const result = await loadManifest(args.manifest, {
+        ...(args.target !== undefined ? { target: args.target } : {}),
+        vars,
+        env: ctx.io.env,
+        cwd: ctx.io.cwd,
+      });
+      const color = format === "text" && ctx.io.isTTY && !ctx.io.env.NO_COLOR;
+      const rendered = formatDiagnostics(result.diagnostics, format, { color });
+      if (rendered) ctx.io.stdout(rendered);
+      if (result.manifest && format === "text") {
+        const m = result.manifest;
+        const count = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+        ctx.io.stdout(
+          `${args.manifest} is valid (target ${m.target.name}: ${count(Object.keys(m.jobs).length, "job")}, ${count(Object.keys(m.applications).length, "application")}, ${count(Object.keys(m.models).length, "model")}, ${count(m.files.length, "file sync")})\n`,
+        );
+      }
+      ctx.exitCode = hasErrors(result.diagnostics) || !result.manifest ? 1 : 0;
+    },
+  });
+
+/** `--var name=value` pairs; the value may contain `=`. */
+export function parseVars(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UserError(`--var must look like name=value, got ${JSON.stringify(pair)}`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}

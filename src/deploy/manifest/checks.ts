@@ -1,0 +1,274 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the manifest syntax itself is ${…}, written in plain strings.
+/**
+ * Semantic checks on a resolved manifest: what the schema cannot say. Each check names the place in the
+ * file (through the merged tree, so resources from included files point into their own file).
+ */
+import { statSync } from "node:fs";
+import path from "node:path";
+import type { Diagnostic, DiagnosticLocation } from "./diagnostic.js";
+import type { ResourceKey } from "./model.js";
+import type { Resolved } from "./resolve.js";
+import { didYouMean } from "./suggest.js";
+import { locate, type MapNode } from "./yaml-tree.js";
+
+/** What CML accepts as an application subdomain (Cloudera's Ansible collection validates the same) — one DNS label. */
+const SUBDOMAIN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const MAX_SUBDOMAIN = 63;
+const CRON_FIELD = /^[0-9A-Za-z*?/,#LW-]+$/;
+
+export function checkManifest(
+  m: Resolved,
+  root: MapNode,
+  sources: Map<string, readonly string[]>,
+  cwd: string,
+): Diagnostic[] {
+  const displayPath = (p: string) => {
+    const rel = path.relative(cwd, p);
+    return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
+  };
+  const out: Diagnostic[] = [];
+  const at = (segments: string[], fallback: DiagnosticLocation): DiagnosticLocation => {
+    const found = locate(root, segments);
+    return found.complete ? found.node.loc : fallback;
+  };
+  const report = (
+    message: string,
+    loc: DiagnosticLocation,
+    p: string,
+    hint?: string,
+    severity: "error" | "warning" = "error",
+  ) =>
+    out.push({
+      severity,
+      message,
+      location: loc,
+      path: p,
+      ...(hint ? { hint } : {}),
+      source: sources.get(loc.file)?.[loc.line - 1] ?? "",
+    });
+
+  // Jobs: after / schedule.
+  const jobKeys = Object.keys(m.jobs);
+  for (const job of Object.values(m.jobs)) {
+    const base = `jobs.${job.key}`;
+    if (job.after !== undefined) {
+      const loc = at(["jobs", job.key, "after"], job.location);
+      if (job.schedule !== undefined)
+        report(
+          `${base} has both after and schedule`,
+          at(["jobs", job.key, "schedule"], job.location),
+          `${base}.schedule`,
+          "CML runs a dependent job when its parent finishes; it cannot also have a schedule",
+        );
+      if (!m.jobs[job.after])
+        report(
+          `${base}.after names an unknown job "${job.after}"`,
+          loc,
+          `${base}.after`,
+          didYouMean(
+            job.after,
+            jobKeys.filter((k) => k !== job.key),
+          ) ?? (jobKeys.length > 1 ? `jobs: ${jobKeys.join(", ")}` : undefined),
+        );
+    }
+    if (job.schedule !== undefined) {
+      const fields = job.schedule.trim().split(/\s+/);
+      if (fields.length !== 5 || !fields.every((f) => CRON_FIELD.test(f)))
+        report(
+          `${base}.schedule must be a cron expression with 5 fields (minute hour day month weekday), got ${JSON.stringify(job.schedule)}`,
+          at(["jobs", job.key, "schedule"], job.location),
+          `${base}.schedule`,
+        );
+    }
+  }
+
+  // Cycles through after: and ${resources…} references.
+  const edges = new Map<ResourceKey, { to: ResourceKey; via: string; loc: DiagnosticLocation }[]>();
+  const addEdge = (from: ResourceKey, to: ResourceKey, via: string, loc: DiagnosticLocation) => {
+    const list = edges.get(from) ?? [];
+    list.push({ to, via, loc });
+    edges.set(from, list);
+  };
+  for (const job of Object.values(m.jobs))
+    if (job.after !== undefined && m.jobs[job.after])
+      addEdge(`jobs.${job.key}`, `jobs.${job.after}`, "after", at(["jobs", job.key, "after"], job.location));
+  for (const [from, refs] of m.references)
+    for (const r of refs) addEdge(from, r.to, "a ${resources…} reference", r.loc);
+  for (const cycle of findCycles(edges)) {
+    const first = cycle[0];
+    if (!first) continue;
+    const description = cycle.map((e) => `${e.from} → ${e.to} (${e.via})`).join(", ");
+    report(
+      `dependency cycle: ${[...cycle.map((e) => e.from), first.from].join(" → ")}`,
+      first.loc,
+      first.from,
+      `edges: ${description}`,
+    );
+  }
+
+  // Identity: job and model names, application subdomains.
+  const firstBy = new Map<string, { key: string; loc: DiagnosticLocation }>();
+  const unique = (kind: string, field: string, key: string, value: string, loc: DiagnosticLocation) => {
+    const id = `${kind}\u0000${value}`;
+    const first = firstBy.get(id);
+    if (first)
+      report(
+        `${kind}.${key} has the same ${field} as ${kind}.${first.key} (${JSON.stringify(value)})`,
+        loc,
+        `${kind}.${key}.${field}`,
+        `${field}s identify ${kind} in the project; first at ${first.loc.file}:${first.loc.line}:${first.loc.col}`,
+      );
+    else firstBy.set(id, { key, loc });
+  };
+  for (const job of Object.values(m.jobs))
+    unique("jobs", "name", job.key, job.name, at(["jobs", job.key, "name"], job.location));
+  for (const model of Object.values(m.models))
+    unique("models", "name", model.key, model.name, at(["models", model.key, "name"], model.location));
+  for (const app of Object.values(m.applications)) {
+    const loc = at(["applications", app.key, "subdomain"], app.location);
+    const p = `applications.${app.key}.subdomain`;
+    if (app.subdomain.length > MAX_SUBDOMAIN)
+      report(`${p} is ${app.subdomain.length} characters; CML allows at most ${MAX_SUBDOMAIN}`, loc, p);
+    else if (!SUBDOMAIN.test(app.subdomain))
+      report(
+        `${p} ${JSON.stringify(app.subdomain)} is not a valid subdomain`,
+        loc,
+        p,
+        `lowercase letters, digits and single hyphens inside (e.g. ${JSON.stringify(suggestSubdomain(app.subdomain))})`,
+      );
+    unique("applications", "subdomain", app.key, app.subdomain, loc);
+  }
+
+  // Files: destinations and existence of sources.
+  for (const [i, f] of m.files.entries()) {
+    if (!exists(f.from))
+      report(
+        `files[${i}].from ${displayPath(f.from)} does not exist (yet)`,
+        at(["files", String(i), "from"], f.location),
+        `files[${i}].from`,
+        "build it before apply, or fix the path",
+        "warning",
+      );
+  }
+
+  // Scripts must be synced by files: or declared present.
+  const scripts: { p: string; script: string; loc: DiagnosticLocation }[] = [
+    ...Object.values(m.jobs).map((j) => ({
+      p: `jobs.${j.key}.script`,
+      script: j.script,
+      loc: at(["jobs", j.key, "script"], j.location),
+    })),
+    ...Object.values(m.applications).map((a) => ({
+      p: `applications.${a.key}.script`,
+      script: a.script,
+      loc: at(["applications", a.key, "script"], a.location),
+    })),
+    ...Object.values(m.models).map((x) => ({
+      p: `models.${x.key}.file`,
+      script: x.file,
+      loc: at(["models", x.key, "file"], x.location),
+    })),
+  ];
+  for (const s of scripts) {
+    if (!s.script) continue;
+    const problem = scriptProblem(s.script, m, displayPath);
+    if (problem) report(`${s.p} ${JSON.stringify(s.script)} ${problem.message}`, s.loc, s.p, problem.hint);
+  }
+  return out;
+}
+
+function scriptProblem(
+  script: string,
+  m: Resolved,
+  displayPath: (p: string) => string,
+): { message: string; hint?: string } | undefined {
+  for (const existing of m.existingPaths) {
+    const dir = existing.replace(/\/+$/, "");
+    if (script === dir || script.startsWith(`${dir}/`)) return undefined;
+  }
+  for (const f of m.files) {
+    const to = f.to.replace(/\/+$/, "");
+    const isDir = isDirectory(f.from) || f.to.endsWith("/");
+    if (!isDir && !exists(f.from) && script === to) return undefined;
+    if (!isDir && script === to) return undefined;
+    if (isDir && (script.startsWith(`${to}/`) || to === "")) {
+      if (!exists(f.from)) return undefined; // not built yet; files[].from already warns
+      const local = path.join(f.from, script.slice(to === "" ? 0 : to.length + 1));
+      if (exists(local)) return undefined;
+      return {
+        message: `is not in ${displayPath(f.from)} (synced to ${to || "the project root"})`,
+        hint: `expected ${displayPath(local)}`,
+      };
+    }
+  }
+  return {
+    message: "is neither synced by files: nor listed in project.existing_paths",
+    hint: "add a files: entry whose `to` contains it, or list it under project.existing_paths if it is already in the project",
+  };
+}
+
+interface Edge {
+  from: ResourceKey;
+  to: ResourceKey;
+  via: string;
+  loc: DiagnosticLocation;
+}
+
+/** Each elementary cycle once (found by DFS, reported from its smallest key so the output is stable). */
+function findCycles(edges: Map<ResourceKey, { to: ResourceKey; via: string; loc: DiagnosticLocation }[]>): Edge[][] {
+  const cycles: Edge[][] = [];
+  const seen = new Set<string>();
+  const state = new Map<ResourceKey, "active" | "done">();
+  const stack: Edge[] = [];
+  const visit = (node: ResourceKey) => {
+    state.set(node, "active");
+    for (const e of edges.get(node) ?? []) {
+      const edge: Edge = { from: node, ...e };
+      if (state.get(e.to) === "active") {
+        const start = stack.findIndex((s) => s.from === e.to);
+        const cycle = [...(start >= 0 ? stack.slice(start) : []), edge];
+        const smallest = cycle.reduce((best, c, i) => (c.from < (cycle[best]?.from ?? "") ? i : best), 0);
+        const rotated = [...cycle.slice(smallest), ...cycle.slice(0, smallest)];
+        const id = rotated.map((c) => c.from).join(" ");
+        if (!seen.has(id)) {
+          seen.add(id);
+          cycles.push(rotated);
+        }
+      } else if (!state.has(e.to)) {
+        stack.push(edge);
+        visit(e.to);
+        stack.pop();
+      }
+    }
+    state.set(node, "done");
+  };
+  for (const node of [...edges.keys()].sort()) if (!state.has(node)) visit(node);
+  return cycles;
+}
+
+function suggestSubdomain(s: string): string {
+  return (
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, MAX_SUBDOMAIN) || "my-app"
+  );
+}
+
+function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,136 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { BASE, errors, load } from "./helpers.js";
+
+describe("loadManifest", () => {
+  it("resolves a valid manifest with defaults, variables and whole-value references", async () => {
+    const r = await load(`${BASE}variables:
+  suffix: { default: dev }
+  cpus: { default: 3 }
+jobs:
+  first: { script: src/a.py, cpu: "\${var.cpus}" }
+  second: { script: ./src/b.py, after: first, env: { FIRST_ID: "\${resources.jobs.first.id}", N: 5 } }
+applications:
+  chat: { subdomain: "chat-\${var.suffix}", script: src/app.py }
+models:
+  answerer: { file: src/model.py, function: predict, deployment: { replicas: 2 } }
+`);
+    expect(r.diagnostics).toEqual([]);
+    const m = r.manifest;
+    expect(m?.file).toBe(path.join(r.dir, "m.yaml"));
+    expect(m?.target).toEqual({ name: "local", local: true });
+    expect(m?.jobs.first?.resources).toEqual({ cpu: 3, memory: 2, gpu: 0 });
+    expect(m?.jobs.second).toMatchObject({ script: "src/b.py", after: "first", name: "second" });
+    expect(m?.jobs.second?.env).toEqual({ FIRST_ID: { kind: "ref", resource: "jobs.first", field: "id" }, N: "5" });
+    expect(m?.applications.chat?.subdomain).toBe("chat-dev");
+    expect(m?.models.answerer?.deployment).toEqual({ resources: { cpu: 1, memory: 2, gpu: 0 }, replicas: 2, env: {} });
+    expect(m?.files[0]).toMatchObject({ from: path.join(r.dir, "src"), to: "src", exclude: [] });
+    expect(m?.jobs.first?.location).toEqual({ file: "m.yaml", line: 12, col: 3, endLine: 12, endCol: 8 });
+  });
+
+  it("applies variable precedence: default < target < --var < CML_LAB_VAR_x", async () => {
+    const manifest = `${BASE}variables: { s: { default: d } }
+targets:
+  here: { default: true, local: true, variables: { s: t } }
+applications:
+  chat: { subdomain: "x-\${var.s}", script: src/app.py }
+`;
+    const sub = async (o: Parameters<typeof load>[1]) =>
+      (await load(manifest, o)).manifest?.applications.chat?.subdomain;
+    expect(await sub({})).toBe("x-t");
+    expect(await sub({ vars: { s: "v" } })).toBe("x-v");
+    expect(await sub({ vars: { s: "v" }, env: { CML_LAB_VAR_s: "e" } })).toBe("x-e");
+  });
+
+  it("keeps secrets as SecretValue, from the environment or from X_FILE", async () => {
+    const manifest = `${BASE}jobs:
+  a: { script: src/a.py, env: { TOKEN: "\${secret:TOKEN}", OTHER: "\${secret:OTHER}" } }
+`;
+    const r = await load(manifest, { env: { TOKEN: "t0k", OTHER_FILE: "/nonexistent" } });
+    expect(errors(r)).toEqual(["jobs.a.env.OTHER: cannot read the file named by OTHER_FILE"]);
+    const ok = await load(manifest, { env: { TOKEN: "t0k", OTHER: "o" } });
+    expect(ok.manifest?.jobs.a?.env).toEqual({
+      TOKEN: { kind: "secret", name: "TOKEN", value: "t0k" },
+      OTHER: { kind: "secret", name: "OTHER", value: "o" },
+    });
+  });
+
+  it("chooses the target by --target, default: true, or the only one; a remote target needs a URL", async () => {
+    const manifest = `${BASE}targets:
+  local: { default: true, local: true }
+  ws: { url: "\${env:CML_API_URL}" }
+`;
+    expect((await load(manifest)).manifest?.target).toEqual({ name: "local", local: true });
+    expect(
+      (await load(manifest, { target: "ws", env: { CML_API_URL: "https://ml.example.com" } })).manifest?.target,
+    ).toEqual({
+      name: "ws",
+      local: false,
+      url: "https://ml.example.com",
+    });
+    const wrong = await load(manifest, { target: "wss" });
+    expect(wrong.diagnostics).toMatchObject([{ message: 'unknown target "wss"', hint: 'did you mean "ws"?' }]);
+    expect(errors(await load(manifest, { target: "ws" }))).toEqual([
+      "targets.ws.url: environment variable CML_API_URL is not set",
+    ]);
+  });
+
+  it("merges included files and locates their resources in their own file", async () => {
+    const r = await load(`${BASE}include: [more/jobs.yaml]\njobs:\n  a: { script: src/a.py }\n`, {
+      files: { "more/jobs.yaml": "jobs:\n  b: { script: src/b.py, after: a }\n  a: { script: src/a.py }\n" },
+    });
+    expect(r.diagnostics).toMatchObject([
+      { message: "jobs.a is declared twice", location: { file: path.join("more", "jobs.yaml"), line: 3, col: 3 } },
+    ]);
+    const ok = await load(`${BASE}include: [more/jobs.yaml]\njobs:\n  a: { script: src/a.py }\n`, {
+      files: { "more/jobs.yaml": "jobs:\n  b: { script: src/b.py, after: a }\n" },
+    });
+    expect(Object.keys(ok.manifest?.jobs ?? {})).toEqual(["a", "b"]);
+    expect(ok.manifest?.jobs.b?.location.file).toBe(path.join("more", "jobs.yaml"));
+  });
+
+  it("reports an include cycle and a missing include at the include entry", async () => {
+    const r = await load(`${BASE}include: [x.yaml, missing.yaml]\n`, { files: { "x.yaml": "include: [m.yaml]\n" } });
+    expect(errors(r)).toEqual([
+      "include cycle: m.yaml → x.yaml → m.yaml",
+      "cannot read included file missing.yaml: no such file",
+    ]);
+    expect(r.diagnostics.every((d) => d.location?.file === "m.yaml" || d.location?.file === "x.yaml")).toBe(true);
+  });
+
+  it("collects semantic errors: cycles, after+schedule, unknown after, subdomains, half-set runtimes, scripts", async () => {
+    const r = await load(`${BASE}jobs:
+  a: { script: src/a.py, after: b }
+  b: { script: src/b.py, after: a, schedule: "0 * * * *" }
+  c: { script: src/c.py, after: aa, runtime: { editor: Workbench, kernel: Python 3.11 } }
+applications:
+  one: { subdomain: Bad_Name, script: src/app.py }
+  two: { subdomain: bad-name, script: nowhere/app.py, env: { ID: "\${resources.jobs.zz.id}" } }
+  three: { subdomain: bad-name, script: src/app.py }
+`);
+    expect(errors(r).sort()).toEqual(
+      [
+        "dependency cycle: jobs.a → jobs.b → jobs.a",
+        "jobs.b has both after and schedule",
+        'jobs.c.after names an unknown job "aa"',
+        "jobs.c.runtime is half set: it has editor and kernel but no edition",
+        'jobs.c.script "src/c.py" is not in src (synced to src)',
+        'applications.one.subdomain "Bad_Name" is not a valid subdomain',
+        'applications.two.script "nowhere/app.py" is neither synced by files: nor listed in project.existing_paths',
+        "applications.two.env.ID: unknown resource jobs.zz",
+        'applications.three has the same subdomain as applications.two ("bad-name")',
+      ].sort(),
+    );
+    expect(r.manifest).toBeUndefined();
+  });
+
+  it("accepts scripts listed in project.existing_paths", async () => {
+    const r = await load(`name: demo
+project: { name: Demo, existing_paths: [launchers/, html_links.txt] }
+defaults: { runtime: { identifier: img:1 } }
+jobs:
+  a: { script: launchers/run.py }
+`);
+    expect(r.diagnostics).toEqual([]);
+  });
+});
