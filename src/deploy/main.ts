@@ -2,9 +2,10 @@ import type { CliIo } from "../shared/io.js";
 import { type CliCommand, runCli } from "../shared/run-cli.js";
 import { apiCommand } from "./commands/api.js";
 import { appCommand } from "./commands/app.js";
+import { localCommand } from "./commands/local.js";
 
 /** Every `deploy` command; each lives in commands/<name>.ts as a thin yargs CommandModule (house style P11). */
-const commands: CliCommand[] = [apiCommand, appCommand];
+const commands: CliCommand[] = [apiCommand, appCommand, localCommand];
 
 /** Runs the deploy CLI in-process and returns the exit code; only bin.ts calls process.exit. */
 export function main(argv: readonly string[], io: CliIo): Promise<number> {

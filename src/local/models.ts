@@ -17,12 +17,12 @@ import { workloadEnv } from "./workload-env.js";
 
 export const DEPLOY_TIMEOUT_MS = 60_000;
 
-export function buildLogFile(ctx: PlatformContext, buildId: string): string {
-  return join(ctx.dataDir, "logs", "builds", `${buildId}.log`);
+export function buildLogFile(dataDir: string, buildId: string): string {
+  return join(dataDir, "logs", "builds", `${buildId}.log`);
 }
 
-export function deploymentLogFile(ctx: PlatformContext, deploymentId: string): string {
-  return join(ctx.dataDir, "logs", "deployments", `${deploymentId}.log`);
+export function deploymentLogFile(dataDir: string, deploymentId: string): string {
+  return join(dataDir, "logs", "deployments", `${deploymentId}.log`);
 }
 
 interface LiveDeployment {
@@ -44,7 +44,7 @@ export class ModelEngine {
   async build(record: BuildRecord): Promise<boolean> {
     const ctx = this.ctx;
     const build = record.build;
-    const logFile = buildLogFile(ctx, build.id ?? "");
+    const logFile = buildLogFile(ctx.dataDir, build.id ?? "");
     const finish = (ok: boolean, why?: string) => {
       if (why) appendLine(logFile, `cml-local: ${why}`);
       build.status = ok ? "built" : "build failed";
@@ -73,7 +73,7 @@ export class ModelEngine {
     const id = deployment.id ?? "";
     await this.end(id);
     const record = ctx.state.builds[deployment.build_id ?? ""];
-    const logFile = deploymentLogFile(ctx, id);
+    const logFile = deploymentLogFile(ctx.dataDir, id);
     const live: LiveDeployment = { workload: undefined, port: 0, stopping: false, ready: false };
     this.live.set(id, live);
     deployment.status = "pending";

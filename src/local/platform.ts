@@ -165,7 +165,7 @@ function markInterruptedRuns(ctx: PlatformContext): void {
     if (!isActive(run)) continue;
     run.status = "ENGINE_FAILED";
     run.finished_at = nowIso();
-    appendLine(runLogFile(ctx, run.id ?? ""), "cml-local: the platform stopped while this run was active");
+    appendLine(runLogFile(ctx.dataDir, run.id ?? ""), "cml-local: the platform stopped while this run was active");
   }
 }
 
