@@ -4,6 +4,7 @@ import { apiCommand } from "./commands/api.js";
 import { appCommand } from "./commands/app.js";
 import { applyCommand } from "./commands/apply.js";
 import { destroyCommand } from "./commands/destroy.js";
+import { localCommand } from "./commands/local.js";
 import { planCommand } from "./commands/plan.js";
 import { schemaCommand } from "./commands/schema.js";
 import { validateCommand } from "./commands/validate.js";
@@ -17,6 +18,7 @@ const commands: CliCommand[] = [
   planCommand,
   applyCommand,
   destroyCommand,
+  localCommand,
 ];
 
 /** Runs the deploy CLI in-process and returns the exit code; only bin.ts calls process.exit. */

@@ -16,8 +16,8 @@ import { workloadEnv } from "./workload-env.js";
 /** How long an application may take to answer on its port before it counts as failed. */
 export const APP_START_TIMEOUT_MS = 120_000;
 
-export function appLogFile(ctx: PlatformContext, appId: string): string {
-  return join(ctx.dataDir, "logs", "applications", `${appId}.log`);
+export function appLogFile(dataDir: string, appId: string): string {
+  return join(dataDir, "logs", "applications", `${appId}.log`);
 }
 
 export function appUrl(record: ApplicationRecord): string {
@@ -55,7 +55,7 @@ export class ApplicationEngine {
     app.running_at = "";
     app.stopped_at = "";
     void ctx.save();
-    const logFile = appLogFile(ctx, id);
+    const logFile = appLogFile(ctx.dataDir, id);
     appendLine(logFile, `cml-local: ${app.starting_at} starting ${app.script} on port ${record.port}`);
     const fail = (why: string) => {
       appendLine(logFile, `cml-local: ${why}`);

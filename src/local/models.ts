@@ -10,19 +10,19 @@ import { getProject, type PlatformContext, projectRoot } from "./context.js";
 import type { Harnesses } from "./harness.js";
 import { nowIso } from "./ids.js";
 import { freePort, waitForHttp } from "./ports.js";
-import { appendLine, type Workload } from "./processes.js";
+import { appendLine, pythonCommand, type Workload } from "./processes.js";
 import { resolveInProject } from "./project-files.js";
 import type { BuildRecord, Wire } from "./state.js";
 import { workloadEnv } from "./workload-env.js";
 
 export const DEPLOY_TIMEOUT_MS = 60_000;
 
-export function buildLogFile(ctx: PlatformContext, buildId: string): string {
-  return join(ctx.dataDir, "logs", "builds", `${buildId}.log`);
+export function buildLogFile(dataDir: string, buildId: string): string {
+  return join(dataDir, "logs", "builds", `${buildId}.log`);
 }
 
-export function deploymentLogFile(ctx: PlatformContext, deploymentId: string): string {
-  return join(ctx.dataDir, "logs", "deployments", `${deploymentId}.log`);
+export function deploymentLogFile(dataDir: string, deploymentId: string): string {
+  return join(dataDir, "logs", "deployments", `${deploymentId}.log`);
 }
 
 interface LiveDeployment {
@@ -44,7 +44,7 @@ export class ModelEngine {
   async build(record: BuildRecord): Promise<boolean> {
     const ctx = this.ctx;
     const build = record.build;
-    const logFile = buildLogFile(ctx, build.id ?? "");
+    const logFile = buildLogFile(ctx.dataDir, build.id ?? "");
     const finish = (ok: boolean, why?: string) => {
       if (why) appendLine(logFile, `cml-local: ${why}`);
       build.status = ok ? "built" : "build failed";
@@ -73,7 +73,7 @@ export class ModelEngine {
     const id = deployment.id ?? "";
     await this.end(id);
     const record = ctx.state.builds[deployment.build_id ?? ""];
-    const logFile = deploymentLogFile(ctx, id);
+    const logFile = deploymentLogFile(ctx.dataDir, id);
     const live: LiveDeployment = { workload: undefined, port: 0, stopping: false, ready: false };
     this.live.set(id, live);
     deployment.status = "pending";
@@ -181,7 +181,7 @@ export class ModelEngine {
     });
     if (/\.(py)$/i.test(file)) {
       env.PYTHONPATH = [this.harnesses.pythonPath, env.PYTHONPATH].filter(Boolean).join(":");
-      return { command: "python3", args: ["-u", this.harnesses.python, file, fn], cwd, env };
+      return { command: pythonCommand(), args: ["-u", this.harnesses.python, file, fn], cwd, env };
     }
     if (/\.(js|mjs|cjs)$/i.test(file)) {
       return {

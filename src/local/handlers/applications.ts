@@ -156,7 +156,7 @@ export function applicationHandlers(ctx: PlatformContext, engine: ApplicationEng
 
     LocalGetApplicationLogs: ({ params }) => {
       const record = requireApp(param(params, "project_id"), param(params, "application_id"));
-      return textFile(appLogFile(ctx, record.app.id ?? ""));
+      return textFile(appLogFile(ctx.dataDir, record.app.id ?? ""));
     },
   };
 }

@@ -265,9 +265,10 @@ export function modelHandlers(ctx: PlatformContext, engine: ModelEngine): Handle
 
     LocalGetModelBuildLogs: ({ params }) => {
       const record = requireBuild(param(params, "project_id"), param(params, "model_id"), param(params, "build_id"));
-      return textFile(buildLogFile(ctx, record.build.id ?? ""));
+      return textFile(buildLogFile(ctx.dataDir, record.build.id ?? ""));
     },
 
-    LocalGetModelDeploymentLogs: ({ params }) => textFile(deploymentLogFile(ctx, requireDeployment(params).id ?? "")),
+    LocalGetModelDeploymentLogs: ({ params }) =>
+      textFile(deploymentLogFile(ctx.dataDir, requireDeployment(params).id ?? "")),
   };
 }
