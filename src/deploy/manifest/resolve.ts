@@ -208,6 +208,7 @@ export class Resolver {
       };
     }
 
+    this.warnUnusedVariables();
     if (!target) return undefined;
     return { name, target, project, existingPaths, files, jobs, applications, models, references: this.references };
   }
@@ -289,6 +290,30 @@ export class Resolver {
         `targets.${target.name}.url`,
       );
     return { name: target.name, local: false, ...(url !== undefined ? { url } : {}) };
+  }
+
+  /** A declared variable that nothing refers to is usually a typo on one side or the other. */
+  private warnUnusedVariables(): void {
+    const used = new Set<string>();
+    const scan = (node: TreeNode) => {
+      if (node.kind === "map") for (const e of node.entries) scan(e.value);
+      else if (node.kind === "seq") for (const item of node.items) scan(item);
+      else if (typeof node.value === "string" && node.value.includes("${")) {
+        const parsed = parseTemplate(node.value);
+        if (parsed.ok)
+          for (const part of parsed.parts) if ("ref" in part && part.ref.kind === "var") used.add(part.ref.name);
+      }
+    };
+    for (const e of this.root.entries) if (e.key !== "variables") scan(e.value);
+    for (const d of mapEntries(child(this.root, "variables")))
+      if (!used.has(d.key))
+        this.error(
+          `variable "${d.key}" is never used`,
+          d.keyLoc,
+          `variables.${d.key}`,
+          `use it as \${var.${d.key}} or remove it`,
+          "warning",
+        );
   }
 
   private resolveVariables(targetName: string | undefined): void {
