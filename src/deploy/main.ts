@@ -4,6 +4,7 @@ import { apiCommand } from "./commands/api.js";
 import { appCommand } from "./commands/app.js";
 import { applyCommand } from "./commands/apply.js";
 import { destroyCommand } from "./commands/destroy.js";
+import { localCommand } from "./commands/local.js";
 import { planCommand } from "./commands/plan.js";
 import { schemaCommand } from "./commands/schema.js";
 import { validateCommand } from "./commands/validate.js";
@@ -12,6 +13,7 @@ import { validateCommand } from "./commands/validate.js";
 const commands: CliCommand[] = [
   apiCommand,
   appCommand,
+  localCommand,
   validateCommand,
   schemaCommand,
   planCommand,

@@ -9,15 +9,21 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAdaptorServer } from "@hono/node-server";
+import { ApplicationEngine } from "./applications.js";
 import type { PlatformContext } from "./context.js";
 import { errorResponse } from "./errors.js";
 import { EXTENSION_ROUTES } from "./extension-routes.js";
 import { type FaultConfig, type FaultController, Faults } from "./faults.js";
+import { applicationHandlers } from "./handlers/applications.js";
 import { fileHandlers } from "./handlers/files.js";
 import { jobHandlers } from "./handlers/jobs.js";
+import { modelHandlers } from "./handlers/models.js";
 import { projectHandlers } from "./handlers/projects.js";
 import { runtimeHandlers } from "./handlers/runtimes.js";
+import { writeHarnesses } from "./harness.js";
 import { apiKey as newApiKey, nowIso } from "./ids.js";
+import { createModelService } from "./model-service.js";
+import { ModelEngine } from "./models.js";
 import { appendLine, killGroup, Supervisor } from "./processes.js";
 import { isActive, RunEngine, runLogFile } from "./runs.js";
 import { createDispatcher, type Dispatcher } from "./server.js";
@@ -83,6 +89,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     save: () => store.save(),
   };
   const runs = new RunEngine(ctx);
+  const apps = new ApplicationEngine(ctx);
+  const models = new ModelEngine(ctx, await writeHarnesses(dataDir));
   markInterruptedRuns(ctx);
 
   dispatch = createDispatcher(
@@ -100,11 +108,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ...fileHandlers(ctx),
       ...runtimeHandlers(),
       ...jobHandlers(ctx, runs),
+      ...applicationHandlers(ctx, apps),
+      ...modelHandlers(ctx, models),
     },
     EXTENSION_ROUTES,
     faults,
   );
-  modelService = async () => errorResponse(404, "no model deployments");
+  modelService = createModelService(ctx, models);
+  resumeApplications(ctx, apps);
+  resumeDeployments(ctx, models);
   await store.save();
   log(`local platform listening on ${ctx.apiUrl} (data ${dataDir})`);
 
@@ -119,6 +131,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       closed ??= (async () => {
         ctx.closing = true;
         await runs.stopAll();
+        await apps.stopAll();
+        await models.stopAll();
         await ctx.supervisor.stopAll();
         await Promise.all([closeServer(apiServer), closeServer(modelServer)]);
         await store.save();
@@ -151,7 +165,24 @@ function markInterruptedRuns(ctx: PlatformContext): void {
     if (!isActive(run)) continue;
     run.status = "ENGINE_FAILED";
     run.finished_at = nowIso();
-    appendLine(runLogFile(ctx, run.id ?? ""), "cml-local: the platform stopped while this run was active");
+    appendLine(runLogFile(ctx.dataDir, run.id ?? ""), "cml-local: the platform stopped while this run was active");
+  }
+}
+
+/** Applications that were starting or running when the platform last stopped are started again, as CML does. */
+function resumeApplications(ctx: PlatformContext, apps: ApplicationEngine): void {
+  for (const record of Object.values(ctx.state.applications)) {
+    const status = record.app.status;
+    if (status === "APPLICATION_RUNNING" || status === "APPLICATION_STARTING") void apps.start(record);
+  }
+}
+
+/** Deployments that were serving (or on their way) when the platform last stopped are started again. */
+function resumeDeployments(ctx: PlatformContext, models: ModelEngine): void {
+  for (const record of Object.values(ctx.state.builds))
+    if (record.build.status === "pending") void models.build(record);
+  for (const deployment of Object.values(ctx.state.deployments)) {
+    if (deployment.status === "deployed" || deployment.status === "pending") void models.deploy(deployment);
   }
 }
 

@@ -115,6 +115,8 @@ export function interpreterFor(script: string): { command: string; args: string[
   const ext = extname(script).toLowerCase();
   switch (ext) {
     case ".js":
+      // A project without package.json "type": "module" still gets ESM syntax right, as on Node >= 22.12.
+      return { command: process.execPath, args: ["--experimental-detect-module", script] };
     case ".mjs":
     case ".cjs":
       return { command: process.execPath, args: [script] };

@@ -18,8 +18,8 @@ export function isActive(run: Wire<"JobRun">): boolean {
   return ACTIVE.has(run.status ?? "");
 }
 
-export function runLogFile(ctx: PlatformContext, runId: string): string {
-  return join(ctx.dataDir, "logs", "runs", `${runId}.log`);
+export function runLogFile(dataDir: string, runId: string): string {
+  return join(dataDir, "logs", "runs", `${runId}.log`);
 }
 
 interface LiveRun {
@@ -64,7 +64,10 @@ export class RunEngine {
     const done = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.execute(record, run, live))
       .catch((error: unknown) => {
-        appendLine(runLogFile(this.ctx, id), `cml-local: ${error instanceof Error ? error.message : String(error)}`);
+        appendLine(
+          runLogFile(this.ctx.dataDir, id),
+          `cml-local: ${error instanceof Error ? error.message : String(error)}`,
+        );
         this.finish(run, "ENGINE_FAILED");
       })
       .finally(() => {
@@ -96,7 +99,7 @@ export class RunEngine {
   private async execute(record: JobRecord, run: Wire<"JobRun">, live: LiveRun): Promise<void> {
     const ctx = this.ctx;
     const id = run.id ?? "";
-    const logFile = runLogFile(ctx, id);
+    const logFile = runLogFile(ctx.dataDir, id);
     if (live.stopRequested) return this.finish(run, "ENGINE_STOPPED");
     run.status = "ENGINE_STARTING";
     run.starting_at = nowIso();

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 /**
  * Starts a local platform on 127.0.0.1 port 0 with its own temp data dir, and a client whose every JSON
  * response is checked against the spec (problems collected in `specProblems`, asserted empty by tests).
@@ -88,11 +89,19 @@ export async function runLogs(
   return response.text();
 }
 
-/** Whether a process (group leader) still exists. */
+/**
+ * Whether a process still runs. A zombie (killed, waiting for a parent that in a container may never reap it)
+ * holds no port and runs no code, so it counts as gone.
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return false;
   }

@@ -178,7 +178,7 @@ export function jobHandlers(ctx: PlatformContext, runs: RunEngine): Handlers {
     LocalGetJobRunLogs: async ({ params }) => {
       const jobId = requireJob(param(params, "project_id"), param(params, "job_id")).job.id ?? "";
       const run = requireRun(ctx, jobId, param(params, "run_id"));
-      return textFile(runLogFile(ctx, run.id ?? ""));
+      return textFile(runLogFile(ctx.dataDir, run.id ?? ""));
     },
   };
 }
