@@ -13,6 +13,7 @@ import { validateCommand } from "./commands/validate.js";
 const commands: CliCommand[] = [
   apiCommand,
   appCommand,
+  localCommand,
   validateCommand,
   schemaCommand,
   planCommand,

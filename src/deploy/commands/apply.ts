@@ -12,7 +12,7 @@ import { apply } from "../engine/apply.js";
 import type { ApplyEvent } from "../engine/events.js";
 import { describeHolder } from "../engine/lock.js";
 import { renderEvent, renderPlan, useColor } from "../engine/render.js";
-import { openSession, type Session, workspaceAppUrl } from "../engine/session.js";
+import { appUrlFor, openSession, type Session } from "../engine/session.js";
 import type { Plan } from "../engine/types.js";
 import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
 
@@ -97,7 +97,7 @@ async function run(
     parallelism: args.parallelism,
     adopt: args.adopt,
     waitTimeoutMs: args["wait-timeout"] * 1000,
-    appUrl: workspaceAppUrl(session.connection.baseUrl),
+    appUrl: appUrlFor(session.api, session.connection.baseUrl),
     onEvent: (event: ApplyEvent) => {
       if (args.json) emitJson(event);
       else for (const line of renderEvent(event, verb)) io.stdout(`${line}\n`);

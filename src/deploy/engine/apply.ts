@@ -25,7 +25,7 @@ export interface ApplyOptions {
   waitIntervalMs?: number;
   adopt?: boolean;
   /** Application URL from its subdomain (the workspace's or the local platform's scheme). */
-  appUrl?: (subdomain: string) => string | undefined;
+  appUrl?: (app: { id: string; subdomain: string; projectId: string }) => Promise<string | undefined>;
 }
 
 type NodeState = "pending" | "running" | "done" | "failed" | "skipped";
@@ -140,7 +140,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
   const links: ApplySummary["links"] = [];
   for (const [key, out] of ctx.outputs)
     if (entryKind(key) === "applications" && out.subdomain && state.get(key) !== "failed") {
-      const url = options.appUrl?.(out.subdomain);
+      const url = await options.appUrl?.({ id: out.id ?? "", subdomain: out.subdomain, projectId: projectId ?? "" });
       if (url) links.push({ key, url });
     }
   const summary: ApplySummary = {

@@ -42,13 +42,36 @@ export async function readLive(api: CmlClient, manifest: ResolvedManifest): Prom
     .filter((p): p is Schemas["Project"] & { id: string } => p.name === name && typeof p.id === "string");
   const project = projects[0];
   if (!project || projects.length > 1) return { ...EMPTY_LIVE, projects };
-  return { projects, ...(await readProjectContents(api, project.id, manifest.name)) };
+  return { projects, ...(await readProjectContents(api, project.id, manifest.name, declaredKinds(manifest))) };
+}
+
+export type ListedKind = "applications" | "models";
+
+function declaredKinds(manifest: ResolvedManifest): Set<ListedKind> {
+  const kinds = new Set<ListedKind>();
+  if (Object.keys(manifest.applications).length > 0) kinds.add("applications");
+  if (Object.keys(manifest.models).length > 0) kinds.add("models");
+  return kinds;
+}
+
+/**
+ * A platform that does not implement a kind at all (501, e.g. a partial local platform) holds none of ours,
+ * unless the manifest needs that kind.
+ */
+async function unlessUnimplemented<T>(kind: ListedKind, needed: ReadonlySet<ListedKind>, list: () => Promise<T[]>) {
+  try {
+    return await list();
+  } catch (error) {
+    if (isApiError(error) && error.status === 501 && !needed.has(kind)) return [];
+    throw error;
+  }
 }
 
 export async function readProjectContents(
   api: CmlClient,
   project_id: string,
   stack: string,
+  needed: ReadonlySet<ListedKind> = new Set(["applications", "models"]),
 ): Promise<Omit<LiveState, "projects">> {
   const path = { project_id };
   const [jobs, applications, models, recordText] = await Promise.all([
@@ -57,17 +80,21 @@ export async function readProjectContents(
         api.GET("/api/v2/projects/{project_id}/jobs", { params: { path, query: { page_size: PAGE, page_token } } }),
       (page) => page.jobs,
     ),
-    listAll(
-      (page_token) =>
-        api.GET("/api/v2/projects/{project_id}/applications", {
-          params: { path, query: { page_size: PAGE, page_token } },
-        }),
-      (page) => page.applications,
+    unlessUnimplemented("applications", needed, () =>
+      listAll(
+        (page_token) =>
+          api.GET("/api/v2/projects/{project_id}/applications", {
+            params: { path, query: { page_size: PAGE, page_token } },
+          }),
+        (page) => page.applications,
+      ),
     ),
-    listAll(
-      (page_token) =>
-        api.GET("/api/v2/projects/{project_id}/models", { params: { path, query: { page_size: PAGE, page_token } } }),
-      (page) => page.models,
+    unlessUnimplemented("models", needed, () =>
+      listAll(
+        (page_token) =>
+          api.GET("/api/v2/projects/{project_id}/models", { params: { path, query: { page_size: PAGE, page_token } } }),
+        (page) => page.models,
+      ),
     ),
     readProjectFileText(api, project_id, fileRecordPath(stack)),
   ]);

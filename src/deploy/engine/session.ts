@@ -2,7 +2,7 @@
  * The common start of plan, apply and destroy: load the manifest (all diagnostics, or a UserError), connect
  * to its target, gather the desired state, read the live state, plan.
  */
-import { type CmlClient, type CmlConnection, createCmlClient } from "../../client/index.js";
+import { type CmlClient, type CmlConnection, createCmlClient, rawRequest } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
 import type { CliIo } from "../../shared/io.js";
 import { resolveConnection } from "../connection.js";
@@ -98,15 +98,24 @@ export async function openSession(request: SessionRequest): Promise<Session> {
   return { manifest, connection, api, desired, live, plan: p, ...(lock ? { lock } : {}) };
 }
 
-/** Application URL on a workspace: `https://<subdomain>.<workbench domain>` (FACTS.md §2). */
-export function workspaceAppUrl(apiUrl: string): (subdomain: string) => string | undefined {
-  return (subdomain) => {
-    try {
-      const url = new URL(apiUrl);
-      if (url.hostname === "127.0.0.1" || url.hostname === "localhost") return undefined;
-      return `${url.protocol}//${subdomain}.${url.host}`;
-    } catch {
-      return undefined;
-    }
+/**
+ * Application URL: on a workspace `https://<subdomain>.<workbench domain>` (FACTS.md §2); on the local platform
+ * its endpoint extension says where the process listens.
+ */
+export function appUrlFor(
+  api: CmlClient,
+  apiUrl: string,
+): (app: { id: string; subdomain: string; projectId: string }) => Promise<string | undefined> {
+  return async (app) => {
+    const url = new URL(apiUrl);
+    if (url.hostname !== "127.0.0.1" && url.hostname !== "localhost")
+      return `${url.protocol}//${app.subdomain}.${url.host}`;
+    const endpoint = await rawRequest(api, {
+      method: "GET",
+      path: `/projects/${app.projectId}/applications/${app.id}/endpoint`,
+    }).catch(() => undefined);
+    return typeof endpoint === "object" && endpoint !== null && "url" in endpoint && typeof endpoint.url === "string"
+      ? endpoint.url
+      : undefined;
   };
 }

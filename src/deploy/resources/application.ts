@@ -3,13 +3,21 @@
  * `environment`. Creating one starts it; a PATCH does not restart it, so an update is PATCH + one `:restart`
  * (FACTS.md §6), and both wait (bounded) for APPLICATION_RUNNING.
  */
-import { envToWire, findApplicationBySubdomain, runtimePair, type Schemas, unwrap, waits } from "../../client/index.js";
+import {
+  envToWire,
+  findApplicationBySubdomain,
+  rawRequest,
+  runtimePair,
+  type Schemas,
+  unwrap,
+  waits,
+} from "../../client/index.js";
 import type { ApplicationSpec } from "../manifest/model.js";
 import { createIdempotently, deleteIfPresent } from "./create.js";
 import { desiredEnvFields, liveEnvFields, ownerOf, resolveEnv } from "./env.js";
 import { requireId, requireSpec } from "./keys.js";
 import { resolvedRuntime } from "./runtime.js";
-import type { Application, FieldMap, FieldRules, NormaliseContext, ResourceAdapter } from "./types.js";
+import type { Application, ApplyContext, FieldMap, FieldRules, NormaliseContext, ResourceAdapter } from "./types.js";
 
 export const applicationRules: FieldRules = {
   recreateOn: {
@@ -97,8 +105,7 @@ export const applicationAdapter: ResourceAdapter = {
     );
     const id = requireId(app.id, entry.key);
     // CreateApplication starts the application (FACTS.md §5): wait for it, bounded.
-    const running = await waits.applicationRunning(ctx.api, project_id, id, ctx.wait(`${entry.key} to be running`));
-    return applicationOutputs(running);
+    return applicationOutputs(await waitRunning(ctx, entry.key, id));
   },
   async update(ctx, entry) {
     const spec = requireSpec(ctx.desired.manifest.applications, entry.key);
@@ -131,8 +138,7 @@ export const applicationAdapter: ResourceAdapter = {
         params: { path: { project_id, application_id: id } },
       }),
     );
-    const running = await waits.applicationRunning(ctx.api, project_id, id, ctx.wait(`${entry.key} to be running`));
-    return applicationOutputs(running);
+    return applicationOutputs(await waitRunning(ctx, entry.key, id));
   },
   async delete(ctx, entry) {
     const id = requireId(entry.id, entry.key);
@@ -145,3 +151,33 @@ export const applicationAdapter: ResourceAdapter = {
     );
   },
 };
+
+/** Waits for APPLICATION_RUNNING; on failure the error carries the last status and the log tail, when readable. */
+async function waitRunning(ctx: ApplyContext, key: string, id: string): Promise<Application> {
+  try {
+    return await waits.applicationRunning(ctx.api, ctx.projectId(), id, ctx.wait(`${key} to be running`));
+  } catch (error) {
+    const tail = await logTail(ctx, id);
+    if (!tail || !(error instanceof Error)) throw error;
+    throw new Error(`${error.message}\n  last log lines:\n${tail}`, { cause: error });
+  }
+}
+
+/** CML's API has no log endpoint; the local platform has one (README of src/local). Anything else: no tail. */
+export async function logTail(ctx: ApplyContext, id: string, lines = 15): Promise<string | undefined> {
+  try {
+    const text = await rawRequest(ctx.api, {
+      method: "GET",
+      path: `/projects/${ctx.projectId()}/applications/${id}/logs`,
+    });
+    if (typeof text !== "string" || !text.trim()) return undefined;
+    return text
+      .trimEnd()
+      .split("\n")
+      .slice(-lines)
+      .map((l) => `    ${l}`)
+      .join("\n");
+  } catch {
+    return undefined;
+  }
+}

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { unwrap, uploadProjectFile } from "../../client/index.js";
 import type { PlanEntry } from "../engine/types.js";
 import type { ResourceKey } from "../manifest/model.js";
-import { deleteIfPresent } from "./create.js";
+import { deleteIfPresent, repeatIdempotent } from "./create.js";
 import type { ApplyContext, FieldMap, FieldRules, NormaliseContext, ResourceAdapter } from "./types.js";
 
 export interface FileRecord {
@@ -75,9 +75,12 @@ function syncState(ctx: ApplyContext): SyncState {
   return state;
 }
 
+/** Delete, then upload: CML never overwrites. The pair is repeatable, so a lost answer is simply retried. */
 async function replaceFile(ctx: ApplyContext, path: string, content: Uint8Array | string): Promise<void> {
-  await deleteFile(ctx, path);
-  await uploadProjectFile(ctx.api, ctx.projectId(), path, content);
+  await repeatIdempotent(async () => {
+    await deleteFile(ctx, path);
+    await uploadProjectFile(ctx.api, ctx.projectId(), path, content);
+  }, ctx.signal);
 }
 
 async function deleteFile(ctx: ApplyContext, path: string): Promise<void> {
