@@ -7,8 +7,12 @@ import { CANARY, fixedRetriever } from "./fixtures.js";
 function bufferIo(env: NodeJS.ProcessEnv = {}) {
   const out = { stdout: "", stderr: "" };
   const io: CliIo = {
-    stdout: (t) => void (out.stdout += t),
-    stderr: (t) => void (out.stderr += t),
+    stdout: (t) => {
+      out.stdout += t;
+    },
+    stderr: (t) => {
+      out.stderr += t;
+    },
     isTTY: false,
     env,
     cwd: "/nonexistent-cwd",
