@@ -195,7 +195,7 @@ export function plan(desired: DesiredState, live: LiveState, options: PlanOption
   }
 
   // Prune: objects carrying our marker that left the manifest.
-  if (project && projectOk) entries.push(...pruneEntries(desired, live, matches, stack));
+  if (project && projectOk) entries.push(...pruneEntries(desired, live, matches, stack, keptLive(manifest)));
 
   const ordered = safeOrder(entries, conflicts);
   const fingerprint = createHash("sha256")
@@ -209,6 +209,7 @@ export function plan(desired: DesiredState, live: LiveState, options: PlanOption
     project: manifest.project.name,
     entries: ordered,
     conflicts,
+    ...(manifest.skipped?.length ? { skipped: manifest.skipped.map((s) => ({ key: s.key, reason: s.reason })) } : {}),
     fingerprint,
   };
 }
@@ -271,13 +272,29 @@ function matchChildren(desired: DesiredState, live: LiveState): Matches {
   return { jobs, applications, models };
 }
 
-function pruneEntries(desired: DesiredState, live: LiveState, matches: Matches, stack: string): PlanEntry[] {
+/**
+ * Live copies of resources skipped for a missing `requires` value stay as they are: a credential missing from one
+ * shell must not delete a deployed job. (`enabled: false` resources are pruned like any that left the manifest.)
+ */
+function keptLive(manifest: DesiredState["manifest"]): Set<string> {
+  return new Set((manifest.skipped ?? []).filter((s) => s.keepLive).map((s) => `${s.key.split(".")[0]}.${s.name}`));
+}
+
+function pruneEntries(
+  desired: DesiredState,
+  live: LiveState,
+  matches: Matches,
+  stack: string,
+  kept: Set<string>,
+): PlanEntry[] {
   const out: PlanEntry[] = [];
   const matchedJobs = new Set([...matches.jobs.values()].map((j) => j.id));
   const matchedApps = new Set([...matches.applications.values()].map((a) => a.id));
   const matchedModels = new Set([...matches.models.values()].map((lm) => lm.model.id));
-  const prune = (key: ResourceKey, id: string | undefined) =>
-    out.push({ key, action: "delete", id, dependsOn: [], changes: [], reason: "no longer in the manifest" });
+  const prune = (key: ResourceKey, id: string | undefined) => {
+    if (!kept.has(key))
+      out.push({ key, action: "delete", id, dependsOn: [], changes: [], reason: "no longer in the manifest" });
+  };
   for (const j of live.jobs)
     if (!matchedJobs.has(j.id) && ownerOf(j.environment) === stack) prune(`jobs.${j.name ?? j.id}`, j.id);
   for (const a of live.applications)

@@ -37,6 +37,8 @@ export function renderPlan(plan: Plan, options: RenderOptions): string[] {
     if (entry.action === "skip" && !options.showUnchanged) continue;
     lines.push(...renderEntry(entry, paint));
   }
+  for (const skipped of plan.skipped ?? [])
+    lines.push(paint("dim", `  - ${skipped.key}`) + ` (skipped: ${skipped.reason})`);
   const counts = countActions(plan);
   if (lines.length > 0) lines.push("");
   let summary = planSummaryLine(counts);

@@ -63,6 +63,8 @@ export interface Plan {
    * A plan with conflicts cannot be applied.
    */
   conflicts: string[];
+  /** Resources the manifest declares but switched off (`enabled` / `requires`), with the reason. */
+  skipped?: { key: string; reason: string }[];
   /** Hash of the live objects and entries this plan was computed from; a saved plan is refused when it differs. */
   fingerprint: string;
 }

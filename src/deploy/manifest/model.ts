@@ -136,6 +136,21 @@ export interface TargetSpec {
   url?: string;
 }
 
+/** A declared resource left out of this deployment, and why (shown by plan; never an error). */
+export interface SkippedResource {
+  key: ResourceKey;
+  /** What identifies a live copy: the job or model name, the application subdomain. */
+  name: string;
+  reason: string;
+  location: SourceLocation;
+  /**
+   * true: skipped because something it `requires` is unset on this machine; an existing copy is left alone
+   * (a missing credential in one shell must not delete a deployed job). false: `enabled: false`; an existing
+   * copy is pruned like any resource that left the manifest.
+   */
+  keepLive: boolean;
+}
+
 export interface ResolvedManifest {
   /** Stack name: identity of everything this manifest owns and the ownership marker's value. */
   name: string;
@@ -148,6 +163,8 @@ export interface ResolvedManifest {
   jobs: Readonly<Record<string, JobSpec>>;
   applications: Readonly<Record<string, ApplicationSpec>>;
   models: Readonly<Record<string, ModelSpec>>;
+  /** Resources switched off by `enabled` or `requires` (absent when none). */
+  skipped?: readonly SkippedResource[];
 }
 
 /**

@@ -19,6 +19,7 @@ import type {
   ProjectSpec,
   ResourceKey,
   RuntimeChoice,
+  SkippedResource,
   TargetSpec,
 } from "./model.js";
 import { OWNER_ENV_KEY } from "./model.js";
@@ -43,6 +44,8 @@ export interface Resolved {
   jobs: Record<string, JobSpec>;
   applications: Record<string, ApplicationSpec>;
   models: Record<string, ModelSpec>;
+  /** Resources switched off by `enabled` / `requires`. */
+  skipped?: SkippedResource[];
   /** Resource → resources it references through `${resources…}` (the engine orders by these too). */
   references: Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation; path: string }[]>;
 }
@@ -60,6 +63,7 @@ export class Resolver {
   private currentResource: ResourceKey | "defaults" = "project";
   private defaultRefs: { envKey: string; to: ResourceKey; loc: DiagnosticLocation; path: string }[] = [];
   private references = new Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation; path: string }[]>();
+  private skipped = new Map<ResourceKey, SkippedResource>();
 
   constructor(
     private readonly root: MapNode,
@@ -92,6 +96,7 @@ export class Resolver {
     const chosenTarget = this.resolveTarget();
     this.resolveVariables(chosenTarget?.name);
     const target = chosenTarget && this.resolveTargetUrl(chosenTarget);
+    this.resolveSwitches();
     const name = this.text(child(this.root, "name"), "name") ?? "";
     if (name && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))
       this.error(
@@ -134,6 +139,7 @@ export class Resolver {
     const jobs: Record<string, JobSpec> = {};
     for (const e of mapEntries(child(this.root, "jobs"))) {
       const at = `jobs.${e.key}`;
+      if (this.skipped.has(`jobs.${e.key}`)) continue;
       this.currentResource = `jobs.${e.key}`;
       const n = e.value;
       const schedule = this.text(child(n, "schedule"), `${at}.schedule`);
@@ -163,6 +169,7 @@ export class Resolver {
     const applications: Record<string, ApplicationSpec> = {};
     for (const e of mapEntries(child(this.root, "applications"))) {
       const at = `applications.${e.key}`;
+      if (this.skipped.has(`applications.${e.key}`)) continue;
       this.currentResource = `applications.${e.key}`;
       const n = e.value;
       applications[e.key] = {
@@ -187,6 +194,7 @@ export class Resolver {
     const models: Record<string, ModelSpec> = {};
     for (const e of mapEntries(child(this.root, "models"))) {
       const at = `models.${e.key}`;
+      if (this.skipped.has(`models.${e.key}`)) continue;
       this.currentResource = `models.${e.key}`;
       const n = e.value;
       const deployment = child(n, "deployment");
@@ -210,7 +218,67 @@ export class Resolver {
 
     this.warnUnusedVariables();
     if (!target) return undefined;
-    return { name, target, project, existingPaths, files, jobs, applications, models, references: this.references };
+    const skipped = [...this.skipped.values()];
+    return {
+      name,
+      target,
+      project,
+      existingPaths,
+      files,
+      jobs,
+      applications,
+      models,
+      ...(skipped.length > 0 ? { skipped } : {}),
+      references: this.references,
+    };
+  }
+
+  /**
+   * `enabled` and `requires`, read before any resource body so that a skipped resource's secrets are never asked
+   * for and references to it can name the reason. A job that runs after a skipped job is skipped with it.
+   */
+  private resolveSwitches(): void {
+    for (const section of ["jobs", "applications", "models"] as const)
+      for (const e of mapEntries(child(this.root, section))) {
+        const key: ResourceKey = `${section}.${e.key}`;
+        const naming = section === "applications" ? "subdomain" : "name";
+        const name = this.quietText(child(e.value, naming), `${key}.${naming}`) ?? e.key;
+        const enabledNode = child(e.value, "enabled");
+        if (this.bool(enabledNode, `${key}.enabled`) === false) {
+          const raw = scalarValue(enabledNode);
+          const how = typeof raw === "string" && raw.includes("${") ? `enabled: ${raw} is false` : "enabled: false";
+          this.skipped.set(key, { key, name, reason: how, location: e.keyLoc, keepLive: false });
+          continue;
+        }
+        const missing = this.stringList(child(e.value, "requires"), `${key}.requires`).filter(
+          (name) => name && this.opts.env[name] === undefined && this.opts.env[`${name}_FILE`] === undefined,
+        );
+        if (missing.length > 0)
+          this.skipped.set(key, {
+            key,
+            name,
+            reason: `${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} not set`,
+            location: e.keyLoc,
+            keepLive: true,
+          });
+      }
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const e of mapEntries(child(this.root, "jobs"))) {
+        const key: ResourceKey = `jobs.${e.key}`;
+        const after = scalarValue(child(e.value, "after"));
+        const parent = typeof after === "string" ? this.skipped.get(`jobs.${after}`) : undefined;
+        if (this.skipped.has(key) || !parent) continue;
+        this.skipped.set(key, {
+          key,
+          name: this.quietText(child(e.value, "name"), `${key}.name`) ?? e.key,
+          reason: `it runs after ${parent.key}, which is skipped (${parent.reason})`,
+          location: e.keyLoc,
+          keepLive: parent.keepLive,
+        });
+        changed = true;
+      }
+    }
   }
 
   private resolveTarget(): TargetSpec | undefined {
@@ -411,6 +479,14 @@ export class Resolver {
     return node.items.map((item, i) => this.text(item, `${at}[${i}]`) ?? "");
   }
 
+  /** `text` without diagnostics: for a value read early that the full pass reads (and reports on) again. */
+  private quietText(node: TreeNode | undefined, at: string): string | undefined {
+    const before = this.diagnostics.length;
+    const value = this.text(node, at);
+    this.diagnostics.splice(before);
+    return value;
+  }
+
   /** A text field; numbers and booleans written where text is expected are taken as their text. */
   text(node: TreeNode | undefined, at: string): string | undefined {
     if (node?.kind !== "scalar" || node.value === null) return undefined;
@@ -526,7 +602,7 @@ export class Resolver {
   }
 
   /** Resolves `${…}` in one string. In env values a whole-value secret or resource reference stays symbolic. */
-  private interpolate(raw: string, loc: DiagnosticLocation, at: string, mode: Mode): EnvValue | undefined {
+  private interpolate(raw: string, loc: DiagnosticLocation, at: string, mode: Mode, depth = 0): EnvValue | undefined {
     if (!raw.includes("${")) return raw;
     const parsed = parseTemplate(raw);
     if (!parsed.ok) {
@@ -560,7 +636,13 @@ export class Resolver {
       }
       const value = this.lookup(ref, loc, at);
       if (value === undefined) failed = true;
-      else out += value;
+      else if (ref.kind === "var" && value.includes("${") && depth < 4) {
+        // A variable may hold a reference (a per-target secret or resource field): resolve it where it is used.
+        const inner = this.interpolate(value, loc, at, part === whole ? mode : "text", depth + 1);
+        if (inner === undefined) failed = true;
+        else if (typeof inner !== "string") return inner;
+        else out += inner;
+      } else out += value;
     }
     return failed ? undefined : out;
   }
@@ -647,6 +729,16 @@ export class Resolver {
         at,
         didYouMean(ref.key, keys) ??
           (keys.length ? `${ref.section}: ${keys.join(", ")}` : `the manifest declares no ${ref.section}`),
+      );
+      return undefined;
+    }
+    const skipped = this.skipped.get(ref.resource);
+    if (skipped) {
+      this.error(
+        `${at}: ${ref.resource} is skipped (${skipped.reason}), so it has no ${ref.field}`,
+        loc,
+        at,
+        "give this resource the same enabled/requires switch, or set what the other one needs",
       );
       return undefined;
     }

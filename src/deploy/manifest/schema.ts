@@ -112,6 +112,21 @@ const definitions = {
 
 const preventDestroy = flag("Refuse to delete or recreate this resource (plan shows the refusal).", false);
 
+/**
+ * Switches for resources that need credentials or exist on one target only: the plan lists a switched-off
+ * resource with the reason instead of failing on a missing secret.
+ */
+const switches = {
+  enabled: flag(
+    "Deploy this resource (default true). false, e.g. via ${var.x} set per target, leaves it out: plan lists it as disabled, and an existing copy is deleted.",
+    true,
+  ),
+  requires: listOf(
+    "Environment variables (or secrets) this resource needs. When one is unset the resource is skipped with that reason, and an existing copy is left as it is.",
+    { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
+  ),
+};
+
 const compute = {
   cpu: number("vCPUs (default: defaults.cpu, else 1)"),
   memory: number("GiB of memory (default: defaults.memory, else 2)"),
@@ -133,6 +148,7 @@ const job = object(
     paused: flag("Create the job paused (CML cannot change this in place: a change recreates the job).", false),
     env: ref("env"),
     prevent_destroy: preventDestroy,
+    ...switches,
   },
   ["script"],
 );
@@ -154,6 +170,7 @@ const application = object(
     ),
     env: ref("env"),
     prevent_destroy: preventDestroy,
+    ...switches,
   },
   ["subdomain", "script"],
 );
@@ -173,6 +190,7 @@ const model = object(
       env: ref("env"),
     }),
     prevent_destroy: preventDestroy,
+    ...switches,
   },
   ["file", "function"],
 );
