@@ -322,3 +322,16 @@ targets:
     expect(r.manifest?.target).toEqual({ name: "ws", local: false, url: "https://b.example.test/" });
   });
 });
+
+describe("loadManifest: included files", () => {
+  it("resolves files[].from relative to the file that declares it", async () => {
+    const r = await load(`${BASE}include: [parts/more.yaml]\n`, {
+      files: { "parts/more.yaml": "files:\n  - { from: extra, to: extra }\n", "parts/extra/x.py": "" },
+    });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.manifest?.files.map((f) => [f.from, f.to, f.location.file])).toEqual([
+      [path.join(r.dir, "src"), "src", "m.yaml"],
+      [path.join(r.dir, "parts", "extra"), "extra", path.join("parts", "more.yaml")],
+    ]);
+  });
+});
