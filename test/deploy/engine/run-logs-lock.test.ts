@@ -3,7 +3,7 @@
  * `deploy logs`, and two concurrent applies serialised by the stack lock — against the local platform.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findOneByName, unwrap, waitFor } from "../../../src/client/index.js";
+import { findOneByName, unwrap, uploadProjectFile, waitFor } from "../../../src/client/index.js";
 import { startTestPlatform, type TestPlatform } from "../../local/helpers.js";
 import { deploy, inventory, writeTree } from "./harness.js";
 
@@ -99,6 +99,44 @@ describe("run, logs and the stack lock (local platform)", () => {
       "Concurrent/populate",
       "Concurrent/scrape",
     ]);
+    await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
+  });
+
+  it("waits for a lock held from another machine, names its holder, and ignores an expired one", async () => {
+    const dir = writeTree({ "lab.yaml": MANIFEST("Remote Lock"), ...SOURCES });
+    expect((await deploy(["apply", "lab.yaml"], env, dir)).code).toBe(0);
+    const project = await findOneByName(tp.api, "project", { name: "Remote Lock" });
+    const project_id = project?.id ?? "";
+    const holder = (expiresAt: string) =>
+      JSON.stringify({
+        token: "other",
+        host: "ci-runner-7",
+        pid: 4242,
+        startedAt: "2026-01-01T00:00:00Z",
+        expiresAt,
+        ciUrl: "https://ci.example/run/1",
+      });
+    await uploadProjectFile(tp.api, project_id, ".cml-lab/runner.lock.json", holder("2999-01-01T00:00:00Z"));
+    const blocked = await deploy(["apply", "lab.yaml", "--lock-timeout", "1"], env, dir);
+    expect(blocked.code).toBe(1);
+    expect(blocked.err).toMatch(
+      /stack runner is locked: held by ci-runner-7 pid 4242 since .*https:\/\/ci\.example\/run\/1/,
+    );
+
+    await unwrap(
+      tp.api.DELETE("/api/v2/projects/{project_id}/files/{path}", {
+        params: { path: { project_id, path: ".cml-lab/runner.lock.json" } },
+      }),
+    );
+    await uploadProjectFile(tp.api, project_id, ".cml-lab/runner.lock.json", holder("2001-01-01T00:00:00Z"));
+    const expired = await deploy(["apply", "lab.yaml", "--lock-timeout", "1"], env, dir);
+    expect(expired.code, expired.err).toBe(0);
+    expect(expired.out).toContain("Nothing to do.");
+    // Released afterwards: no lock file is left behind.
+    const left = await tp.api.GET("/api/v2/projects/{project_id}/files/{path}", {
+      params: { path: { project_id, path: ".cml-lab" } },
+    });
+    expect((left.data?.files ?? []).map((f) => f.path)).toEqual(["runner.files.json"]);
     await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
   });
 });
