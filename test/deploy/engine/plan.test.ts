@@ -74,6 +74,16 @@ describe("plan", () => {
     const entry = p.entries.find((e) => e.key === "jobs.scrape");
     expect(entry?.action).toBe("recreate");
     expect(entry?.reason).toMatch(/paused/);
+    // Its dependent job is re-pointed at the new id in the same apply.
+    const child = p.entries.find((e) => e.key === "jobs.populate");
+    expect(child?.action).toBe("update");
+    expect(child?.changes).toEqual([
+      expect.objectContaining({
+        path: "after",
+        new: { knownAfterApply: "jobs.scrape.id" },
+        reason: "jobs.scrape is recreated",
+      }),
+    ]);
   });
 
   it("refuses unmarked objects unless adopting, and never touches another stack's", () => {
