@@ -142,6 +142,18 @@ describe("plan", () => {
     expect(actions(p)["models.answerer"]).toBe("skip");
   });
 
+  it("restarts a failed application, and ignores `paused` on an unscheduled job", () => {
+    const live = liveOf(lab);
+    const chat = live.applications[0];
+    if (chat) chat.status = "APPLICATION_FAILED";
+    // `paused` is output-only in the spec's Job type; the server still reports it.
+    live.jobs = live.jobs.map((j) => (j.name === "scrape" ? { ...j, paused: true } : j));
+    const p = plan(desiredOf(lab), live, { target });
+    expect(p.entries.filter((e) => e.action !== "skip").map((e) => [e.key, e.changes.map((c) => c.path)])).toEqual([
+      ["applications.chat", ["state"]],
+    ]);
+  });
+
   it("changes the fingerprint when the workspace changes", () => {
     const base = liveOf(lab);
     const a = plan(desiredOf(lab), base, { target });
