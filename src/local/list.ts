@@ -26,7 +26,10 @@ export function applyListQuery<T extends object>(
       Object.entries(parsed).every(([key, wanted]) => {
         const actual = fieldValue(item, key);
         if (actual === undefined) return false;
-        return String(actual).includes(typeof wanted === "string" ? wanted : JSON.stringify(wanted));
+        const text = typeof wanted === "string" ? wanted : JSON.stringify(wanted);
+        // Status filters take CML's short lowercase names (`running`) for enum values like APPLICATION_RUNNING.
+        if (key === "status") return String(actual).toLowerCase().includes(text.toLowerCase());
+        return String(actual).includes(text);
       }),
     );
   }

@@ -10,7 +10,7 @@ import { getProject, type PlatformContext, projectRoot } from "./context.js";
 import type { Harnesses } from "./harness.js";
 import { nowIso } from "./ids.js";
 import { freePort, waitForHttp } from "./ports.js";
-import { appendLine, type Workload } from "./processes.js";
+import { appendLine, pythonCommand, type Workload } from "./processes.js";
 import { resolveInProject } from "./project-files.js";
 import type { BuildRecord, Wire } from "./state.js";
 import { workloadEnv } from "./workload-env.js";
@@ -181,7 +181,7 @@ export class ModelEngine {
     });
     if (/\.(py)$/i.test(file)) {
       env.PYTHONPATH = [this.harnesses.pythonPath, env.PYTHONPATH].filter(Boolean).join(":");
-      return { command: "python3", args: ["-u", this.harnesses.python, file, fn], cwd, env };
+      return { command: pythonCommand(), args: ["-u", this.harnesses.python, file, fn], cwd, env };
     }
     if (/\.(js|mjs|cjs)$/i.test(file)) {
       return {

@@ -24,7 +24,7 @@ import { writeHarnesses } from "./harness.js";
 import { apiKey as newApiKey, nowIso } from "./ids.js";
 import { createModelService } from "./model-service.js";
 import { ModelEngine } from "./models.js";
-import { appendLine, killGroup, Supervisor } from "./processes.js";
+import { appendLine, killGroup, resolvePython, Supervisor } from "./processes.js";
 import { isActive, RunEngine, runLogFile } from "./runs.js";
 import { createDispatcher, type Dispatcher } from "./server.js";
 import { StateStore, writeFileAtomic } from "./state.js";
@@ -63,6 +63,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   endLeftovers(store.state.pids);
   store.state.pids = {};
 
+  await resolvePython();
   const faults = new Faults(options.faults);
   let dispatch: Dispatcher | undefined;
   const apiServer = createHttpServer(async (request, incoming) =>

@@ -3,7 +3,7 @@
  * group; stopping it signals the whole group (TERM, then KILL after a grace period), and the group is killed
  * again after the leader exits, so nothing a workload spawned outlives it (CML ends the whole engine pod).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname, extname } from "node:path";
 
@@ -107,6 +107,28 @@ export function appendLine(file: string, line: string): void {
   }
 }
 
+let python = "python3";
+let resolving: Promise<string> | undefined;
+
+/**
+ * Resolves `python3` to the interpreter it runs, once per process: version-manager shims (pyenv) cost
+ * over a second per start on a loaded machine, which every job run, build and deployment would pay.
+ */
+export function resolvePython(): Promise<string> {
+  resolving ??= new Promise((resolve) => {
+    execFile("python3", ["-c", "import sys; print(sys.executable)"], { timeout: 15_000 }, (error, stdout) => {
+      const found = stdout.trim();
+      if (!error && found) python = found;
+      resolve(python);
+    });
+  });
+  return resolving;
+}
+
+export function pythonCommand(): string {
+  return python;
+}
+
 /**
  * How a script runs, by extension. On CML a runtime's kernel runs every script (Python in PBJ runtimes); the
  * local platform also runs Node and shell scripts directly so cml-lab's workloads can be tried without launchers.
@@ -129,7 +151,7 @@ export function interpreterFor(script: string): { command: string; args: string[
       return { command: "bash", args: [script] };
     default:
       // PBJ runtimes hand any script to the Python kernel; -u keeps the log live.
-      return { command: "python3", args: ["-u", script] };
+      return { command: python, args: ["-u", script] };
   }
 }
 

@@ -83,6 +83,12 @@ describe("applications", () => {
     expect((await endpoint(p, id)).port).toBe(port);
     expect(await (await fetch(url)).text()).toMatch(/^v2 patched pid=\d+$/);
     expect(alive(firstPid)).toBe(false);
+    const runningApps = await unwrap(
+      t.api.GET("/api/v2/projects/{project_id}/applications", {
+        params: { path: { project_id: p }, query: { search_filter: JSON.stringify({ status: "running" }) } },
+      }),
+    );
+    expect(runningApps.applications?.map((a) => a.id)).toEqual([id]);
 
     const stopped = await unwrap(
       t.api.POST("/api/v2/projects/{project_id}/applications/{application_id}:stop", {

@@ -2,6 +2,7 @@ import { lstat, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { downloadProjectFile, isApiError, listAll, unwrap, uploadProjectFile } from "../../src/client/index.js";
+import { responseProblems } from "../../src/local/index.js";
 import { readyProject, startTestPlatform, type TestPlatform } from "./helpers.js";
 
 let t: TestPlatform;
@@ -156,6 +157,13 @@ describe("files", () => {
       headers: { Authorization: `Bearer ${t.platform.apiKey}` },
     });
     expect(dotdot.status).toBe(400);
+  });
+});
+
+describe("response validation", () => {
+  it("detects a response that does not match the spec (so the per-test check can fail)", () => {
+    expect(responseProblems("GetJob", { timeout: 5, name: "j" })).toEqual(["response.timeout: must be string"]);
+    expect(responseProblems("GetJob", { timeout: "5", name: "j" })).toEqual([]);
   });
 });
 
