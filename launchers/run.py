@@ -3,7 +3,7 @@
 CML executes a job's or application's `script` with the runtime's kernel (Python in standard runtimes), so a
 Node program needs a Python launcher (see docs/workspace.md). This one runs `node <project>/bin/cml-lab.js`
 with the words of CML_LAB_COMMAND (set in the manifest's `env`) followed by the job's JOB_ARGUMENTS (CML passes
-a job's arguments only in that variable, never as argv), and exits with node's exit code so CML marks the run
+a job's arguments only in that variable, never as argv), with $NAME / ${NAME} expanded from the environment, and exits with node's exit code so CML marks the run
 failed when the workload fails. Output streams straight through, so CML's log shows it live.
 """
 import os
@@ -27,14 +27,23 @@ def find_node():
 
 def command_words():
     words = shlex.split(os.environ.get("CML_LAB_COMMAND", "")) + shlex.split(os.environ.get("JOB_ARGUMENTS", ""))
+    # CML never expands variables in arguments; expanding $NAME / ${NAME} here lets a manifest pass values that
+    # only exist at run time (another application's URL in the job's environment). Unknown names stay as written.
+    words = [os.path.expandvars(word) for word in words]
     if not words:
         sys.stderr.write("cml-lab: set CML_LAB_COMMAND (e.g. 'ingest scrape') in the job or application environment\n")
         sys.exit(2)
     return words
 
 
+def toolkit_bin():
+    """cml-lab as installed in the runtime (CML_LAB_HOME, set by the cml-lab runtime), else the copy in the project."""
+    home = os.environ.get("CML_LAB_HOME") or PROJECT
+    return os.path.join(home, "bin", "cml-lab.js")
+
+
 def main():
-    argv = [find_node(), os.path.join(PROJECT, "bin", "cml-lab.js")] + command_words()
+    argv = [find_node(), toolkit_bin()] + command_words()
     sys.stdout.flush()
     code = subprocess.call(argv, cwd=PROJECT)
     if code != 0:

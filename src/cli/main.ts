@@ -1,9 +1,12 @@
 import type { CliIo } from "../shared/io.js";
 import { type CliCommand, runCli } from "../shared/run-cli.js";
+import { appCommand } from "./commands/app.js";
+import { chromaCommand } from "./commands/chroma.js";
+import { docsSiteCommand } from "./commands/docs-site.js";
 import { startCommand } from "./commands/start.js";
 
 /** Every `cml-lab` command (workloads, eval, start); each lives in commands/<name>.ts. */
-const commands: CliCommand[] = [startCommand];
+const commands: CliCommand[] = [startCommand, chromaCommand, docsSiteCommand, appCommand];
 
 export function main(argv: readonly string[], io: CliIo): Promise<number> {
   return runCli("cml-lab", argv, io, commands);

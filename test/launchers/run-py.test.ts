@@ -16,15 +16,40 @@ function launch(env: Record<string, string>) {
 
 describe("launchers/run.py", () => {
   it("runs the cml-lab command from CML_LAB_COMMAND + JOB_ARGUMENTS and exits 0 on success", () => {
-    const result = launch({ CML_LAB_COMMAND: "start", JOB_ARGUMENTS: "" });
+    const result = launch({ CML_LAB_COMMAND: "--help", JOB_ARGUMENTS: "" });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("cml-lab");
   });
 
   it("splits JOB_ARGUMENTS like a shell and passes a failing exit code through", () => {
-    const result = launch({ CML_LAB_COMMAND: "start", JOB_ARGUMENTS: "'--no such flag'" });
+    const result = launch({ CML_LAB_COMMAND: "no-such", JOB_ARGUMENTS: "'two words'" });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("Unknown argument: no such flag");
+    expect(result.stderr).toMatch(/Unknown arguments: no-such, two words/);
+  });
+
+  it("runs the toolkit installed in the runtime (CML_LAB_HOME) when the project has no copy", () => {
+    const project = mkdtempSync(join(tmpdir(), "bare-project-"));
+    const result = spawnSync("python3", [join(root, "launchers/run.py")], {
+      cwd: project,
+      env: {
+        PATH: process.env.PATH ?? "",
+        CML_LAB_PROJECT_DIR: project,
+        CML_LAB_HOME: root,
+        CML_LAB_COMMAND: "--help",
+      },
+      encoding: "utf8",
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("cml-lab");
+  });
+
+  it("expands ${NAME} from the environment in the words, leaving unknown names as written", () => {
+    const result = launch({
+      CML_LAB_COMMAND: "no-such",
+      JOB_ARGUMENTS: "${DOCS_URL}/x $UNSET_NAME",
+      DOCS_URL: "http://d",
+    });
+    expect(result.stderr).toMatch(/Unknown arguments: no-such, http:\/\/d\/x, \$UNSET_NAME/);
   });
 
   it("says what to set when no command is given", () => {

@@ -1,18 +1,15 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the manifest syntax itself is ${…}, written in plain strings.
 /**
  * From a merged, structurally valid tree to the ResolvedManifest the engine consumes: choose the target, give
- * variables their values, interpolate every text field, convert whole-reference numbers and booleans, and apply
- * defaults. Every problem becomes a located diagnostic; nothing throws for a user mistake.
+ * variables their values, read every field (values.ts interpolates and converts) and apply defaults. Every
+ * problem becomes a located diagnostic; nothing throws for a user mistake.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Diagnostic, DiagnosticLocation } from "./diagnostic.js";
-import { parseTemplate, REFERENCE_FIELDS, type Reference } from "./interpolate.js";
+import type { DiagnosticLocation } from "./diagnostic.js";
+import { parseTemplate } from "./interpolate.js";
 import type {
   ApplicationSpec,
   ComputeResources,
-  EnvMap,
-  EnvValue,
   FileSyncSpec,
   JobSpec,
   ModelSpec,
@@ -21,15 +18,11 @@ import type {
   RuntimeChoice,
   TargetSpec,
 } from "./model.js";
-import { OWNER_ENV_KEY } from "./model.js";
 import { didYouMean } from "./suggest.js";
-import { child, entry, type MapNode, type TreeNode } from "./yaml-tree.js";
+import { type ResolveOptions, ValueReader } from "./values.js";
+import { child, entry, type MapNode, mapEntries, scalarValue, type TreeNode } from "./yaml-tree.js";
 
-export interface ResolveOptions {
-  target?: string;
-  vars?: Record<string, string>;
-  env: NodeJS.ProcessEnv;
-}
+export type { ResolveOptions } from "./values.js";
 
 /** The resolved manifest minus `file`, plus where each field came from (for semantic checks). */
 export interface Resolved {
@@ -43,42 +36,19 @@ export interface Resolved {
   applications: Record<string, ApplicationSpec>;
   models: Record<string, ModelSpec>;
   /** Resource → resources it references through `${resources…}` (the engine orders by these too). */
-  references: Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation }[]>;
+  references: Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation; path: string }[]>;
 }
 
 const DEFAULT_COMPUTE: ComputeResources = { cpu: 1, memory: 2, gpu: 0 };
-const SECRET_LIKE = /(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY)/i;
 
-type Mode = "text" | "env";
-
-export class Resolver {
-  readonly diagnostics: Diagnostic[] = [];
-  private vars = new Map<string, { value?: string; loc: DiagnosticLocation }>();
-  private knownResources = new Set<ResourceKey>();
-  private currentResource: ResourceKey = "project";
-  private references = new Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation }[]>();
-
+export class Resolver extends ValueReader {
   constructor(
     private readonly root: MapNode,
-    private readonly sources: Map<string, readonly string[]>,
+    sources: Map<string, readonly string[]>,
     private readonly dirOf: (loc: DiagnosticLocation) => string,
-    private readonly opts: ResolveOptions,
-  ) {}
-
-  error(
-    message: string,
-    loc: DiagnosticLocation | undefined,
-    path?: string,
-    hint?: string,
-    severity: "error" | "warning" = "error",
-  ): void {
-    this.diagnostics.push({
-      severity,
-      message,
-      ...(loc ? { location: loc, source: this.sources.get(loc.file)?.[loc.line - 1] ?? "" } : {}),
-      ...(path ? { path } : {}),
-      ...(hint ? { hint } : {}),
-    });
+    opts: ResolveOptions,
+  ) {
+    super(sources, opts);
   }
 
   resolve(): Resolved | undefined {
@@ -86,8 +56,9 @@ export class Resolver {
       for (const e of mapEntries(child(this.root, section))) this.knownResources.add(`${section}.${e.key}`);
     this.knownResources.add("project");
 
-    const target = this.resolveTarget();
-    this.resolveVariables(target?.name);
+    const chosenTarget = this.resolveTarget();
+    this.resolveVariables(chosenTarget?.name);
+    const target = chosenTarget && this.resolveTargetUrl(chosenTarget);
     const name = this.text(child(this.root, "name"), "name") ?? "";
     if (name && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))
       this.error(
@@ -104,6 +75,7 @@ export class Resolver {
       memory: this.number(child(defaults, "memory"), "defaults.memory") ?? DEFAULT_COMPUTE.memory,
       gpu: this.number(child(defaults, "gpu"), "defaults.gpu", true) ?? DEFAULT_COMPUTE.gpu,
     };
+    this.currentResource = "defaults";
     const defaultEnv = this.env(child(defaults, "env"), "defaults.env");
     const existingPaths = this.stringList(
       child(entry(this.root, "project")?.value, "existing_paths"),
@@ -151,7 +123,7 @@ export class Resolver {
         timeout: this.number(child(n, "timeout"), `${at}.timeout`, true) ?? 0,
         killOnTimeout: this.bool(child(n, "kill_on_timeout"), `${at}.kill_on_timeout`) ?? false,
         paused: this.bool(child(n, "paused"), `${at}.paused`) ?? false,
-        env: { ...defaultEnv, ...this.env(child(n, "env"), `${at}.env`) },
+        env: this.withDefaults(defaultEnv, this.env(child(n, "env"), `${at}.env`)),
       };
     }
 
@@ -175,7 +147,7 @@ export class Resolver {
         runtime: runtimeFor(n, at, e.keyLoc),
         resources: compute(n, at, defaultCompute),
         bypassAuthentication: this.bool(child(n, "bypass_authentication"), `${at}.bypass_authentication`) ?? false,
-        env: { ...defaultEnv, ...this.env(child(n, "env"), `${at}.env`) },
+        env: this.withDefaults(defaultEnv, this.env(child(n, "env"), `${at}.env`)),
       };
     }
 
@@ -198,11 +170,12 @@ export class Resolver {
         deployment: {
           resources: compute(deployment, `${at}.deployment`, defaultCompute),
           replicas: this.number(child(deployment, "replicas"), `${at}.deployment.replicas`, true) ?? 1,
-          env: { ...defaultEnv, ...this.env(child(deployment, "env"), `${at}.deployment.env`) },
+          env: this.withDefaults(defaultEnv, this.env(child(deployment, "env"), `${at}.deployment.env`)),
         },
       };
     }
 
+    this.warnUnusedVariables();
     if (!target) return undefined;
     return { name, target, project, existingPaths, files, jobs, applications, models, references: this.references };
   }
@@ -269,16 +242,45 @@ export class Resolver {
       if (!local && !url) this.error(`targets.${t.key} needs url: or local: true`, t.keyLoc, `targets.${t.key}`);
     }
     const local = scalarValue(child(chosen.value, "local")) === true;
-    if (local) return { name: chosen.key, local: true };
-    const urlNode = child(chosen.value, "url");
-    const url = this.text(urlNode, `targets.${chosen.key}.url`);
+    return local ? { name: chosen.key, local: true } : { name: chosen.key, local: false };
+  }
+
+  /** Only the chosen target's URL is interpolated (after variables), so other targets' `${env:…}` need not be set. */
+  private resolveTargetUrl(target: TargetSpec): TargetSpec {
+    if (target.local) return target;
+    const urlNode = child(child(child(this.root, "targets"), target.name), "url");
+    const url = this.text(urlNode, `targets.${target.name}.url`);
     if (url !== undefined && !isHttpUrl(url))
       this.error(
-        `targets.${chosen.key}.url must be an http(s) URL, got ${JSON.stringify(url)}`,
+        `targets.${target.name}.url must be an http(s) URL, got ${JSON.stringify(url)}`,
         urlNode?.loc,
-        `targets.${chosen.key}.url`,
+        `targets.${target.name}.url`,
       );
-    return { name: chosen.key, local: false, ...(url !== undefined ? { url } : {}) };
+    return { name: target.name, local: false, ...(url !== undefined ? { url } : {}) };
+  }
+
+  /** A declared variable that nothing refers to is usually a typo on one side or the other. */
+  private warnUnusedVariables(): void {
+    const used = new Set<string>();
+    const scan = (node: TreeNode) => {
+      if (node.kind === "map") for (const e of node.entries) scan(e.value);
+      else if (node.kind === "seq") for (const item of node.items) scan(item);
+      else if (typeof node.value === "string" && node.value.includes("${")) {
+        const parsed = parseTemplate(node.value);
+        if (parsed.ok)
+          for (const part of parsed.parts) if ("ref" in part && part.ref.kind === "var") used.add(part.ref.name);
+      }
+    };
+    for (const e of this.root.entries) if (e.key !== "variables") scan(e.value);
+    for (const d of mapEntries(child(this.root, "variables")))
+      if (!used.has(d.key))
+        this.error(
+          `variable "${d.key}" is never used`,
+          d.keyLoc,
+          `variables.${d.key}`,
+          `use it as \${var.${d.key}} or remove it`,
+          "warning",
+        );
   }
 
   private resolveVariables(targetName: string | undefined): void {
@@ -358,273 +360,6 @@ export class Resolver {
   }
 
   /** A project-relative path: no leading `./`, not absolute, no `..`. */
-  private projectPath(p: string, node: TreeNode | undefined, at: string, allowTrailingSlash = false): string {
-    let out = p.replace(/^(\.\/)+/, "");
-    if (!allowTrailingSlash) out = out.replace(/\/+$/, "");
-    if (path.posix.isAbsolute(out) || out.split("/").includes("..") || out.includes("\\"))
-      this.error(
-        `${at} must be a project-relative path (no leading /, no .., forward slashes), got ${JSON.stringify(p)}`,
-        node?.loc,
-        at,
-      );
-    else if (p !== "" && out === "") this.error(`${at} names the project root, not a file`, node?.loc, at);
-    return out;
-  }
-
-  private stringList(node: TreeNode | undefined, at: string): string[] {
-    if (node?.kind !== "seq") return [];
-    return node.items.map((item, i) => this.text(item, `${at}[${i}]`) ?? "");
-  }
-
-  /** A text field; numbers and booleans written where text is expected are taken as their text. */
-  text(node: TreeNode | undefined, at: string): string | undefined {
-    if (node?.kind !== "scalar" || node.value === null) return undefined;
-    if (typeof node.value !== "string") return String(node.value);
-    const value = this.interpolate(node.value, node.loc, at, "text");
-    return typeof value === "string" ? value : undefined;
-  }
-
-  number(node: TreeNode | undefined, at: string, integer = false): number | undefined {
-    if (node?.kind !== "scalar" || node.value === null) return undefined;
-    if (typeof node.value === "number") return node.value;
-    const text = this.text(node, at);
-    if (text === undefined) return undefined;
-    const n = text.trim() === "" ? Number.NaN : Number(text);
-    if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-      this.error(
-        `${at} must be ${integer ? "a whole number" : "a number"} >= 0, but ${String(node.value)} is ${JSON.stringify(text)}`,
-        node.loc,
-        at,
-      );
-      return undefined;
-    }
-    return n;
-  }
-
-  bool(node: TreeNode | undefined, at: string): boolean | undefined {
-    if (node?.kind !== "scalar" || node.value === null) return undefined;
-    if (typeof node.value === "boolean") return node.value;
-    const text = this.text(node, at);
-    if (text === undefined) return undefined;
-    if (text === "true" || text === "false") return text === "true";
-    this.error(`${at} must be true or false, but ${String(node.value)} is ${JSON.stringify(text)}`, node.loc, at);
-    return undefined;
-  }
-
-  env(node: TreeNode | undefined, at: string): EnvMap {
-    const out: Record<string, EnvValue> = {};
-    for (const e of mapEntries(node)) {
-      const where = `${at}.${e.key}`;
-      if (e.key === OWNER_ENV_KEY) {
-        this.error(
-          `${OWNER_ENV_KEY} is reserved: cml-lab sets it to the stack name to mark what it owns`,
-          e.keyLoc,
-          where,
-        );
-        continue;
-      }
-      const raw = e.value.kind === "scalar" ? e.value.value : null;
-      if (raw === null) continue;
-      if (typeof raw !== "string") {
-        out[e.key] = String(raw);
-        continue;
-      }
-      if (raw !== "" && !raw.includes("${") && SECRET_LIKE.test(e.key))
-        this.error(
-          `${where} looks like a secret written in plain text`,
-          e.value.loc,
-          where,
-          `use \${secret:${e.key}} and pass the value through the environment`,
-          "warning",
-        );
-      const value = this.interpolate(raw, e.value.loc, where, "env");
-      if (value !== undefined) out[e.key] = value;
-    }
-    return out;
-  }
-
-  runtime(node: TreeNode | undefined, at: string): RuntimeChoice | undefined {
-    if (node?.kind !== "map") return undefined;
-    const field = (k: string) => this.text(child(node, k), `${at}.${k}`);
-    const identifier = field("identifier");
-    const editor = field("editor");
-    const kernel = field("kernel");
-    const edition = field("edition");
-    const version = field("version");
-    const addonsNode = child(node, "addons");
-    const addons = addonsNode ? { addons: this.stringList(addonsNode, `${at}.addons`) } : {};
-    const named = { editor, kernel, edition, version };
-    const setNamed = Object.entries(named)
-      .filter(([, v]) => v !== undefined)
-      .map(([k]) => k);
-    if (identifier !== undefined) {
-      if (setNamed.length > 0) {
-        this.error(
-          `${at} sets both identifier and ${listing(setNamed)}`,
-          node.loc,
-          at,
-          "use either identifier, or editor + kernel + edition (+ version)",
-        );
-        return undefined;
-      }
-      return { identifier, ...addons };
-    }
-    const missing = (["editor", "kernel", "edition"] as const).filter((k) => named[k] === undefined);
-    if (missing.length > 0) {
-      this.error(
-        setNamed.length
-          ? `${at} is half set: it has ${listing(setNamed)} but no ${listing(missing)}`
-          : `${at} names no runtime`,
-        node.loc,
-        at,
-        "use either identifier, or editor + kernel + edition (+ version)",
-      );
-      return undefined;
-    }
-    return {
-      editor: editor ?? "",
-      kernel: kernel ?? "",
-      edition: edition ?? "",
-      ...(version !== undefined ? { version } : {}),
-      ...addons,
-    };
-  }
-
-  /** Resolves `${…}` in one string. In env values a whole-value secret or resource reference stays symbolic. */
-  private interpolate(raw: string, loc: DiagnosticLocation, at: string, mode: Mode): EnvValue | undefined {
-    if (!raw.includes("${")) return raw;
-    const parsed = parseTemplate(raw);
-    if (!parsed.ok) {
-      this.error(`${at}: ${parsed.message}`, loc, at, parsed.hint);
-      return undefined;
-    }
-    const whole = parsed.parts.length === 1 ? parsed.parts[0] : undefined;
-    let out = "";
-    let failed = false;
-    for (const part of parsed.parts) {
-      if ("text" in part) {
-        out += part.text;
-        continue;
-      }
-      const ref = part.ref;
-      if (ref.kind === "secret" || ref.kind === "resource") {
-        if (mode !== "env" || part !== whole) {
-          this.error(
-            `${at}: ${part.raw} can only be the whole value of an env entry`,
-            loc,
-            at,
-            ref.kind === "secret"
-              ? "secrets go only into env values, so they never appear in names or output"
-              : undefined,
-          );
-          failed = true;
-          continue;
-        }
-        if (ref.kind === "secret") return this.secret(ref.name, loc, at);
-        return this.resourceRef(ref, loc, at);
-      }
-      const value = this.lookup(ref, loc, at);
-      if (value === undefined) failed = true;
-      else out += value;
-    }
-    return failed ? undefined : out;
-  }
-
-  private lookup(
-    ref: Extract<Reference, { kind: "var" | "env" }>,
-    loc: DiagnosticLocation,
-    at: string,
-  ): string | undefined {
-    if (ref.kind === "env") {
-      const value = this.opts.env[ref.name];
-      if (value === undefined)
-        this.error(`${at}: environment variable ${ref.name} is not set`, loc, at, `export ${ref.name}=…`);
-      return value;
-    }
-    const known = this.vars.get(ref.name);
-    if (!known) {
-      this.error(
-        `${at}: unknown variable "${ref.name}"`,
-        loc,
-        at,
-        didYouMean(ref.name, this.vars.keys()) ?? "declare it under variables:",
-      );
-      return undefined;
-    }
-    if (known.value === undefined) {
-      this.error(
-        `${at}: variable "${ref.name}" has no value`,
-        loc,
-        at,
-        `give it a default, a value in targets.<target>.variables, --var ${ref.name}=… or CML_LAB_VAR_${ref.name}`,
-      );
-      return undefined;
-    }
-    return known.value;
-  }
-
-  private secret(name: string, loc: DiagnosticLocation, at: string): EnvValue | undefined {
-    const direct = this.opts.env[name];
-    if (direct !== undefined) return { kind: "secret", name, value: direct };
-    const file = this.opts.env[`${name}_FILE`];
-    if (file !== undefined) {
-      try {
-        return { kind: "secret", name, value: readFileSync(file, "utf8").replace(/\r?\n$/, "") };
-      } catch {
-        this.error(`${at}: cannot read the file named by ${name}_FILE`, loc, at);
-        return undefined;
-      }
-    }
-    this.error(
-      `${at}: secret ${name} is not set`,
-      loc,
-      at,
-      `export ${name}, or ${name}_FILE=<path of a file holding it>`,
-    );
-    return undefined;
-  }
-
-  private resourceRef(
-    ref: Extract<Reference, { kind: "resource" }>,
-    loc: DiagnosticLocation,
-    at: string,
-  ): EnvValue | undefined {
-    if (!this.knownResources.has(ref.resource)) {
-      const keys = [...this.knownResources]
-        .filter((k) => k.startsWith(`${ref.section}.`))
-        .map((k) => k.slice(ref.section.length + 1));
-      this.error(
-        `${at}: unknown resource ${ref.resource}`,
-        loc,
-        at,
-        didYouMean(ref.key, keys) ??
-          (keys.length ? `${ref.section}: ${keys.join(", ")}` : `the manifest declares no ${ref.section}`),
-      );
-      return undefined;
-    }
-    const fields: readonly string[] = REFERENCE_FIELDS[ref.section];
-    if (!fields.includes(ref.field)) {
-      this.error(
-        `${at}: ${ref.resource} has no field "${ref.field}"`,
-        loc,
-        at,
-        didYouMean(ref.field, fields) ?? `fields: ${fields.join(", ")}`,
-      );
-      return undefined;
-    }
-    const list = this.references.get(this.currentResource) ?? [];
-    list.push({ to: ref.resource, loc });
-    this.references.set(this.currentResource, list);
-    return { kind: "ref", resource: ref.resource, field: ref.field };
-  }
-}
-
-function mapEntries(node: TreeNode | undefined) {
-  return node?.kind === "map" ? node.entries : [];
-}
-
-function scalarValue(node: TreeNode | undefined): string | number | boolean | null | undefined {
-  return node?.kind === "scalar" ? node.value : undefined;
 }
 
 function isHttpUrl(s: string): boolean {
@@ -634,8 +369,4 @@ function isHttpUrl(s: string): boolean {
   } catch {
     return false;
   }
-}
-
-function listing(words: readonly string[]): string {
-  return words.length <= 1 ? (words[0] ?? "") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
 }

@@ -197,3 +197,13 @@ export function locate(
   }
   return last ? { node, entry: last, complete: true } : { node, complete: true };
 }
+
+/** The entries of a mapping node, or none. */
+export function mapEntries(node: TreeNode | undefined): MapEntry[] {
+  return node?.kind === "map" ? node.entries : [];
+}
+
+/** The value of a scalar node, or undefined for anything else. */
+export function scalarValue(node: TreeNode | undefined): Scalar | undefined {
+  return node?.kind === "scalar" ? node.value : undefined;
+}

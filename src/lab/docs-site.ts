@@ -1,0 +1,98 @@
+import { createReadStream, readdirSync, statSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { extname, join, relative, resolve, sep } from "node:path";
+
+/**
+ * A static web server for a local documentation corpus, so the lab's scrape job runs its real HTTP fetch path
+ * offline (on a workspace it fetches the public doc pages listed in html_links.txt instead). Besides the files it
+ * serves `/html_links.txt` (every HTML page, one absolute URL a line: the lab's links-file format) and
+ * `/sitemap.xml`, both generated from the directory.
+ */
+export interface DocsSite {
+  url: string;
+  port: number;
+  pages: readonly string[];
+  close(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
+  ".css": "text/css",
+  ".js": "text/javascript",
+  ".png": "image/png",
+  ".svg": "image/svg+xml",
+};
+
+export function listHtmlPages(root: string): string[] {
+  const pages: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith(".html")) pages.push(relative(root, full).split(sep).join("/"));
+    }
+  };
+  walk(root);
+  return pages.sort();
+}
+
+export async function startDocsSite(options: { root: string; port?: number; host?: string }): Promise<DocsSite> {
+  const root = resolve(options.root);
+  const host = options.host ?? "127.0.0.1";
+  // Licence pages ship with the corpus but are not documentation to index.
+  const pages = listHtmlPages(root).filter((page) => !/^LICENSE/i.test(page));
+  let base = "";
+  const server: Server = createServer((request, response) => {
+    const path = decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname);
+    if (path === "/html_links.txt") {
+      response.writeHead(200, { "content-type": TYPES[".txt"] });
+      response.end(pages.map((page) => `${base}/${page}`).join("\n") + "\n");
+      return;
+    }
+    if (path === "/sitemap.xml") {
+      response.writeHead(200, { "content-type": "application/xml" });
+      const urls = pages.map((page) => `<url><loc>${base}/${page}</loc></url>`).join("");
+      response.end(
+        `<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${urls}</urlset>`,
+      );
+      return;
+    }
+    const file = resolve(root, `.${path.endsWith("/") ? `${path}index.html` : path}`);
+    if (file !== root && !file.startsWith(root + sep)) {
+      response.writeHead(403).end();
+      return;
+    }
+    let size: number;
+    try {
+      const stat = statSync(file);
+      if (!stat.isFile()) throw new Error("not a file");
+      size = stat.size;
+    } catch {
+      response.writeHead(404, { "content-type": TYPES[".txt"] }).end("not found\n");
+      return;
+    }
+    response.writeHead(200, {
+      "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+      "content-length": String(size),
+    });
+    createReadStream(file).pipe(response);
+  });
+  await new Promise<void>((ready, fail) => {
+    server.once("error", fail);
+    server.listen(options.port ?? 0, host, () => ready());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  base = `http://${host}:${port}`;
+  return {
+    url: base,
+    port,
+    pages,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}

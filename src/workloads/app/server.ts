@@ -1,0 +1,228 @@
+/**
+ * The chat app as a Hono app (tests drive it in-process or over real HTTP; listen.ts only binds it).
+ * POST /api/chat streams Server-Sent Events: `sources`, `delta`…, `usage`, then `done` or `error`.
+ */
+
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { streamSSE } from "hono/streaming";
+import { answer } from "../llm/pipeline.js";
+import { createModel as createModelFromEnv, type ModelChoice, modelChoices } from "../llm/registry.js";
+import type { ChatModel, ModelId } from "../llm/types.js";
+import type { Retriever } from "../rag/types.js";
+import { cachedOpener, type OpenRetriever, type StoreChoice } from "./stores.js";
+import { loadUi } from "./ui-files.js";
+import { CHAT_LIMITS, validateChatBody } from "./validate.js";
+
+export interface ChatAppOptions {
+  env: NodeJS.ProcessEnv;
+  stores: StoreChoice[];
+  openRetriever: OpenRetriever;
+  /** Defaults to the env-configured back-ends (llm/registry). */
+  createModel?: (id: ModelId) => ChatModel | { unavailable: string };
+  /** At most this many generations at once per client (default 2); beyond → 429. */
+  maxConcurrentPerClient?: number;
+  /** Identifies a client for the concurrency cap (default: the peer address; see listen.ts). */
+  clientKey?: (c: Context) => string;
+  /** One line per chat and per internal error; never a secret, never the question text. */
+  log?: (line: string) => void;
+}
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "object-src 'none'",
+].join("; ");
+
+export function createChatApp(options: ChatAppOptions): Hono {
+  const app = new Hono();
+  const log = options.log ?? (() => {});
+  const openRetriever = cachedOpener(options.openRetriever);
+  const createModel = options.createModel ?? ((id: ModelId) => createModelFromEnv(id, options.env));
+  const cap = options.maxConcurrentPerClient ?? 2;
+  const running = new Map<string, number>();
+  const clientKey = options.clientKey ?? (() => "local");
+  const ui = loadUi();
+  const secrets = secretValues(options.env);
+
+  app.use("*", async (c, next) => {
+    await next();
+    c.header("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Referrer-Policy", "no-referrer");
+  });
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+
+  app.get("/api/config", (c) => {
+    const models = modelChoices(options.env);
+    return c.json({
+      models,
+      stores: options.stores,
+      defaults: {
+        model: pickDefault(models, options.env.CML_LAB_DEFAULT_MODEL, "offline"),
+        store: pickDefault(options.stores, options.env.CML_LAB_DEFAULT_STORE, "local"),
+        temperature: 0.2,
+        maxTokens: 512,
+      },
+      limits: {
+        questionChars: CHAT_LIMITS.questionChars,
+        temperature: CHAT_LIMITS.temperature,
+        maxTokens: CHAT_LIMITS.maxTokens,
+      },
+    });
+  });
+
+  app.post(
+    "/api/chat",
+    bodyLimit({
+      maxSize: CHAT_LIMITS.bodyBytes,
+      onError: (c) => c.json({ error: `request body over ${CHAT_LIMITS.bodyBytes} bytes`, field: "body" }, 413),
+    }),
+    async (c) => {
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        return c.json({ error: "the body is not valid JSON", field: "body" }, 400);
+      }
+      const checked = validateChatBody(body);
+      if (!checked.ok) return c.json({ error: `${checked.field}: ${checked.message}`, field: checked.field }, 400);
+      const request = checked.value;
+
+      const modelChoice = modelChoices(options.env).find((m) => m.id === request.model);
+      if (!modelChoice) return c.json({ error: `model ${request.model} is not offered here`, field: "model" }, 400);
+      if (!modelChoice.available)
+        return c.json({ error: `model ${request.model}: ${modelChoice.detail}`, field: "model" }, 400);
+      const storeChoice = options.stores.find((s) => s.id === request.store);
+      if (!storeChoice) return c.json({ error: `store ${request.store} is not offered here`, field: "store" }, 400);
+      if (!storeChoice.available)
+        return c.json({ error: `store ${request.store}: ${storeChoice.detail}`, field: "store" }, 400);
+      const model = createModel(request.model);
+      if ("unavailable" in model) return c.json({ error: model.unavailable, field: "model" }, 400);
+
+      const key = clientKey(c);
+      const active = running.get(key) ?? 0;
+      if (active >= cap) {
+        c.header("Retry-After", "2");
+        return c.json({ error: `at most ${cap} answers at a time per client; wait for one to finish` }, 429);
+      }
+      running.set(key, active + 1);
+      const release = once(() => {
+        const left = (running.get(key) ?? 1) - 1;
+        if (left <= 0) running.delete(key);
+        else running.set(key, left);
+      });
+
+      const controller = new AbortController();
+      c.req.raw.signal.addEventListener("abort", () => controller.abort(), { once: true });
+      return streamSSE(c, async (stream) => {
+        stream.onAbort(() => controller.abort());
+        let outcome = "done";
+        const started = performance.now();
+        try {
+          let retriever: Retriever | null = null;
+          if (request.store !== "none") {
+            const opened = await openRetriever(request.store).catch((error: unknown) => ({
+              unavailable: `could not open ${request.store}: ${error instanceof Error ? error.message.slice(0, 200) : String(error)}`,
+            }));
+            if ("unavailable" in opened) {
+              outcome = "error";
+              await stream.writeSSE({
+                event: "error",
+                data: JSON.stringify({ message: scrub(opened.unavailable, secrets) }),
+              });
+              return;
+            }
+            retriever = opened;
+          }
+          for await (const event of answer(
+            {
+              question: request.question,
+              history: request.history,
+              temperature: request.temperature,
+              maxTokens: request.maxTokens,
+              signal: controller.signal,
+            },
+            {
+              retriever,
+              model,
+              secrets,
+              onInternalError: (error) => log(`chat internal error: ${scrub(errorText(error), secrets)}`),
+            },
+          )) {
+            if (controller.signal.aborted) break;
+            if (event.type === "error") outcome = "error";
+            const { type, ...data } = event;
+            await stream.writeSSE({ event: type, data: JSON.stringify(data) });
+          }
+        } finally {
+          release();
+          if (controller.signal.aborted) outcome = "aborted";
+          log(
+            `chat model=${request.model} store=${request.store} outcome=${outcome} ms=${Math.round(performance.now() - started)}`,
+          );
+        }
+      });
+    },
+  );
+
+  app.get("/", (c) => serveUi(c, "index.html"));
+  app.get("/ui/:file", (c) => serveUi(c, c.req.param("file")));
+  return app;
+
+  function serveUi(c: Context, name: string) {
+    const file = ui.get(name);
+    if (!file) return c.notFound();
+    c.header("Content-Type", file.type);
+    c.header("Cache-Control", "no-cache");
+    return c.body(file.body);
+  }
+}
+
+function pickDefault(
+  choices: readonly (ModelChoice | StoreChoice)[],
+  wanted: string | undefined,
+  fallback: string,
+): string {
+  const available = choices.filter((c) => c.available);
+  return (
+    available.find((c) => c.id === wanted)?.id ??
+    available.find((c) => c.id === fallback)?.id ??
+    available.find((c) => c.id !== "none")?.id ??
+    available[0]?.id ??
+    "none"
+  );
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      fn();
+    }
+  };
+}
+
+/** Every configured secret value, so nothing the app sends or logs can contain one. */
+export function secretValues(env: NodeJS.ProcessEnv): string[] {
+  const names = Object.keys(env).filter((name) => /KEY|SECRET|TOKEN|PASSWORD/i.test(name));
+  return names.map((name) => env[name] ?? "").filter((value) => value.length >= 6);
+}
+
+function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join("[redacted]");
+  return out;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
