@@ -174,6 +174,7 @@ export function createChatApp(options: ChatAppOptions): Hono {
   );
 
   app.get("/", (c) => serveUi(c, "index.html"));
+  app.get("/favicon.ico", (c) => c.body(null, 204));
   app.get("/ui/:file", (c) => serveUi(c, c.req.param("file")));
   return app;
 
