@@ -5,7 +5,9 @@ import { appCommand } from "./commands/app.js";
 import { applyCommand } from "./commands/apply.js";
 import { destroyCommand } from "./commands/destroy.js";
 import { localCommand } from "./commands/local.js";
+import { logsCommand } from "./commands/logs.js";
 import { planCommand } from "./commands/plan.js";
+import { runCommand } from "./commands/run.js";
 import { schemaCommand } from "./commands/schema.js";
 import { validateCommand } from "./commands/validate.js";
 
@@ -19,7 +21,8 @@ const commands: CliCommand[] = [
   planCommand,
   applyCommand,
   destroyCommand,
-  localCommand,
+  runCommand,
+  logsCommand,
 ];
 
 /** Runs the deploy CLI in-process and returns the exit code; only bin.ts calls process.exit. */

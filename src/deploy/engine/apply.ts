@@ -138,8 +138,10 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
     }
 
   const links: ApplySummary["links"] = [];
+  // Links to what this apply made or changed (an unchanged application costs no extra call).
+  const touched = new Set(entries.filter((e) => e.action !== "skip" && e.action !== "delete").map((e) => e.key));
   for (const [key, out] of ctx.outputs)
-    if (entryKind(key) === "applications" && out.subdomain && state.get(key) !== "failed") {
+    if (entryKind(key) === "applications" && out.subdomain && touched.has(key) && state.get(key) === "done") {
       const url = await options.appUrl?.({ id: out.id ?? "", subdomain: out.subdomain, projectId: projectId ?? "" });
       if (url) links.push({ key, url });
     }

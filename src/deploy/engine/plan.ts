@@ -143,6 +143,22 @@ export function plan(desired: DesiredState, live: LiveState, options: PlanOption
     );
   }
 
+  // A recreated job gets a new id: the jobs that run after it must be re-pointed in the same apply.
+  for (const [key, spec] of Object.entries(manifest.jobs)) {
+    const child = entries.find((e) => e.key === `jobs.${key}`);
+    const parent = spec.after ? entries.find((e) => e.key === `jobs.${spec.after}`) : undefined;
+    if (!child || parent?.action !== "recreate" || (child.action !== "skip" && child.action !== "update")) continue;
+    if (child.changes.some((c) => c.path === "after")) continue;
+    child.action = "update";
+    child.changes.push({
+      path: "after",
+      action: "update",
+      reason: `${parent.key} is recreated`,
+      old: parent.key,
+      new: { knownAfterApply: `${parent.key}.id` },
+    });
+  }
+
   // Applications
   for (const [key, spec] of Object.entries(manifest.applications)) {
     const app = matches.applications.get(key);

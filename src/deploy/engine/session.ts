@@ -2,7 +2,14 @@
  * The common start of plan, apply and destroy: load the manifest (all diagnostics, or a UserError), connect
  * to its target, gather the desired state, read the live state, plan.
  */
-import { type CmlClient, type CmlConnection, createCmlClient, rawRequest } from "../../client/index.js";
+import {
+  type CmlClient,
+  type CmlConnection,
+  createCmlClient,
+  findOneByName,
+  isApiError,
+  rawRequest,
+} from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
 import type { CliIo } from "../../shared/io.js";
 import { resolveConnection } from "../connection.js";
@@ -117,5 +124,40 @@ export function appUrlFor(
     return typeof endpoint === "object" && endpoint !== null && "url" in endpoint && typeof endpoint.url === "string"
       ? endpoint.url
       : undefined;
+  };
+}
+
+/** For commands that act on one existing object (run, logs): the manifest, a client and the project's id. */
+export async function openProject(
+  request: SessionRequest,
+): Promise<{ manifest: ResolvedManifest; api: CmlClient; projectId: string }> {
+  const manifest = await loadOrFail(request);
+  const connection = await connect(manifest, request);
+  const api = createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey });
+  const project = await findOneByName(api, "project", { name: manifest.project.name });
+  if (!project?.id)
+    throw new UserError(`project "${manifest.project.name}" does not exist on target ${manifest.target.name}`, {
+      notes: [`create it with \`deploy apply ${request.manifest}\``],
+    });
+  return { manifest, api, projectId: project.id };
+}
+
+/** Follows a growing log through the local platform's log extension, printing only what is new. */
+export function logFollower(api: CmlClient, path: string, print: (text: string) => void) {
+  let printed = 0;
+  let unavailable = false;
+  return {
+    async poll(): Promise<void> {
+      if (unavailable) return;
+      const text = await rawRequest(api, { method: "GET", path }).catch((error: unknown) => {
+        // CML's API has no log endpoint (only the local platform adds one): say so once, then stay quiet.
+        if (isApiError(error) && (error.status === 404 || error.status === 501)) unavailable = true;
+        return undefined;
+      });
+      if (unavailable) print("(logs are not available through this workspace's API; see the CML UI)\n");
+      if (typeof text !== "string" || text.length <= printed) return;
+      print(text.slice(printed));
+      printed = text.length;
+    },
   };
 }

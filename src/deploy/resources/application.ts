@@ -44,6 +44,7 @@ export function applicationDesiredFields(spec: ApplicationSpec, ctx: NormaliseCo
     "resources.memory": spec.resources.memory,
     "resources.gpu": spec.resources.gpu,
     bypass_authentication: spec.bypassAuthentication,
+    state: "running",
     ...desiredEnvFields(spec.env, ctx),
   };
 }
@@ -61,6 +62,8 @@ export function applicationLiveFields(app: Application, spec: ApplicationSpec, c
     "resources.memory": app.memory,
     "resources.gpu": app.nvidia_gpu,
     bypass_authentication: app.bypass_authentication,
+    // A stopped or failed application is restarted by apply (a starting one is left to finish).
+    state: app.status === "APPLICATION_FAILED" || app.status === "APPLICATION_STOPPED" ? app.status : "running",
     ...liveEnvFields(app.environment, spec.env, ctx),
   };
 }
@@ -124,12 +127,16 @@ export const applicationAdapter: ResourceAdapter = {
       ...(changed.has("env") ? { environment: envToWire(resolveEnv(spec.env, ctx)) } : {}),
       ...(changed.has("runtime") || changed.has("addons") ? runtimePair(runtime.identifier, runtime.addons ?? []) : {}),
     };
-    const patched = await unwrap(
-      ctx.api.PATCH("/api/v2/projects/{project_id}/applications/{application.id}", {
-        params: { path: { project_id, "application.id": id } },
-        body,
-      }),
-    );
+    // Only a restart is needed when nothing but the state differs.
+    const patched =
+      Object.keys(body).length > 0
+        ? await unwrap(
+            ctx.api.PATCH("/api/v2/projects/{project_id}/applications/{application.id}", {
+              params: { path: { project_id, "application.id": id } },
+              body,
+            }),
+          )
+        : { id };
     // Only what the running process sees needs a restart; a rename or description does not.
     const needsRestart = [...changed].some((c) => c !== "name" && c !== "description");
     if (!needsRestart) return { ...applicationOutputs({ ...patched, id }) };

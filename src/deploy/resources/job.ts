@@ -41,7 +41,8 @@ export function jobDesiredFields(spec: JobSpec, ctx: NormaliseContext): FieldMap
     "resources.gpu": spec.resources.gpu,
     timeout: spec.timeout,
     kill_on_timeout: spec.killOnTimeout,
-    paused: spec.paused,
+    // `paused` means something only for a scheduled job (and is sent only with a schedule).
+    paused: spec.schedule ? spec.paused : false,
     ...desiredEnvFields(spec.env, ctx),
   };
 }
@@ -61,7 +62,7 @@ export function jobLiveFields(job: Job, spec: JobSpec, ctx: NormaliseContext): F
     "resources.gpu": job.nvidia_gpu,
     timeout: Number(job.timeout || 0),
     kill_on_timeout: job.kill_on_timeout,
-    paused: job.paused,
+    paused: job.schedule ? job.paused : false,
     ...liveEnvFields(job.environment, spec.env, ctx),
   };
 }

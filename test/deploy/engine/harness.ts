@@ -22,11 +22,17 @@ export interface CliResult {
   err: string;
 }
 
-export async function deploy(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<CliResult> {
+export async function deploy(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  io: Partial<Pick<CliIo, "isTTY" | "confirm">> = {},
+): Promise<CliResult> {
   let out = "";
   let err = "";
-  const io: CliIo = {
+  const cli: CliIo = {
     isTTY: false,
+    ...io,
     env,
     cwd,
     stdout: (t) => {
@@ -36,7 +42,7 @@ export async function deploy(args: string[], env: NodeJS.ProcessEnv, cwd: string
       err += t;
     },
   };
-  const code = await main(args, io);
+  const code = await main(args, cli);
   return { code, out, err };
 }
 

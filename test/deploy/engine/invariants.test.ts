@@ -101,6 +101,22 @@ describe("apply invariants (local platform)", () => {
     const noPrompt = await deploy(["destroy", "lab.yaml"], env, dir);
     expect(noPrompt.code).toBe(1);
     expect(noPrompt.err).toMatch(/--auto-approve/);
+    // On a terminal the user is asked; "no" changes nothing.
+    const questions: string[] = [];
+    const declined = await deploy(["destroy", "lab.yaml"], env, dir, {
+      isTTY: true,
+      confirm: async (q) => {
+        questions.push(q);
+        return false;
+      },
+    });
+    expect(declined.code).toBe(1);
+    expect(questions).toEqual([
+      expect.stringMatching(
+        /^This will delete jobs\.(count|prepare), delete jobs\.(count|prepare), delete project\. Continue\?$/,
+      ),
+    ]);
+    expect((await inventory(tp.api)).projects).toContain("Invariants");
     const destroyed = await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
     expect(destroyed.code).toBe(0);
     expect(destroyed.out).toMatch(/Destroy: 0 created, 0 updated, 0 recreated, 3 deleted/);

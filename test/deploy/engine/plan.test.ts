@@ -74,6 +74,16 @@ describe("plan", () => {
     const entry = p.entries.find((e) => e.key === "jobs.scrape");
     expect(entry?.action).toBe("recreate");
     expect(entry?.reason).toMatch(/paused/);
+    // Its dependent job is re-pointed at the new id in the same apply.
+    const child = p.entries.find((e) => e.key === "jobs.populate");
+    expect(child?.action).toBe("update");
+    expect(child?.changes).toEqual([
+      expect.objectContaining({
+        path: "after",
+        new: { knownAfterApply: "jobs.scrape.id" },
+        reason: "jobs.scrape is recreated",
+      }),
+    ]);
   });
 
   it("refuses unmarked objects unless adopting, and never touches another stack's", () => {
@@ -130,6 +140,18 @@ describe("plan", () => {
     expect(actions(p)["models.answerer.build"]).toBe("update");
     expect(actions(p)["models.answerer.deployment"]).toBe("update");
     expect(actions(p)["models.answerer"]).toBe("skip");
+  });
+
+  it("restarts a failed application, and ignores `paused` on an unscheduled job", () => {
+    const live = liveOf(lab);
+    const chat = live.applications[0];
+    if (chat) chat.status = "APPLICATION_FAILED";
+    // `paused` is output-only in the spec's Job type; the server still reports it.
+    live.jobs = live.jobs.map((j) => (j.name === "scrape" ? { ...j, paused: true } : j));
+    const p = plan(desiredOf(lab), live, { target });
+    expect(p.entries.filter((e) => e.action !== "skip").map((e) => [e.key, e.changes.map((c) => c.path)])).toEqual([
+      ["applications.chat", ["state"]],
+    ]);
   });
 
   it("changes the fingerprint when the workspace changes", () => {

@@ -1,0 +1,142 @@
+/**
+ * `deploy run` (exit code = outcome, --follow streams the log, a dependent job runs after its parent),
+ * `deploy logs`, and two concurrent applies serialised by the stack lock — against the local platform.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findOneByName, unwrap, uploadProjectFile, waitFor } from "../../../src/client/index.js";
+import { startTestPlatform, type TestPlatform } from "../../local/helpers.js";
+import { deploy, inventory, writeTree } from "./harness.js";
+
+const MANIFEST = (project: string) => `name: runner
+project: { name: "${project}" }
+targets:
+  test: { default: true, url: "\${env:CML_API_URL}" }
+defaults:
+  runtime: { editor: PBJ Workbench, kernel: Python 3.11, edition: Standard }
+files:
+  - { from: jobs, to: jobs }
+jobs:
+  scrape: { script: jobs/scrape.py }
+  populate: { script: jobs/populate.py, after: scrape }
+  bad: { script: jobs/bad.py }
+`;
+const SOURCES = {
+  "jobs/scrape.py": "print('scraped 3 pages')\n",
+  "jobs/populate.py": "print('populated')\n",
+  "jobs/bad.py": "import sys\nprint('about to fail')\nsys.exit(3)\n",
+};
+
+let tp: TestPlatform;
+let env: NodeJS.ProcessEnv;
+beforeAll(async () => {
+  tp = await startTestPlatform();
+  env = { CML_API_URL: tp.platform.apiUrl, CML_API_KEY: tp.platform.apiKey };
+});
+afterAll(async () => {
+  await tp?.close();
+});
+
+describe("run, logs and the stack lock (local platform)", () => {
+  it("runs a job with its outcome as exit code, streams its log, and triggers the dependent job", async () => {
+    const dir = writeTree({ "lab.yaml": MANIFEST("Runner"), ...SOURCES });
+    expect((await deploy(["apply", "lab.yaml"], env, dir)).code).toBe(0);
+
+    const ok = await deploy(["run", "scrape", "lab.yaml", "--follow", "--timeout", "60"], env, dir);
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toContain("scraped 3 pages");
+    expect(ok.err).toMatch(/ENGINE_SUCCEEDED/);
+
+    // The dependent job runs after its parent succeeded (CML parent_id).
+    const project = await findOneByName(tp.api, "project", { name: "Runner" });
+    const child = await findOneByName(tp.api, "job", { projectId: project?.id ?? "", name: "populate" });
+    const childRuns = await waitFor(
+      () =>
+        unwrap(
+          tp.api.GET("/api/v2/projects/{project_id}/jobs/{job_id}/runs", {
+            params: { path: { project_id: project?.id ?? "", job_id: child?.id ?? "" } },
+          }),
+        ),
+      {
+        what: "the dependent job to run",
+        status: (r) => r.job_runs?.[0]?.status,
+        until: (r) => r.job_runs?.some((x) => x.status === "ENGINE_SUCCEEDED") ?? false,
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      },
+    );
+    expect(childRuns.job_runs?.length).toBe(1);
+
+    const bad = await deploy(["run", "bad", "lab.yaml", "--wait", "--json"], env, dir);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.out).status).toBe("ENGINE_FAILED");
+
+    const logs = await deploy(["logs", "job", "bad", "lab.yaml"], env, dir);
+    expect(logs.code).toBe(0);
+    expect(logs.out).toContain("about to fail");
+
+    const missing = await deploy(["run", "nope", "lab.yaml"], env, dir);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/no job nope/);
+    await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
+  });
+
+  it("serialises two concurrent applies: one waits, the state ends correct and single", async () => {
+    const dir = writeTree({ "lab.yaml": MANIFEST("Concurrent"), ...SOURCES });
+    const [a, b] = await Promise.all([
+      deploy(["apply", "lab.yaml", "--lock-timeout", "60"], env, dir),
+      deploy(["apply", "lab.yaml", "--lock-timeout", "60"], env, dir),
+    ]);
+    expect(a.code, a.err).toBe(0);
+    expect(b.code, b.err).toBe(0);
+    const outputs = [a, b];
+    expect(outputs.filter((r) => /Apply: 5 created/.test(r.out))).toHaveLength(1);
+    expect(outputs.filter((r) => r.out.includes("Nothing to do."))).toHaveLength(1);
+    expect(outputs.some((r) => /waiting for the stack lock \(held by .* pid \d+ since/.test(r.err))).toBe(true);
+    const inv = await inventory(tp.api);
+    expect(inv.projects.filter((p) => p === "Concurrent")).toHaveLength(1);
+    expect(inv.jobs.filter((j) => j.startsWith("Concurrent/"))).toEqual([
+      "Concurrent/bad",
+      "Concurrent/populate",
+      "Concurrent/scrape",
+    ]);
+    await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
+  });
+
+  it("waits for a lock held from another machine, names its holder, and ignores an expired one", async () => {
+    const dir = writeTree({ "lab.yaml": MANIFEST("Remote Lock"), ...SOURCES });
+    expect((await deploy(["apply", "lab.yaml"], env, dir)).code).toBe(0);
+    const project = await findOneByName(tp.api, "project", { name: "Remote Lock" });
+    const project_id = project?.id ?? "";
+    const holder = (expiresAt: string) =>
+      JSON.stringify({
+        token: "other",
+        host: "ci-runner-7",
+        pid: 4242,
+        startedAt: "2026-01-01T00:00:00Z",
+        expiresAt,
+        ciUrl: "https://ci.example/run/1",
+      });
+    await uploadProjectFile(tp.api, project_id, ".cml-lab/runner.lock.json", holder("2999-01-01T00:00:00Z"));
+    const blocked = await deploy(["apply", "lab.yaml", "--lock-timeout", "1"], env, dir);
+    expect(blocked.code).toBe(1);
+    expect(blocked.err).toMatch(
+      /stack runner is locked: held by ci-runner-7 pid 4242 since .*https:\/\/ci\.example\/run\/1/,
+    );
+
+    await unwrap(
+      tp.api.DELETE("/api/v2/projects/{project_id}/files/{path}", {
+        params: { path: { project_id, path: ".cml-lab/runner.lock.json" } },
+      }),
+    );
+    await uploadProjectFile(tp.api, project_id, ".cml-lab/runner.lock.json", holder("2001-01-01T00:00:00Z"));
+    const expired = await deploy(["apply", "lab.yaml", "--lock-timeout", "1"], env, dir);
+    expect(expired.code, expired.err).toBe(0);
+    expect(expired.out).toContain("Nothing to do.");
+    // Released afterwards: no lock file is left behind.
+    const left = await tp.api.GET("/api/v2/projects/{project_id}/files/{path}", {
+      params: { path: { project_id, path: ".cml-lab" } },
+    });
+    expect((left.data?.files ?? []).map((f) => f.path)).toEqual(["runner.files.json"]);
+    await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
+  });
+});
