@@ -5,6 +5,7 @@
 import { UserError } from "../shared/errors.js";
 import type { CmlClient } from "./client.js";
 import { unwrap } from "./unwrap.js";
+import type { Schemas } from "./wire.js";
 
 /** Refuses paths that would escape the project directory; CML resolves them relative to /home/cdsw. */
 export function checkProjectPath(path: string): string {
@@ -47,4 +48,22 @@ export async function downloadProjectFile(api: CmlClient, projectId: string, pat
     }),
   );
   return new Uint8Array(buffer ?? new ArrayBuffer(0));
+}
+
+/**
+ * Lists one project directory (not recursive, not paginated: FACTS.md §5). Entries are basenames relative to `dir`.
+ * The root is sent as `%2F`: a literal "." would be removed by URL normalisation before it reaches the server.
+ */
+export async function listProjectDir(
+  api: CmlClient,
+  projectId: string,
+  dir = "",
+): Promise<NonNullable<Schemas["ListProjectFilesResponse"]["files"]>> {
+  const normalised = dir === "" || dir === "." || dir === "/" ? "/" : checkProjectPath(dir);
+  const listing = await unwrap(
+    api.GET("/api/v2/projects/{project_id}/files/{path}", {
+      params: { path: { project_id: projectId, path: normalised } },
+    }),
+  );
+  return listing.files ?? [];
 }

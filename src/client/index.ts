@@ -17,7 +17,7 @@ export {
   WaitFailedError,
   WaitTimeoutError,
 } from "./errors.js";
-export { checkProjectPath, downloadProjectFile, uploadProjectFile } from "./files.js";
+export { checkProjectPath, downloadProjectFile, listProjectDir, uploadProjectFile } from "./files.js";
 export { type Findable, type FindableKind, findApplicationBySubdomain, findOneByName, listByFilter } from "./find.js";
 export { listAll, paginate } from "./paginate.js";
 export { apiPath, type RawRequest, rawRequest } from "./raw.js";

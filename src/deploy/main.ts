@@ -2,11 +2,25 @@ import type { CliIo } from "../shared/io.js";
 import { type CliCommand, runCli } from "../shared/run-cli.js";
 import { apiCommand } from "./commands/api.js";
 import { appCommand } from "./commands/app.js";
+import { applyCommand } from "./commands/apply.js";
+import { destroyCommand } from "./commands/destroy.js";
+import { localCommand } from "./commands/local.js";
+import { planCommand } from "./commands/plan.js";
 import { schemaCommand } from "./commands/schema.js";
 import { validateCommand } from "./commands/validate.js";
 
 /** Every `deploy` command; each lives in commands/<name>.ts as a thin yargs CommandModule (house style P11). */
-const commands: CliCommand[] = [apiCommand, appCommand, validateCommand, schemaCommand];
+const commands: CliCommand[] = [
+  apiCommand,
+  appCommand,
+  localCommand,
+  validateCommand,
+  schemaCommand,
+  planCommand,
+  applyCommand,
+  destroyCommand,
+  localCommand,
+];
 
 /** Runs the deploy CLI in-process and returns the exit code; only bin.ts calls process.exit. */
 export function main(argv: readonly string[], io: CliIo): Promise<number> {

@@ -1,10 +1,12 @@
 /**
  * `deploy schema`: the manifest JSON Schema (for editors: `# yaml-language-server: $schema=…`). `--write DIR`
- * writes the committed copies (npm run gen:schema); a test fails when they drift from schema.ts.
+ * writes the committed copies and `--docs FILE` the field reference (both: npm run gen:schema); tests fail when
+ * either drifts from schema.ts.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
+import { renderFieldReference, replaceGeneratedBlock } from "../manifest/docs.js";
 import { schemaFiles } from "../manifest/index.js";
 
 export const schemaCommand: CliCommand = (ctx) =>
@@ -17,9 +19,18 @@ export const schemaCommand: CliCommand = (ctx) =>
         .option("write", {
           type: "string",
           describe: "write both schema files into this directory instead of printing",
+        })
+        .option("docs", {
+          type: "string",
+          describe: "also regenerate the field reference block in this markdown file",
         }),
     handler: async (args) => {
       const files = schemaFiles();
+      if (args.docs !== undefined) {
+        const file = path.resolve(ctx.io.cwd, args.docs);
+        await writeFile(file, replaceGeneratedBlock(await readFile(file, "utf8"), renderFieldReference()));
+        ctx.io.stdout(`wrote ${args.docs}\n`);
+      }
       if (args.write !== undefined) {
         const dir = path.resolve(ctx.io.cwd, args.write);
         await mkdir(dir, { recursive: true });
@@ -29,8 +40,8 @@ export const schemaCommand: CliCommand = (ctx) =>
             .map((n) => path.join(args.write ?? "", n))
             .join(", ")}\n`,
         );
-        return;
       }
-      ctx.io.stdout(files[args.include ? "manifest-include.schema.json" : "manifest.schema.json"] ?? "");
+      if (args.write === undefined && args.docs === undefined)
+        ctx.io.stdout(files[args.include ? "manifest-include.schema.json" : "manifest.schema.json"] ?? "");
     },
   });

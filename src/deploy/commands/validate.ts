@@ -20,6 +20,12 @@ export const validateCommand: CliCommand = (ctx) =>
         .option("target", { type: "string", describe: "target to resolve (default: the manifest's default target)" })
         .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
         .option("format", { choices: FORMATS, default: "text" as const, describe: "diagnostics format" })
+        .option("require-secrets", {
+          type: "boolean",
+          default: false,
+          describe:
+            "treat a secret that is not set as an error (by default a warning, so CI without secrets can validate)",
+        })
         .example("$0 validate manifests/lab.yaml --target workspace", "validate for the workspace target")
         .example("$0 validate --format github", "annotate a pull request from a GitHub Actions step"),
     handler: async (args) => {
@@ -28,6 +34,7 @@ export const validateCommand: CliCommand = (ctx) =>
       const result = await loadManifest(args.manifest, {
         ...(args.target !== undefined ? { target: args.target } : {}),
         vars,
+        missingSecrets: args["require-secrets"] ? "error" : "warn",
         env: ctx.io.env,
         cwd: ctx.io.cwd,
       });

@@ -20,8 +20,13 @@ export function checkManifest(
   m: Resolved,
   root: MapNode,
   sources: Map<string, readonly string[]>,
-  cwd: string,
+  opts: {
+    cwd: string;
+    /** False when files: or project is malformed (every script would look unsynced). */
+    checkScripts: boolean;
+  },
 ): Diagnostic[] {
+  const cwd = opts.cwd;
   const displayPath = (p: string) => {
     const rel = path.relative(cwd, p);
     return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
@@ -83,17 +88,23 @@ export function checkManifest(
   }
 
   // Cycles through after: and ${resources…} references.
-  const edges = new Map<ResourceKey, { to: ResourceKey; via: string; loc: DiagnosticLocation }[]>();
-  const addEdge = (from: ResourceKey, to: ResourceKey, via: string, loc: DiagnosticLocation) => {
+  const edges = new Map<ResourceKey, EdgeTarget[]>();
+  const addEdge = (from: ResourceKey, to: ResourceKey, via: string, loc: DiagnosticLocation, path: string) => {
     const list = edges.get(from) ?? [];
-    list.push({ to, via, loc });
+    list.push({ to, via, loc, path });
     edges.set(from, list);
   };
   for (const job of Object.values(m.jobs))
     if (job.after !== undefined && m.jobs[job.after])
-      addEdge(`jobs.${job.key}`, `jobs.${job.after}`, "after", at(["jobs", job.key, "after"], job.location));
+      addEdge(
+        `jobs.${job.key}`,
+        `jobs.${job.after}`,
+        "after",
+        at(["jobs", job.key, "after"], job.location),
+        `jobs.${job.key}.after`,
+      );
   for (const [from, refs] of m.references)
-    for (const r of refs) addEdge(from, r.to, "a ${resources…} reference", r.loc);
+    for (const r of refs) addEdge(from, r.to, "a ${resources…} reference", r.loc, r.path);
   for (const cycle of findCycles(edges)) {
     const first = cycle[0];
     if (!first) continue;
@@ -101,7 +112,7 @@ export function checkManifest(
     report(
       `dependency cycle: ${[...cycle.map((e) => e.from), first.from].join(" → ")}`,
       first.loc,
-      first.from,
+      first.path,
       `edges: ${description}`,
     );
   }
@@ -140,7 +151,18 @@ export function checkManifest(
   }
 
   // Files: destinations and existence of sources.
+  const firstTo = new Map<string, number>();
   for (const [i, f] of m.files.entries()) {
+    const to = f.to.replace(/\/+$/, "");
+    const first = firstTo.get(to);
+    if (first !== undefined)
+      report(
+        `files[${i}].to ${JSON.stringify(f.to)} is also the destination of files[${first}]`,
+        at(["files", String(i), "to"], f.location),
+        `files[${i}].to`,
+        "each destination is synced from one source; merge the entries or pick another path",
+      );
+    else firstTo.set(to, i);
     if (!exists(f.from))
       report(
         `files[${i}].from ${displayPath(f.from)} does not exist (yet)`,
@@ -169,8 +191,9 @@ export function checkManifest(
       loc: at(["models", x.key, "file"], x.location),
     })),
   ];
-  for (const s of scripts) {
-    if (!s.script) continue;
+  for (const s of opts.checkScripts ? scripts : []) {
+    // Empty or malformed paths were reported when they were read.
+    if (!s.script || s.script.startsWith("/") || s.script.split("/").includes("..")) continue;
     const problem = scriptProblem(s.script, m, displayPath);
     if (problem) report(`${s.p} ${JSON.stringify(s.script)} ${problem.message}`, s.loc, s.p, problem.hint);
   }
@@ -188,11 +211,11 @@ function scriptProblem(
   }
   for (const f of m.files) {
     const to = f.to.replace(/\/+$/, "");
+    if (script === to) return undefined;
+    // A source that is not built yet may become a file or a directory; files[].from already warns.
+    if (!exists(f.from) && (script.startsWith(`${to}/`) || to === "")) return undefined;
     const isDir = isDirectory(f.from) || f.to.endsWith("/");
-    if (!isDir && !exists(f.from) && script === to) return undefined;
-    if (!isDir && script === to) return undefined;
     if (isDir && (script.startsWith(`${to}/`) || to === "")) {
-      if (!exists(f.from)) return undefined; // not built yet; files[].from already warns
       const local = path.join(f.from, script.slice(to === "" ? 0 : to.length + 1));
       if (exists(local)) return undefined;
       return {
@@ -207,15 +230,19 @@ function scriptProblem(
   };
 }
 
-interface Edge {
-  from: ResourceKey;
+interface EdgeTarget {
   to: ResourceKey;
   via: string;
   loc: DiagnosticLocation;
+  /** Manifest path of what makes the edge (`jobs.a.after`, `applications.chat.env.ID`). */
+  path: string;
+}
+interface Edge extends EdgeTarget {
+  from: ResourceKey;
 }
 
 /** Each elementary cycle once (found by DFS, reported from its smallest key so the output is stable). */
-function findCycles(edges: Map<ResourceKey, { to: ResourceKey; via: string; loc: DiagnosticLocation }[]>): Edge[][] {
+function findCycles(edges: Map<ResourceKey, EdgeTarget[]>): Edge[][] {
   const cycles: Edge[][] = [];
   const seen = new Set<string>();
   const state = new Map<ResourceKey, "active" | "done">();

@@ -22,6 +22,11 @@ export interface LoadOptions {
   env: NodeJS.ProcessEnv;
   /** Relative manifest paths resolve against it; diagnostics show paths relative to it. */
   cwd: string;
+  /**
+   * "warn" lets `deploy validate` check a manifest where secrets are not available (a pull-request CI job):
+   * a missing secret is a warning and its SecretValue is empty. Default "error": plan and apply need the values.
+   */
+  missingSecrets?: "error" | "warn";
 }
 
 export interface LoadResult {
@@ -36,11 +41,18 @@ export async function loadManifest(file: string, opts: LoadOptions): Promise<Loa
   const resolver = new Resolver(tree.root, tree.sources, tree.dirOf, opts);
   const resolved = resolver.resolve();
   const later = [...resolver.diagnostics];
-  if (resolved) later.push(...checkManifest(resolved, tree.root, tree.sources, opts.cwd));
-  // After schema errors, the resolver and checks run on what is there; a problem at or under a path the schema
-  // already reported is the same mistake seen twice.
   const reported = tree.diagnostics.flatMap((d) => (d.path ? [d.path] : []));
-  const fresh = later.filter((d) => !d.path || !reported.some((p) => isAtOrUnder(d.path ?? "", p)));
+  const checkScripts = !reported.some((p) => isAtOrUnder(p, "files") || isAtOrUnder(p, "project"));
+  if (resolved) later.push(...checkManifest(resolved, tree.root, tree.sources, { cwd: opts.cwd, checkScripts }));
+  // After schema errors, the resolver and checks run on what is there. A problem at or under a path the schema
+  // already reported, or on the mapping that holds an unknown key (a misspelled key looks like a missing one),
+  // is the same mistake seen twice.
+  const unknownKeyParents = tree.diagnostics.flatMap((d) =>
+    d.path && d.message.startsWith("unknown key") ? [parentPath(d.path)] : [],
+  );
+  const fresh = later.filter(
+    (d) => !d.path || (!reported.some((p) => isAtOrUnder(d.path ?? "", p)) && !unknownKeyParents.includes(d.path)),
+  );
   const diagnostics = [...tree.diagnostics, ...fresh];
   if (!resolved || hasErrors(diagnostics)) return { diagnostics };
   const { existingPaths: _existing, references: _references, ...rest } = resolved;
@@ -49,4 +61,9 @@ export async function loadManifest(file: string, opts: LoadOptions): Promise<Loa
 
 function isAtOrUnder(p: string, parent: string): boolean {
   return p === parent || p.startsWith(`${parent}.`) || p.startsWith(`${parent}[`);
+}
+
+/** `jobs.a.scirpt` → `jobs.a`; `files[0]` → `files`. */
+function parentPath(p: string): string {
+  return p.replace(/(\.[^.[\]]+|\[[^\]]*\])$/, "");
 }

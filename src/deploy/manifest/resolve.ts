@@ -29,6 +29,7 @@ export interface ResolveOptions {
   target?: string;
   vars?: Record<string, string>;
   env: NodeJS.ProcessEnv;
+  missingSecrets?: "error" | "warn";
 }
 
 /** The resolved manifest minus `file`, plus where each field came from (for semantic checks). */
@@ -43,7 +44,7 @@ export interface Resolved {
   applications: Record<string, ApplicationSpec>;
   models: Record<string, ModelSpec>;
   /** Resource → resources it references through `${resources…}` (the engine orders by these too). */
-  references: Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation }[]>;
+  references: Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation; path: string }[]>;
 }
 
 const DEFAULT_COMPUTE: ComputeResources = { cpu: 1, memory: 2, gpu: 0 };
@@ -55,8 +56,10 @@ export class Resolver {
   readonly diagnostics: Diagnostic[] = [];
   private vars = new Map<string, { value?: string; loc: DiagnosticLocation }>();
   private knownResources = new Set<ResourceKey>();
-  private currentResource: ResourceKey = "project";
-  private references = new Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation }[]>();
+  /** Whose references are being read; "defaults" while reading defaults.env (they count for every resource). */
+  private currentResource: ResourceKey | "defaults" = "project";
+  private defaultRefs: { envKey: string; to: ResourceKey; loc: DiagnosticLocation; path: string }[] = [];
+  private references = new Map<ResourceKey, { to: ResourceKey; loc: DiagnosticLocation; path: string }[]>();
 
   constructor(
     private readonly root: MapNode,
@@ -86,8 +89,9 @@ export class Resolver {
       for (const e of mapEntries(child(this.root, section))) this.knownResources.add(`${section}.${e.key}`);
     this.knownResources.add("project");
 
-    const target = this.resolveTarget();
-    this.resolveVariables(target?.name);
+    const chosenTarget = this.resolveTarget();
+    this.resolveVariables(chosenTarget?.name);
+    const target = chosenTarget && this.resolveTargetUrl(chosenTarget);
     const name = this.text(child(this.root, "name"), "name") ?? "";
     if (name && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))
       this.error(
@@ -104,6 +108,7 @@ export class Resolver {
       memory: this.number(child(defaults, "memory"), "defaults.memory") ?? DEFAULT_COMPUTE.memory,
       gpu: this.number(child(defaults, "gpu"), "defaults.gpu", true) ?? DEFAULT_COMPUTE.gpu,
     };
+    this.currentResource = "defaults";
     const defaultEnv = this.env(child(defaults, "env"), "defaults.env");
     const existingPaths = this.stringList(
       child(entry(this.root, "project")?.value, "existing_paths"),
@@ -151,7 +156,7 @@ export class Resolver {
         timeout: this.number(child(n, "timeout"), `${at}.timeout`, true) ?? 0,
         killOnTimeout: this.bool(child(n, "kill_on_timeout"), `${at}.kill_on_timeout`) ?? false,
         paused: this.bool(child(n, "paused"), `${at}.paused`) ?? false,
-        env: { ...defaultEnv, ...this.env(child(n, "env"), `${at}.env`) },
+        env: this.withDefaults(defaultEnv, this.env(child(n, "env"), `${at}.env`)),
       };
     }
 
@@ -175,7 +180,7 @@ export class Resolver {
         runtime: runtimeFor(n, at, e.keyLoc),
         resources: compute(n, at, defaultCompute),
         bypassAuthentication: this.bool(child(n, "bypass_authentication"), `${at}.bypass_authentication`) ?? false,
-        env: { ...defaultEnv, ...this.env(child(n, "env"), `${at}.env`) },
+        env: this.withDefaults(defaultEnv, this.env(child(n, "env"), `${at}.env`)),
       };
     }
 
@@ -198,11 +203,12 @@ export class Resolver {
         deployment: {
           resources: compute(deployment, `${at}.deployment`, defaultCompute),
           replicas: this.number(child(deployment, "replicas"), `${at}.deployment.replicas`, true) ?? 1,
-          env: { ...defaultEnv, ...this.env(child(deployment, "env"), `${at}.deployment.env`) },
+          env: this.withDefaults(defaultEnv, this.env(child(deployment, "env"), `${at}.deployment.env`)),
         },
       };
     }
 
+    this.warnUnusedVariables();
     if (!target) return undefined;
     return { name, target, project, existingPaths, files, jobs, applications, models, references: this.references };
   }
@@ -269,16 +275,45 @@ export class Resolver {
       if (!local && !url) this.error(`targets.${t.key} needs url: or local: true`, t.keyLoc, `targets.${t.key}`);
     }
     const local = scalarValue(child(chosen.value, "local")) === true;
-    if (local) return { name: chosen.key, local: true };
-    const urlNode = child(chosen.value, "url");
-    const url = this.text(urlNode, `targets.${chosen.key}.url`);
+    return local ? { name: chosen.key, local: true } : { name: chosen.key, local: false };
+  }
+
+  /** Only the chosen target's URL is interpolated (after variables), so other targets' `${env:…}` need not be set. */
+  private resolveTargetUrl(target: TargetSpec): TargetSpec {
+    if (target.local) return target;
+    const urlNode = child(child(child(this.root, "targets"), target.name), "url");
+    const url = this.text(urlNode, `targets.${target.name}.url`);
     if (url !== undefined && !isHttpUrl(url))
       this.error(
-        `targets.${chosen.key}.url must be an http(s) URL, got ${JSON.stringify(url)}`,
+        `targets.${target.name}.url must be an http(s) URL, got ${JSON.stringify(url)}`,
         urlNode?.loc,
-        `targets.${chosen.key}.url`,
+        `targets.${target.name}.url`,
       );
-    return { name: chosen.key, local: false, ...(url !== undefined ? { url } : {}) };
+    return { name: target.name, local: false, ...(url !== undefined ? { url } : {}) };
+  }
+
+  /** A declared variable that nothing refers to is usually a typo on one side or the other. */
+  private warnUnusedVariables(): void {
+    const used = new Set<string>();
+    const scan = (node: TreeNode) => {
+      if (node.kind === "map") for (const e of node.entries) scan(e.value);
+      else if (node.kind === "seq") for (const item of node.items) scan(item);
+      else if (typeof node.value === "string" && node.value.includes("${")) {
+        const parsed = parseTemplate(node.value);
+        if (parsed.ok)
+          for (const part of parsed.parts) if ("ref" in part && part.ref.kind === "var") used.add(part.ref.name);
+      }
+    };
+    for (const e of this.root.entries) if (e.key !== "variables") scan(e.value);
+    for (const d of mapEntries(child(this.root, "variables")))
+      if (!used.has(d.key))
+        this.error(
+          `variable "${d.key}" is never used`,
+          d.keyLoc,
+          `variables.${d.key}`,
+          `use it as \${var.${d.key}} or remove it`,
+          "warning",
+        );
   }
 
   private resolveVariables(targetName: string | undefined): void {
@@ -575,13 +610,17 @@ export class Resolver {
         return undefined;
       }
     }
+    const allowMissing = this.opts.missingSecrets === "warn";
     this.error(
-      `${at}: secret ${name} is not set`,
+      `${at}: secret ${name} is not set${allowMissing ? " (plan and apply need it)" : ""}`,
       loc,
       at,
       `export ${name}, or ${name}_FILE=<path of a file holding it>`,
+      allowMissing ? "warning" : "error",
     );
-    return undefined;
+    // With warnings only, the manifest is still checked in full; the empty value never reaches the engine
+    // because only validate asks for this mode.
+    return allowMissing ? { kind: "secret", name, value: "" } : undefined;
   }
 
   private resourceRef(
@@ -589,6 +628,15 @@ export class Resolver {
     loc: DiagnosticLocation,
     at: string,
   ): EnvValue | undefined {
+    if (this.currentResource === "project") {
+      this.error(
+        `${at}: the project cannot refer to ${ref.resource}`,
+        loc,
+        at,
+        "the project env is set when the project is created, before any id exists; set the value on the resources that need it",
+      );
+      return undefined;
+    }
     if (!this.knownResources.has(ref.resource)) {
       const keys = [...this.knownResources]
         .filter((k) => k.startsWith(`${ref.section}.`))
@@ -612,10 +660,24 @@ export class Resolver {
       );
       return undefined;
     }
-    const list = this.references.get(this.currentResource) ?? [];
-    list.push({ to: ref.resource, loc });
-    this.references.set(this.currentResource, list);
+    if (this.currentResource === "defaults")
+      this.defaultRefs.push({ envKey: at.split(".").at(-1) ?? "", to: ref.resource, loc, path: at });
+    else this.addReference(this.currentResource, { to: ref.resource, loc, path: at });
     return { kind: "ref", resource: ref.resource, field: ref.field };
+  }
+
+  private addReference(from: ResourceKey, ref: { to: ResourceKey; loc: DiagnosticLocation; path: string }): void {
+    const list = this.references.get(from) ?? [];
+    list.push(ref);
+    this.references.set(from, list);
+  }
+
+  /** defaults.env under a resource's own env; references in the defaults it keeps become its references. */
+  private withDefaults(defaults: EnvMap, own: EnvMap): EnvMap {
+    const resource = this.currentResource;
+    if (resource !== "defaults" && resource !== "project")
+      for (const r of this.defaultRefs) if (!(r.envKey in own)) this.addReference(resource, r);
+    return { ...defaults, ...own };
   }
 }
 

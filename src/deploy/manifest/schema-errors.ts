@@ -106,7 +106,7 @@ function toDiagnostic(error: ErrorObject, root: TreeNode, lines: readonly string
         return make(
           `${subject} must be ${expected(parent)}, got ${describe(error.data)}`,
           nodeLoc,
-          "a text value is allowed here only as one whole reference, such as ${var.cpu}",
+          "a text value is allowed here only as one whole reference, such as ${var.name}",
         );
       return make(`${subject} must match ${String(params.pattern)}, got ${describe(error.data)}`, nodeLoc);
     case "propertyNames": {

@@ -108,8 +108,9 @@ const definitions = {
       addons: listOf("Runtime add-on identifiers (e.g. Spark); sent together with the runtime", { type: "string" }),
     },
   ),
-  prevent_destroy: flag("Refuse to delete or recreate this resource.", false),
 } satisfies Record<string, JsonSchema>;
+
+const preventDestroy = flag("Refuse to delete or recreate this resource (plan shows the refusal).", false);
 
 const compute = {
   cpu: number("vCPUs (default: defaults.cpu, else 1)"),
@@ -131,7 +132,7 @@ const job = object(
     kill_on_timeout: flag("Kill the run when the timeout is reached.", false),
     paused: flag("Create the job paused (CML cannot change this in place: a change recreates the job).", false),
     env: ref("env"),
-    prevent_destroy: ref("prevent_destroy"),
+    prevent_destroy: preventDestroy,
   },
   ["script"],
 );
@@ -152,7 +153,7 @@ const application = object(
       false,
     ),
     env: ref("env"),
-    prevent_destroy: ref("prevent_destroy"),
+    prevent_destroy: preventDestroy,
   },
   ["subdomain", "script"],
 );
@@ -171,7 +172,7 @@ const model = object(
       replicas: integer("Number of replicas.", { minimum: 1, default: 1 }),
       env: ref("env"),
     }),
-    prevent_destroy: ref("prevent_destroy"),
+    prevent_destroy: preventDestroy,
   },
   ["file", "function"],
 );
@@ -217,7 +218,7 @@ const rootProperties: Record<string, JsonSchema> = {
         "Project-relative files or directories (ending in /) that are already in the project without being synced by `files:` (so scripts there pass validation).",
         { type: "string" },
       ),
-      prevent_destroy: ref("prevent_destroy"),
+      prevent_destroy: preventDestroy,
     },
     ["name"],
   ),

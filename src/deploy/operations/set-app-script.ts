@@ -8,6 +8,7 @@ import {
   type CmlClient,
   findApplicationBySubdomain,
   findOneByName,
+  listProjectDir,
   type Schemas,
   unwrap,
   type WaitOptions,
@@ -102,14 +103,8 @@ async function requireProjectFile(
   script: string,
   projectName: string,
 ): Promise<void> {
-  const dir = posix.dirname(script);
-  const listing = await unwrap(
-    api.GET("/api/v2/projects/{project_id}/files/{path}", {
-      params: { path: { project_id: projectId, path: dir === "." ? "." : dir } },
-    }),
-  ).catch(() => undefined);
-  // Listings return basenames relative to the listed directory (FACTS.md §5).
-  const present = listing?.files?.some((f) => !f.is_dir && posix.basename(f.path ?? "") === posix.basename(script));
+  const listing = await listProjectDir(api, projectId, posix.dirname(script)).catch(() => []);
+  const present = listing.some((f) => !f.is_dir && posix.basename(f.path ?? "") === posix.basename(script));
   if (!present) {
     throw new UserError(`script ${script} is not in project "${projectName}"`, {
       notes: ["upload it first (deploy apply syncs the manifest's files:), then run this again"],

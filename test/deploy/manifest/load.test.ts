@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: manifest references are ${…} in plain strings.
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { BASE, errors, load } from "./helpers.js";
@@ -132,5 +133,192 @@ jobs:
   a: { script: launchers/run.py }
 `);
     expect(r.diagnostics).toEqual([]);
+  });
+});
+
+describe("loadManifest: references and defaults", () => {
+  it("counts a reference in defaults.env for every resource that keeps it (cycles included)", async () => {
+    const r = await load(
+      `${BASE}defaults:
+  runtime: { identifier: img:1 }
+  env: { CHAT_URL: "\${resources.applications.chat.url}" }
+jobs:
+  a: { script: src/a.py }
+  b: { script: src/b.py, env: { CHAT_URL: overridden } }
+applications:
+  chat: { subdomain: chat, script: src/app.py }
+`.replace("defaults:\n  runtime: { editor: Workbench, kernel: Python 3.11, edition: Standard }\n", ""),
+    );
+    // chat inherits a reference to itself: a cycle. Job b overrides the key, so it has no edge.
+    expect(errors(r)).toEqual(["dependency cycle: applications.chat → applications.chat"]);
+    expect(r.diagnostics[0]?.path).toBe("defaults.env.CHAT_URL");
+  });
+
+  it("refuses references from the project to resources created inside it", async () => {
+    const r = await load(`name: demo
+project: { name: Demo, env: { ID: "\${resources.jobs.a.id}", SELF: "\${resources.project.id}" } }
+defaults: { runtime: { identifier: img:1 } }
+files: [{ from: src, to: src }]
+jobs:
+  a: { script: src/a.py }
+`);
+    expect(errors(r)).toEqual([
+      "project.env.ID: the project cannot refer to jobs.a",
+      "project.env.SELF: the project cannot refer to project",
+    ]);
+  });
+
+  it("rejects two files: entries with the same destination", async () => {
+    const r = await load(`${BASE}  - { from: src/a.py, to: src/ }\n`);
+    expect(errors(r)).toEqual(['files[1].to "src/" is also the destination of files[0]']);
+  });
+
+  it("resolves every field of a complete manifest (the contract the engine consumes)", async () => {
+    const r = await load(
+      `name: full.stack-1
+project:
+  name: Full
+  description: every field
+  visibility: organization
+  env: { P: "1" }
+  existing_paths: [pre/]
+  prevent_destroy: true
+variables: { v: { default: 7, description: a number } }
+targets:
+  ws: { default: true, url: "https://ml.example.test/", variables: { v: 3 } }
+defaults:
+  runtime: { identifier: img:1, addons: [spark] }
+  cpu: 0.5
+  memory: 1
+  gpu: 0
+  env: { D: d, E: e }
+files:
+  - { from: src, to: src, exclude: ["*.pyc"] }
+jobs:
+  j:
+    name: Job J
+    script: src/a.py
+    arguments: --n \${var.v}
+    schedule: "0 3 * * 1"
+    runtime: { editor: JupyterLab, kernel: Python 3.10, edition: Nvidia GPU, version: "2025.09.1-b5" }
+    cpu: \${var.v}
+    memory: 8
+    gpu: 1
+    timeout: 600
+    kill_on_timeout: true
+    paused: true
+    env: { E: own, S: "\${secret:S}" }
+    prevent_destroy: true
+  k: { script: pre/x.py, after: j }
+applications:
+  app:
+    name: App
+    subdomain: app-\${var.v}
+    description: an app
+    script: src/app.py
+    bypass_authentication: "\${env:BYPASS}"
+    env: { J: "\${resources.jobs.j.name}" }
+models:
+  m:
+    name: Model M
+    description: a model
+    file: src/model.py
+    function: predict
+    auth_enabled: false
+    deployment: { cpu: 2, memory: 4, gpu: 0, replicas: 3, env: { X: "1" } }
+`,
+      { env: { S: "s3cret", BYPASS: "true" } },
+    );
+    expect(r.diagnostics).toEqual([]);
+    const loc = expect.objectContaining({ file: "m.yaml" });
+    expect(r.manifest).toEqual({
+      name: "full.stack-1",
+      file: path.join(r.dir, "m.yaml"),
+      target: { name: "ws", local: false, url: "https://ml.example.test/" },
+      project: {
+        location: loc,
+        preventDestroy: true,
+        name: "Full",
+        description: "every field",
+        visibility: "organization",
+        env: { P: "1" },
+      },
+      files: [{ from: path.join(r.dir, "src"), to: "src", exclude: ["*.pyc"], location: loc }],
+      jobs: {
+        j: {
+          key: "j",
+          location: loc,
+          preventDestroy: true,
+          name: "Job J",
+          script: "src/a.py",
+          arguments: "--n 3",
+          schedule: "0 3 * * 1",
+          runtime: { editor: "JupyterLab", kernel: "Python 3.10", edition: "Nvidia GPU", version: "2025.09.1-b5" },
+          resources: { cpu: 3, memory: 8, gpu: 1 },
+          timeout: 600,
+          killOnTimeout: true,
+          paused: true,
+          env: { D: "d", E: "own", S: { kind: "secret", name: "S", value: "s3cret" } },
+        },
+        k: {
+          key: "k",
+          location: loc,
+          preventDestroy: false,
+          name: "k",
+          script: "pre/x.py",
+          arguments: "",
+          after: "j",
+          runtime: { identifier: "img:1", addons: ["spark"] },
+          resources: { cpu: 0.5, memory: 1, gpu: 0 },
+          timeout: 0,
+          killOnTimeout: false,
+          paused: false,
+          env: { D: "d", E: "e" },
+        },
+      },
+      applications: {
+        app: {
+          key: "app",
+          location: loc,
+          preventDestroy: false,
+          name: "App",
+          subdomain: "app-3",
+          description: "an app",
+          script: "src/app.py",
+          runtime: { identifier: "img:1", addons: ["spark"] },
+          resources: { cpu: 0.5, memory: 1, gpu: 0 },
+          bypassAuthentication: true,
+          env: { D: "d", E: "e", J: { kind: "ref", resource: "jobs.j", field: "name" } },
+        },
+      },
+      models: {
+        m: {
+          key: "m",
+          location: loc,
+          preventDestroy: false,
+          name: "Model M",
+          description: "a model",
+          file: "src/model.py",
+          function: "predict",
+          runtime: { identifier: "img:1", addons: ["spark"] },
+          authEnabled: false,
+          deployment: { resources: { cpu: 2, memory: 4, gpu: 0 }, replicas: 3, env: { D: "d", E: "e", X: "1" } },
+        },
+      },
+    });
+  });
+});
+
+describe("loadManifest: target URL", () => {
+  it("interpolates variables in the chosen target's URL, with that target's values", async () => {
+    const r = await load(
+      `${BASE}variables: { host: { default: a.example.test } }
+targets:
+  ws: { default: true, url: "https://\${var.host}/", variables: { host: b.example.test } }
+  other: { url: "\${env:UNSET_HERE}" }
+`,
+    );
+    expect(r.diagnostics).toEqual([]);
+    expect(r.manifest?.target).toEqual({ name: "ws", local: false, url: "https://b.example.test/" });
   });
 });

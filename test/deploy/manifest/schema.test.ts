@@ -35,3 +35,12 @@ describe("manifest JSON Schema", () => {
     expect(printed).toMatchObject({ title: "cml-lab deploy manifest", required: ["name", "project"] });
   });
 });
+
+describe("docs/manifest.md", () => {
+  it("its generated field reference matches schema.ts (run npm run gen:schema after changing it)", async () => {
+    const { renderFieldReference, replaceGeneratedBlock } = await import("../../../src/deploy/manifest/docs.js");
+    const doc = readFileSync(new URL("../../../docs/manifest.md", import.meta.url), "utf8");
+    expect(replaceGeneratedBlock(doc, renderFieldReference())).toBe(doc);
+    expect(doc).toContain("### `jobs.<key>`");
+  });
+});

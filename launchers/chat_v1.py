@@ -1,0 +1,14 @@
+"""The lab's first chat application (exercise 4): one question box over the ingested documents.
+
+Exercise 8 re-points the application to launchers/chat_final.py (`deploy app set-script chat
+launchers/chat_final.py`), which offers every model back-end and vector store. Both run `cml-lab app`; this one
+limits the choices unless the application's environment sets CML_LAB_MODELS / CML_LAB_STORES itself.
+"""
+import os
+import runpy
+
+os.environ.setdefault("CML_LAB_COMMAND", "app")
+os.environ.setdefault("CML_LAB_MODELS", "bedrock,offline")
+os.environ.setdefault("CML_LAB_STORES", "chroma")
+# Under CML's kernel __file__ is unreliable; workloads start in the project root.
+runpy.run_path(os.path.join(os.environ.get("CML_LAB_PROJECT_DIR") or os.getcwd(), "launchers", "run.py"), run_name="__main__")

@@ -1,0 +1,157 @@
+/**
+ * `deploy apply [manifest]`: make the workspace match the manifest. Shows the plan, asks before deleting or
+ * recreating anything (TTY) or needs --auto-approve (no TTY), takes the stack lock, executes, summarises.
+ */
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { UserError } from "../../shared/errors.js";
+import type { CommandContext } from "../../shared/run-cli.js";
+import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
+import { isDestructive } from "../engine/actions.js";
+import { apply } from "../engine/apply.js";
+import type { ApplyEvent } from "../engine/events.js";
+import { describeHolder } from "../engine/lock.js";
+import { renderEvent, renderPlan, useColor } from "../engine/render.js";
+import { appUrlFor, openSession, type Session } from "../engine/session.js";
+import type { Plan } from "../engine/types.js";
+import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
+
+export interface ExecuteArgs {
+  manifest: string;
+  target?: string;
+  var?: string[];
+  "auto-approve": boolean;
+  parallelism: number;
+  json: boolean;
+  "detailed-exitcode": boolean;
+  adopt: boolean;
+  "lock-timeout": number;
+  "wait-timeout": number;
+  "data-dir"?: string;
+  plan?: string;
+}
+
+/** Shared by apply and destroy: plan under the lock, confirm, execute, summarise; sets the exit code. */
+export async function executeCommand(ctx: CommandContext, args: ExecuteArgs, destroy: boolean): Promise<void> {
+  const io = ctx.io;
+  const emitJson = (event: object) => io.stdout(`${JSON.stringify(event)}\n`);
+  const session = await openSession({
+    manifest: args.manifest,
+    ...(args.target !== undefined ? { target: args.target } : {}),
+    vars: parseVars(args.var ?? []),
+    io,
+    ...(args["data-dir"] !== undefined ? { dataDir: args["data-dir"] } : {}),
+    adopt: args.adopt,
+    destroy,
+    lock: {
+      timeoutMs: args["lock-timeout"] * 1000,
+      onWait: (holder) => {
+        if (args.json) emitJson({ type: "lock.wait", holder: describeHolder(holder) });
+        else io.stderr(`waiting for the stack lock (${describeHolder(holder)})\n`);
+      },
+    },
+  });
+  try {
+    await run(ctx, args, session, destroy, emitJson);
+  } finally {
+    await session.lock?.release();
+  }
+}
+
+async function run(
+  ctx: CommandContext,
+  args: ExecuteArgs,
+  session: Session,
+  destroy: boolean,
+  emitJson: (event: object) => void,
+): Promise<void> {
+  const io = ctx.io;
+  const p = session.plan;
+  if (p.conflicts.length > 0)
+    throw new UserError(`cannot ${destroy ? "destroy" : "apply"}: ${p.conflicts.length} conflict(s)`, {
+      notes: p.conflicts,
+    });
+  if (args.plan) await checkSavedPlan(resolve(io.cwd, args.plan), p);
+  if (args.json) emitJson({ type: "plan", plan: p });
+  else io.stdout(`${renderPlan(p, { color: useColor(io.isTTY, io.env) }).join("\n")}\n`);
+  const changes = p.entries.filter((e) => e.action !== "skip");
+  if (changes.length === 0) {
+    if (!args.json) io.stdout("Nothing to do.\n");
+    return;
+  }
+  const destructive = p.entries.filter((e) => isDestructive(e.action));
+  if (destructive.length > 0 && !args["auto-approve"]) {
+    const what = destructive.map((e) => `${e.action} ${e.key}`).join(", ");
+    if (io.isTTY && io.confirm) {
+      if (!(await io.confirm(`This will ${what}. Continue?`))) throw new UserError("cancelled; nothing was changed");
+    } else
+      throw new UserError(`the plan would ${what}; without a terminal to confirm, pass --auto-approve`, {
+        notes: ["review the plan above, then run again with --auto-approve"],
+      });
+  }
+  const verb = destroy ? "Destroy" : "Apply";
+  const summary = await apply(p, {
+    api: session.api,
+    desired: session.desired,
+    live: session.live,
+    parallelism: args.parallelism,
+    adopt: args.adopt,
+    waitTimeoutMs: args["wait-timeout"] * 1000,
+    appUrl: appUrlFor(session.api, session.connection.baseUrl),
+    onEvent: (event: ApplyEvent) => {
+      if (args.json) emitJson(event);
+      else for (const line of renderEvent(event, verb)) io.stdout(`${line}\n`);
+    },
+  });
+  if (summary.counts.failed > 0 || summary.counts.skipped > 0) ctx.exitCode = 1;
+  else if (args["detailed-exitcode"]) ctx.exitCode = 2;
+}
+
+/** A saved plan runs only if the workspace (and manifest) still produce the same plan. */
+async function checkSavedPlan(file: string, current: Plan): Promise<void> {
+  let saved: unknown;
+  try {
+    saved = JSON.parse(await readFile(file, "utf8"));
+  } catch (error) {
+    throw new UserError(`cannot read the saved plan ${file}: ${error instanceof Error ? error.message : error}`);
+  }
+  if (typeof saved !== "object" || saved === null || !("version" in saved) || saved.version !== 1)
+    throw new UserError(`${file} is not a version 1 plan (make one with \`deploy plan --out\`)`);
+  if (!("fingerprint" in saved) || saved.fingerprint !== current.fingerprint) {
+    const before = new Map<string, string>();
+    if ("entries" in saved && Array.isArray(saved.entries))
+      for (const e of saved.entries)
+        if (typeof e === "object" && e !== null && "key" in e && "action" in e)
+          before.set(String(e.key), String(e.action));
+    const differences = current.entries
+      .filter((e) => before.get(e.key) !== e.action)
+      .map((e) => `${e.key}: ${before.get(e.key) ?? "(absent)"} → ${e.action}`);
+    throw new UserError(`the saved plan ${file} is stale: the workspace or manifest changed since it was made`, {
+      notes: [...(differences.length ? differences : ["field values differ"]), "run `deploy plan --out` again"],
+    });
+  }
+}
+
+export const applyCommand: CliCommand = (ctx) =>
+  defineCommand({
+    command: "apply [manifest]",
+    describe: "Make the workspace match the manifest (creates, updates, recreates, prunes)",
+    builder: (y) =>
+      y
+        .positional("manifest", { type: "string", default: DEFAULT_MANIFEST, describe: "manifest file" })
+        .option("target", { type: "string", describe: "target (default: the manifest's default target)" })
+        .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
+        .option("auto-approve", { type: "boolean", default: false, describe: "delete/recreate without asking" })
+        .option("plan", { type: "string", describe: "apply a plan saved by `plan --out` (refused if stale)" })
+        .option("parallelism", { type: "number", default: 8, describe: "resources changed at once" })
+        .option("json", { type: "boolean", default: false, describe: "NDJSON events on stdout" })
+        .option("detailed-exitcode", { type: "boolean", default: false, describe: "exit 2 when something changed" })
+        .option("adopt", { type: "boolean", default: false, describe: "manage existing objects that lack our marker" })
+        .option("lock-timeout", { type: "number", default: 300, describe: "seconds to wait for another apply" })
+        .option("wait-timeout", { type: "number", default: 600, describe: "seconds per wait (start, build, deploy)" })
+        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+        .epilog(
+          "Exit codes: 0 converged (no changes with --detailed-exitcode); 1 error or failure; 2 changes made (--detailed-exitcode).",
+        ),
+    handler: (args) => executeCommand(ctx, args, false),
+  });

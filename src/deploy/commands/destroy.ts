@@ -1,0 +1,25 @@
+/**
+ * `deploy destroy [manifest]`: delete everything carrying this stack's marker, children first, keeping what the
+ * manifest marks prevent_destroy. Running it twice is a no-op.
+ */
+import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
+import { executeCommand } from "./apply.js";
+import { DEFAULT_MANIFEST } from "./validate.js";
+
+export const destroyCommand: CliCommand = (ctx) =>
+  defineCommand({
+    command: "destroy [manifest]",
+    describe: "Delete everything this stack created (respects prevent_destroy)",
+    builder: (y) =>
+      y
+        .positional("manifest", { type: "string", default: DEFAULT_MANIFEST, describe: "manifest file" })
+        .option("target", { type: "string", describe: "target (default: the manifest's default target)" })
+        .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
+        .option("auto-approve", { type: "boolean", default: false, describe: "delete without asking" })
+        .option("parallelism", { type: "number", default: 8, describe: "resources deleted at once" })
+        .option("json", { type: "boolean", default: false, describe: "NDJSON events on stdout" })
+        .option("lock-timeout", { type: "number", default: 300, describe: "seconds to wait for another apply" })
+        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" }),
+    handler: (args) =>
+      executeCommand(ctx, { ...args, adopt: false, "detailed-exitcode": false, "wait-timeout": 600 }, true),
+  });

@@ -1,0 +1,86 @@
+/**
+ * `deploy local up|status|down|logs`: the local platform as a background server (thin handlers; the work is
+ * src/local/daemon.ts). `up` writes `<data dir>/server.json`, which `deploy --target local` reads.
+ */
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { localDown, localLogs, localUp, runningServer } from "../../local/daemon.js";
+import { UserError } from "../../shared/errors.js";
+import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
+import { DEFAULT_LOCAL_DATA_DIR } from "../connection.js";
+
+export const localCommand: CliCommand = (ctx) => {
+  const dataDirOf = (given: string | undefined) => resolve(ctx.io.cwd, given ?? DEFAULT_LOCAL_DATA_DIR);
+  return defineCommand({
+    command: "local <action>",
+    describe: "Run the local platform: a CML-compatible API that runs jobs, apps and models on this machine",
+    builder: (y) =>
+      y
+        .option("data-dir", {
+          type: "string",
+          describe: `where state, project files and logs live (default ${DEFAULT_LOCAL_DATA_DIR})`,
+        })
+        .command(
+          "up",
+          "Start the platform in the background (a second `up` reports the running one)",
+          (s) =>
+            s.option("port", { type: "number", default: 0, describe: "API port on 127.0.0.1 (0 = any free port)" }),
+          async (args) => {
+            const result = await localUp({ dataDir: dataDirOf(args["data-dir"]), port: args.port });
+            const { record } = result;
+            ctx.io.stdout(
+              `${result.alreadyRunning ? "already running" : "started"}: ${record.apiUrl} (pid ${record.pid})\n` +
+                `API key in ${record.apiKeyFile}; server log ${result.logFile}\n` +
+                `deploy commands find it through ${resolve(record.dataDir, "server.json")} (--target local)\n`,
+            );
+          },
+        )
+        .command(
+          "status",
+          "Show whether the platform runs, its URL and API key",
+          (s) =>
+            s.option("json", { type: "boolean", default: false, describe: "print { apiUrl, apiKey, dataDir, pid }" }),
+          async (args) => {
+            const dataDir = dataDirOf(args["data-dir"]);
+            const record = await runningServer(dataDir);
+            if (!record) {
+              if (args.json) ctx.io.stdout(`${JSON.stringify({ running: false, dataDir })}\n`);
+              else ctx.io.stdout(`not running (data dir ${dataDir}); start it with \`deploy local up\`\n`);
+              ctx.exitCode = 1;
+              return;
+            }
+            const apiKey = (await readFile(resolve(dataDir, record.apiKeyFile), "utf8")).trim();
+            if (args.json) {
+              ctx.io.stdout(
+                `${JSON.stringify({ apiUrl: record.apiUrl, apiKey, dataDir, pid: record.pid }, null, 2)}\n`,
+              );
+            } else {
+              ctx.io.stdout(`running: ${record.apiUrl} (pid ${record.pid}, data dir ${dataDir})\nAPI key: ${apiKey}\n`);
+            }
+          },
+        )
+        .command(
+          "down",
+          "Stop the platform and every workload it runs",
+          (s) => s,
+          async (args) => {
+            const result = await localDown(dataDirOf(args["data-dir"]));
+            ctx.io.stdout(result.stopped ? `stopped (pid ${result.pid})\n` : "not running\n");
+          },
+        )
+        .command(
+          "logs <kind> <name>",
+          "Print the latest log of a job (newest run), an application, or a model (newest deployment)",
+          (s) =>
+            s
+              .positional("kind", { choices: ["job", "app", "model"] as const, demandOption: true })
+              .positional("name", { type: "string", demandOption: true, describe: "object name (or app subdomain)" }),
+          async (args) => {
+            if (!args.name) throw new UserError("name a job, app or model");
+            ctx.io.stdout(await localLogs(dataDirOf(args["data-dir"]), args.kind, args.name));
+          },
+        )
+        .demandCommand(1, "Name a local action; see deploy local --help."),
+    handler: () => {},
+  });
+};

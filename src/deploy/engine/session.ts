@@ -1,0 +1,121 @@
+/**
+ * The common start of plan, apply and destroy: load the manifest (all diagnostics, or a UserError), connect
+ * to its target, gather the desired state, read the live state, plan.
+ */
+import { type CmlClient, type CmlConnection, createCmlClient, rawRequest } from "../../client/index.js";
+import { UserError } from "../../shared/errors.js";
+import type { CliIo } from "../../shared/io.js";
+import { resolveConnection } from "../connection.js";
+import { formatDiagnostics, hasErrors, loadManifest, type ResolvedManifest } from "../manifest/index.js";
+import { type DesiredState, gatherDesired } from "./desired.js";
+import { type LiveState, readLive } from "./live.js";
+import { acquireLock, type Lock, type LockHolder } from "./lock.js";
+import { plan, planDestroy } from "./plan.js";
+import type { Plan } from "./types.js";
+
+export interface SessionRequest {
+  manifest: string;
+  target?: string;
+  vars: Record<string, string>;
+  io: CliIo;
+  dataDir?: string;
+  adopt?: boolean;
+  /** Plan the deletion of everything this stack owns instead (destroy). */
+  destroy?: boolean;
+  /** Take the stack lock before planning (apply, destroy). */
+  lock?: { timeoutMs: number; onWait?: (holder: LockHolder) => void };
+}
+
+export interface Session {
+  manifest: ResolvedManifest;
+  connection: CmlConnection;
+  api: CmlClient;
+  desired: DesiredState;
+  live: LiveState;
+  plan: Plan;
+  /** Held when the request asked for it; release it when done. */
+  lock?: Lock;
+}
+
+export async function loadOrFail(request: SessionRequest): Promise<ResolvedManifest> {
+  const result = await loadManifest(request.manifest, {
+    ...(request.target !== undefined ? { target: request.target } : {}),
+    vars: request.vars,
+    env: request.io.env,
+    cwd: request.io.cwd,
+  });
+  if (!result.manifest || hasErrors(result.diagnostics)) {
+    const text = formatDiagnostics(result.diagnostics, "text", { color: false });
+    throw new UserError(`${request.manifest} is not valid`, { notes: text ? [text.trimEnd()] : [] });
+  }
+  return result.manifest;
+}
+
+export async function connect(manifest: ResolvedManifest, request: SessionRequest): Promise<CmlConnection> {
+  const { env, cwd } = request.io;
+  if (manifest.target.local) return resolveConnection({ target: "local", dataDir: request.dataDir, env, cwd });
+  if (manifest.target.url) {
+    const apiKey = env.CML_API_KEY || env.CDSW_APIV2_KEY;
+    if (!apiKey)
+      throw new UserError(`target ${manifest.target.name} needs an API key: set CML_API_KEY`, {
+        notes: ["an API v2 key from User Settings → API Keys"],
+      });
+    return { baseUrl: manifest.target.url, apiKey, source: `target ${manifest.target.name}` };
+  }
+  return resolveConnection({ target: manifest.target.name, dataDir: request.dataDir, env, cwd });
+}
+
+export async function openSession(request: SessionRequest): Promise<Session> {
+  const manifest = await loadOrFail(request);
+  const connection = await connect(manifest, request);
+  const api = createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey });
+  const [desired, firstLive] = await Promise.all([gatherDesired(manifest, api), readLive(api, manifest)]);
+  let live = firstLive;
+  let lock: Lock | undefined;
+  if (request.lock) {
+    let waited = false;
+    lock = await acquireLock({
+      api,
+      apiUrl: connection.baseUrl,
+      stack: manifest.name,
+      project: manifest.project.name,
+      projectId: live.projects.length === 1 ? live.projects[0]?.id : undefined,
+      env: request.io.env,
+      timeoutMs: request.lock.timeoutMs,
+      onWait: (holder) => {
+        waited = true;
+        request.lock?.onWait?.(holder);
+      },
+    });
+    // Whoever held the lock may have changed everything: read again.
+    if (waited) live = await readLive(api, manifest);
+  }
+  const planOptions = {
+    target: { name: manifest.target.name, apiUrl: connection.baseUrl },
+    adopt: request.adopt ?? false,
+  };
+  const p = request.destroy ? planDestroy(desired, live, planOptions) : plan(desired, live, planOptions);
+  return { manifest, connection, api, desired, live, plan: p, ...(lock ? { lock } : {}) };
+}
+
+/**
+ * Application URL: on a workspace `https://<subdomain>.<workbench domain>` (FACTS.md §2); on the local platform
+ * its endpoint extension says where the process listens.
+ */
+export function appUrlFor(
+  api: CmlClient,
+  apiUrl: string,
+): (app: { id: string; subdomain: string; projectId: string }) => Promise<string | undefined> {
+  return async (app) => {
+    const url = new URL(apiUrl);
+    if (url.hostname !== "127.0.0.1" && url.hostname !== "localhost")
+      return `${url.protocol}//${app.subdomain}.${url.host}`;
+    const endpoint = await rawRequest(api, {
+      method: "GET",
+      path: `/projects/${app.projectId}/applications/${app.id}/endpoint`,
+    }).catch(() => undefined);
+    return typeof endpoint === "object" && endpoint !== null && "url" in endpoint && typeof endpoint.url === "string"
+      ? endpoint.url
+      : undefined;
+  };
+}

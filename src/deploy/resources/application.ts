@@ -1,0 +1,183 @@
+/**
+ * Applications. Identity: subdomain (unique per workspace; cmlutils uses it the same way), plus the marker in
+ * `environment`. Creating one starts it; a PATCH does not restart it, so an update is PATCH + one `:restart`
+ * (FACTS.md §6), and both wait (bounded) for APPLICATION_RUNNING.
+ */
+import {
+  envToWire,
+  findApplicationBySubdomain,
+  rawRequest,
+  runtimePair,
+  type Schemas,
+  unwrap,
+  waits,
+} from "../../client/index.js";
+import type { ApplicationSpec } from "../manifest/model.js";
+import { createIdempotently, deleteIfPresent } from "./create.js";
+import { desiredEnvFields, liveEnvFields, ownerOf, resolveEnv } from "./env.js";
+import { requireId, requireSpec } from "./keys.js";
+import { resolvedRuntime } from "./runtime.js";
+import type { Application, ApplyContext, FieldMap, FieldRules, NormaliseContext, ResourceAdapter } from "./types.js";
+
+export const applicationRules: FieldRules = {
+  recreateOn: {
+    // The subdomain is the application's identity here; moving it is a new application (issue #7).
+    subdomain: "the subdomain is the application's identity",
+  },
+  serverDefaults: {
+    description: "",
+    bypass_authentication: false,
+    "resources.gpu": 0,
+  },
+};
+
+export function applicationDesiredFields(spec: ApplicationSpec, ctx: NormaliseContext): FieldMap {
+  const runtime = resolvedRuntime(ctx.desired, spec.runtime);
+  return {
+    name: spec.name,
+    subdomain: spec.subdomain,
+    description: spec.description,
+    script: spec.script,
+    runtime: runtime.identifier,
+    addons: runtime.addons ? [...runtime.addons].sort() : undefined,
+    "resources.cpu": spec.resources.cpu,
+    "resources.memory": spec.resources.memory,
+    "resources.gpu": spec.resources.gpu,
+    bypass_authentication: spec.bypassAuthentication,
+    ...desiredEnvFields(spec.env, ctx),
+  };
+}
+
+export function applicationLiveFields(app: Application, spec: ApplicationSpec, ctx: NormaliseContext): FieldMap {
+  const runtime = resolvedRuntime(ctx.desired, spec.runtime);
+  return {
+    name: app.name,
+    subdomain: app.subdomain,
+    description: app.description,
+    script: app.script,
+    runtime: app.runtime_identifier,
+    addons: runtime.addons ? [...(app.runtime_addon_identifiers ?? [])].sort() : undefined,
+    "resources.cpu": app.cpu,
+    "resources.memory": app.memory,
+    "resources.gpu": app.nvidia_gpu,
+    bypass_authentication: app.bypass_authentication,
+    ...liveEnvFields(app.environment, spec.env, ctx),
+  };
+}
+
+export function applicationOutputs(app: Application): Record<string, string> {
+  return {
+    id: requireId(app.id, "an application"),
+    subdomain: app.subdomain ?? "",
+    name: app.name ?? "",
+    status: app.status ?? "",
+  };
+}
+
+export const applicationAdapter: ResourceAdapter = {
+  kind: "applications",
+  rules: applicationRules,
+  async create(ctx, entry) {
+    const spec = requireSpec(ctx.desired.manifest.applications, entry.key);
+    const runtime = resolvedRuntime(ctx.desired, spec.runtime);
+    const project_id = ctx.projectId();
+    const body: Schemas["CreateApplicationRequest"] = {
+      name: spec.name,
+      subdomain: spec.subdomain,
+      description: spec.description,
+      script: spec.script,
+      cpu: spec.resources.cpu,
+      memory: spec.resources.memory,
+      nvidia_gpu: spec.resources.gpu,
+      bypass_authentication: spec.bypassAuthentication,
+      environment: resolveEnv(spec.env, ctx),
+      runtime_identifier: runtime.identifier,
+      ...(runtime.addons ? { runtime_addon_identifiers: [...runtime.addons] } : {}),
+    };
+    const app = await createIdempotently(
+      () =>
+        unwrap(ctx.api.POST("/api/v2/projects/{project_id}/applications", { params: { path: { project_id } }, body })),
+      async () => {
+        const found = await findApplicationBySubdomain(ctx.api, project_id, spec.subdomain);
+        return found && ownerOf(found.environment) === ctx.stack ? found : undefined;
+      },
+      ctx.signal,
+    );
+    const id = requireId(app.id, entry.key);
+    // CreateApplication starts the application (FACTS.md §5): wait for it, bounded.
+    return applicationOutputs(await waitRunning(ctx, entry.key, id));
+  },
+  async update(ctx, entry) {
+    const spec = requireSpec(ctx.desired.manifest.applications, entry.key);
+    const id = requireId(entry.id, entry.key);
+    const project_id = ctx.projectId();
+    const changed = new Set(entry.changes.map((c) => c.path.split(".")[0]));
+    const runtime = resolvedRuntime(ctx.desired, spec.runtime);
+    const body: Schemas["Application"] = {
+      ...(changed.has("name") ? { name: spec.name } : {}),
+      ...(changed.has("description") ? { description: spec.description } : {}),
+      ...(changed.has("script") ? { script: spec.script } : {}),
+      ...(changed.has("resources")
+        ? { cpu: spec.resources.cpu, memory: spec.resources.memory, nvidia_gpu: spec.resources.gpu }
+        : {}),
+      ...(changed.has("bypass_authentication") ? { bypass_authentication: spec.bypassAuthentication } : {}),
+      ...(changed.has("env") ? { environment: envToWire(resolveEnv(spec.env, ctx)) } : {}),
+      ...(changed.has("runtime") || changed.has("addons") ? runtimePair(runtime.identifier, runtime.addons ?? []) : {}),
+    };
+    const patched = await unwrap(
+      ctx.api.PATCH("/api/v2/projects/{project_id}/applications/{application.id}", {
+        params: { path: { project_id, "application.id": id } },
+        body,
+      }),
+    );
+    // Only what the running process sees needs a restart; a rename or description does not.
+    const needsRestart = [...changed].some((c) => c !== "name" && c !== "description");
+    if (!needsRestart) return { ...applicationOutputs({ ...patched, id }) };
+    await unwrap(
+      ctx.api.POST("/api/v2/projects/{project_id}/applications/{application_id}:restart", {
+        params: { path: { project_id, application_id: id } },
+      }),
+    );
+    return applicationOutputs(await waitRunning(ctx, entry.key, id));
+  },
+  async delete(ctx, entry) {
+    const id = requireId(entry.id, entry.key);
+    await deleteIfPresent(() =>
+      unwrap(
+        ctx.api.DELETE("/api/v2/projects/{project_id}/applications/{application_id}", {
+          params: { path: { project_id: ctx.projectId(), application_id: id } },
+        }),
+      ),
+    );
+  },
+};
+
+/** Waits for APPLICATION_RUNNING; on failure the error carries the last status and the log tail, when readable. */
+async function waitRunning(ctx: ApplyContext, key: string, id: string): Promise<Application> {
+  try {
+    return await waits.applicationRunning(ctx.api, ctx.projectId(), id, ctx.wait(`${key} to be running`));
+  } catch (error) {
+    const tail = await logTail(ctx, id);
+    if (!tail || !(error instanceof Error)) throw error;
+    throw new Error(`${error.message}\n  last log lines:\n${tail}`, { cause: error });
+  }
+}
+
+/** CML's API has no log endpoint; the local platform has one (README of src/local). Anything else: no tail. */
+export async function logTail(ctx: ApplyContext, id: string, lines = 15): Promise<string | undefined> {
+  try {
+    const text = await rawRequest(ctx.api, {
+      method: "GET",
+      path: `/projects/${ctx.projectId()}/applications/${id}/logs`,
+    });
+    if (typeof text !== "string" || !text.trim()) return undefined;
+    return text
+      .trimEnd()
+      .split("\n")
+      .slice(-lines)
+      .map((l) => `    ${l}`)
+      .join("\n");
+  } catch {
+    return undefined;
+  }
+}

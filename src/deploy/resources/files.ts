@@ -1,0 +1,152 @@
+/**
+ * File sync. CML uploads never overwrite (a second `a.py` lands as `a(1).py`; FACTS.md §5), so a changed file is
+ * deleted, then uploaded. What we synced is recorded in a small JSON file inside the project itself, which the
+ * API round-trips: no local state, and files that left the manifest can be deleted on the next apply.
+ * One plan entry per `files:` item (`files.<to>`); its changes are the files, old → new content hash.
+ */
+import { readFile } from "node:fs/promises";
+import { unwrap, uploadProjectFile } from "../../client/index.js";
+import type { PlanEntry } from "../engine/types.js";
+import type { ResourceKey } from "../manifest/model.js";
+import { deleteIfPresent, repeatIdempotent } from "./create.js";
+import type { ApplyContext, FieldMap, FieldRules, NormaliseContext, ResourceAdapter } from "./types.js";
+
+export interface FileRecord {
+  version: 1;
+  stack: string;
+  /** `to` of each files: item → project path → content hash. */
+  sets: Record<string, Record<string, string>>;
+}
+
+export const RECORD_DIR = ".cml-lab";
+
+export function fileRecordPath(stack: string): string {
+  return `${RECORD_DIR}/${stack}.files.json`;
+}
+
+/** A damaged record is treated as empty: every file is then re-uploaded (delete-before-upload keeps that safe). */
+export function parseFileRecord(text: string): FileRecord | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== "object" || parsed === null || !("sets" in parsed) || !("stack" in parsed)) return undefined;
+  const { sets, stack } = parsed;
+  if (typeof stack !== "string" || typeof sets !== "object" || sets === null) return undefined;
+  const out: FileRecord = { version: 1, stack, sets: {} };
+  for (const [to, files] of Object.entries(sets)) {
+    if (typeof files !== "object" || files === null) continue;
+    out.sets[to] = Object.fromEntries(
+      Object.entries(files).filter((e): e is [string, string] => typeof e[1] === "string"),
+    );
+  }
+  return out;
+}
+
+export const filesRules: FieldRules = { recreateOn: {}, serverDefaults: {} };
+
+/** Field per file: its content hash. */
+export function filesDesiredFields(to: string, ctx: NormaliseContext): FieldMap {
+  const set = ctx.desired.files.get(to);
+  return Object.fromEntries([...(set?.files.values() ?? [])].map((f) => [f.path, f.hash]));
+}
+
+export function filesLiveFields(to: string, ctx: NormaliseContext): FieldMap {
+  return { ...(ctx.live.fileRecord?.sets[to] ?? {}) };
+}
+
+interface SyncState {
+  record: FileRecord;
+  /** Record writes are serialised: several files: items finish concurrently. */
+  writing: Promise<void>;
+}
+
+const syncStates = new WeakMap<ApplyContext, SyncState>();
+
+function syncState(ctx: ApplyContext): SyncState {
+  let state = syncStates.get(ctx);
+  if (!state) {
+    const sets = structuredClone(ctx.live.fileRecord?.sets ?? {});
+    state = { record: { version: 1, stack: ctx.stack, sets }, writing: Promise.resolve() };
+    syncStates.set(ctx, state);
+  }
+  return state;
+}
+
+/** Delete, then upload: CML never overwrites. The pair is repeatable, so a lost answer is simply retried. */
+async function replaceFile(ctx: ApplyContext, path: string, content: Uint8Array | string): Promise<void> {
+  await repeatIdempotent(async () => {
+    await deleteFile(ctx, path);
+    await uploadProjectFile(ctx.api, ctx.projectId(), path, content);
+  }, ctx.signal);
+}
+
+async function deleteFile(ctx: ApplyContext, path: string): Promise<void> {
+  await deleteIfPresent(() =>
+    unwrap(
+      ctx.api.DELETE("/api/v2/projects/{project_id}/files/{path}", {
+        params: { path: { project_id: ctx.projectId(), path } },
+      }),
+    ),
+  );
+}
+
+async function writeRecord(ctx: ApplyContext, to: string, files: Record<string, string> | undefined): Promise<void> {
+  const state = syncState(ctx);
+  const next = state.writing.then(async () => {
+    if (files) state.record.sets[to] = files;
+    else delete state.record.sets[to];
+    await replaceFile(ctx, fileRecordPath(ctx.stack), `${JSON.stringify(state.record, null, 2)}\n`);
+  });
+  state.writing = next.catch(() => undefined);
+  await next;
+}
+
+async function sync(ctx: ApplyContext, entry: PlanEntry): Promise<Record<string, string>> {
+  const to = toOf(entry.key);
+  const set = ctx.desired.files.get(to);
+  if (!set) throw new Error(`bug: ${entry.key} is not in the manifest`);
+  const work = entry.changes.map((change) => async () => {
+    const file = set.files.get(change.path);
+    if (file) await replaceFile(ctx, file.path, await readFile(file.localPath));
+    else await deleteFile(ctx, change.path);
+  });
+  await runBounded(work, 4, ctx.signal);
+  await writeRecord(ctx, to, Object.fromEntries([...set.files.values()].map((f) => [f.path, f.hash])));
+  return { id: to, files: String(set.files.size) };
+}
+
+export const filesAdapter: ResourceAdapter = {
+  kind: "files",
+  rules: filesRules,
+  create: sync,
+  update: sync,
+  async delete(ctx, entry) {
+    const to = toOf(entry.key);
+    const recorded = syncState(ctx).record.sets[to] ?? {};
+    await runBounded(
+      Object.keys(recorded).map((path) => () => deleteFile(ctx, path)),
+      4,
+      ctx.signal,
+    );
+    await writeRecord(ctx, to, undefined);
+  },
+};
+
+function toOf(key: ResourceKey): string {
+  return key.slice("files.".length);
+}
+
+async function runBounded(tasks: (() => Promise<void>)[], limit: number, signal: AbortSignal): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      signal.throwIfAborted();
+      const task = tasks[next++];
+      if (task) await task();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}

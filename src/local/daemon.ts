@@ -1,0 +1,165 @@
+/**
+ * The background server behind `deploy local up|status|down|logs`: start it detached (idempotently), find it
+ * through `<dataDir>/server.json`, stop it, and read workload logs from the data directory.
+ */
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, openSync } from "node:fs";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { UserError } from "../shared/errors.js";
+import { appLogFile } from "./applications.js";
+import { buildLogFile, deploymentLogFile } from "./models.js";
+import { runLogFile } from "./runs.js";
+import { isRecord } from "./spec.js";
+import { StateStore } from "./state.js";
+
+export interface ServerRecord {
+  apiUrl: string;
+  apiKeyFile: string;
+  dataDir: string;
+  pid: number;
+}
+
+export interface UpResult {
+  record: ServerRecord;
+  alreadyRunning: boolean;
+  logFile: string;
+}
+
+const SERVER_RECORD = "server.json";
+const START_TIMEOUT_MS = 20_000;
+
+export async function readServerRecord(dataDir: string): Promise<ServerRecord | undefined> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(join(dataDir, SERVER_RECORD), "utf8"));
+  } catch {
+    return undefined;
+  }
+  if (
+    !isRecord(parsed) ||
+    typeof parsed.apiUrl !== "string" ||
+    typeof parsed.apiKeyFile !== "string" ||
+    typeof parsed.pid !== "number"
+  ) {
+    return undefined;
+  }
+  return { apiUrl: parsed.apiUrl, apiKeyFile: parsed.apiKeyFile, dataDir, pid: parsed.pid };
+}
+
+/** The running server of this data dir: its record exists, its pid lives and its API answers. */
+export async function runningServer(dataDir: string): Promise<ServerRecord | undefined> {
+  const record = await readServerRecord(dataDir);
+  if (!record || !processAlive(record.pid)) return undefined;
+  try {
+    const response = await fetch(`${record.apiUrl}/api/v2/runtimes`, { signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+    return record;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function localUp(options: { dataDir: string; port?: number }): Promise<UpResult> {
+  const dataDir = resolve(options.dataDir);
+  const logFile = join(dataDir, "server.log");
+  const running = await runningServer(dataDir);
+  if (running) return { record: running, alreadyRunning: true, logFile };
+  await rm(join(dataDir, SERVER_RECORD), { force: true });
+  await mkdir(dataDir, { recursive: true });
+  const fd = openSync(logFile, "a");
+  let pid: number | undefined;
+  try {
+    const child = spawn(process.execPath, [serveEntry(), "--data-dir", dataDir, "--port", String(options.port ?? 0)], {
+      detached: true,
+      stdio: ["ignore", fd, fd],
+      cwd: dataDir,
+    });
+    child.unref();
+    pid = child.pid;
+  } finally {
+    closeSync(fd);
+  }
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const record = await runningServer(dataDir);
+    if (record && record.pid === pid) return { record, alreadyRunning: false, logFile };
+    if (pid === undefined || !processAlive(pid)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new UserError(`the local platform did not start (see ${logFile})`, {
+    notes: ["a port given with --port may be in use; try without --port"],
+  });
+}
+
+export async function localDown(dataDir: string): Promise<{ stopped: boolean; pid?: number }> {
+  const record = await readServerRecord(resolve(dataDir));
+  if (!record || !processAlive(record.pid)) {
+    await rm(join(resolve(dataDir), SERVER_RECORD), { force: true });
+    return { stopped: false };
+  }
+  process.kill(record.pid, "SIGTERM");
+  const deadline = Date.now() + 15_000;
+  while (processAlive(record.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (processAlive(record.pid)) process.kill(record.pid, "SIGKILL");
+  await rm(join(resolve(dataDir), SERVER_RECORD), { force: true });
+  return { stopped: true, pid: record.pid };
+}
+
+export type LogKind = "job" | "app" | "model";
+
+/** The latest log of a job (its newest run), an application, or a model (its newest deployment, else build). */
+export async function localLogs(dataDir: string, kind: LogKind, name: string): Promise<string> {
+  const dir = resolve(dataDir);
+  const store = await StateStore.open(dir);
+  const state = store.state;
+  let file: string | undefined;
+  if (kind === "job") {
+    const job = Object.values(state.jobs).find((r) => r.job.name === name);
+    if (!job) throw new UserError(`no job named ${name} in ${dir}`);
+    const runs = Object.values(state.runs)
+      .filter((r) => r.job_id === job.job.id)
+      .sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""));
+    const latest = runs[0];
+    if (!latest) throw new UserError(`job ${name} has not run yet`, { notes: ["start a run first"] });
+    file = runLogFile(dir, latest.id ?? "");
+  } else if (kind === "app") {
+    const app = Object.values(state.applications).find((r) => r.app.name === name || r.app.subdomain === name);
+    if (!app) throw new UserError(`no application named ${name} in ${dir}`);
+    file = appLogFile(dir, app.app.id ?? "");
+  } else {
+    const model = Object.values(state.models).find((r) => r.model.name === name);
+    if (!model) throw new UserError(`no model named ${name} in ${dir}`);
+    const newest = <T extends { created_at?: string }>(items: T[]) =>
+      items.sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""))[0];
+    const deployment = newest(Object.values(state.deployments).filter((d) => d.model_id === model.model.id));
+    const build = newest(
+      Object.values(state.builds)
+        .map((r) => r.build)
+        .filter((b) => b.model_id === model.model.id),
+    );
+    if (deployment) file = deploymentLogFile(dir, deployment.id ?? "");
+    else if (build) file = buildLogFile(dir, build.id ?? "");
+    else throw new UserError(`model ${name} has no build yet`);
+  }
+  return existsSync(file) ? readFile(file, "utf8") : "";
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return isRecord(error) && error.code === "EPERM";
+  }
+}
+
+/** dist/local/serve.js: next to this file when compiled; from src/ (tests) the built copy. */
+function serveEntry(): string {
+  const sibling = fileURLToPath(new URL("./serve.js", import.meta.url));
+  if (existsSync(sibling)) return sibling;
+  const built = fileURLToPath(new URL("../../dist/local/serve.js", import.meta.url));
+  if (existsSync(built)) return built;
+  throw new UserError("cml-lab is not built (dist/local/serve.js is missing)", { notes: ["run `npm run build`"] });
+}

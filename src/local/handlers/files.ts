@@ -1,0 +1,98 @@
+/**
+ * Project files: multipart upload keyed by destination path (never overwriting), list (basenames, not
+ * paginated), download, delete.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Schemas } from "../../client/index.js";
+import { getProject, type PlatformContext, projectRoot } from "../context.js";
+import { badRequest, notFound } from "../errors.js";
+import { freeName, resolveInProject } from "../project-files.js";
+import type { Handlers } from "../server.js";
+import { param } from "./projects.js";
+
+export function fileHandlers(ctx: PlatformContext): Handlers {
+  const root = (projectId: string) => {
+    getProject(ctx, projectId);
+    return projectRoot(ctx, projectId);
+  };
+  return {
+    UploadFile: async ({ params, request }) => {
+      const dir = root(param(params, "project_id"));
+      let form: FormData;
+      try {
+        form = await request.formData();
+      } catch {
+        throw badRequest("upload must be multipart/form-data with one field per file, named by its destination path");
+      }
+      const files: [string, Blob][] = [];
+      for (const [name, value] of form.entries()) {
+        if (typeof value === "string") throw badRequest(`form field ${name} is not a file`);
+        files.push([name, value]);
+      }
+      if (files.length === 0) throw badRequest("upload has no files");
+      // Check every path before writing any, so a bad one leaves nothing half-uploaded.
+      const targets = await Promise.all(files.map(async ([name]) => resolveInProject(dir, name)));
+      for (const [index, [, blob]] of files.entries()) {
+        const target = targets[index];
+        if (!target) continue;
+        await mkdir(dirname(target), { recursive: true });
+        await writeFile(freeName(target), new Uint8Array(await blob.arrayBuffer()));
+      }
+      return {};
+    },
+
+    ListProjectFiles: async ({ params }) => {
+      const dir = root(param(params, "project_id"));
+      const path = params.path ?? "";
+      const full = await resolveInProject(dir, path, { allowRoot: true });
+      const info = await statOrNull(full);
+      if (!info) throw notFound(`${path} not found in project`);
+      if (!info.isDirectory()) {
+        return { files: [fileInfo(path.split("/").pop() ?? path, false, info.size)] };
+      }
+      const entries = await readdir(full, { withFileTypes: true });
+      const files: Schemas["FileInfo"][] = [];
+      for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+        const entryStat = await statOrNull(join(full, entry.name));
+        if (entryStat) files.push(fileInfo(entry.name, entryStat.isDirectory(), entryStat.size));
+      }
+      return { files } satisfies Schemas["ListProjectFilesResponse"];
+    },
+
+    DownloadProjectFile: async ({ params }) => {
+      const dir = root(param(params, "project_id"));
+      const path = param(params, "path");
+      const full = await resolveInProject(dir, path);
+      const info = await statOrNull(full);
+      if (!info) throw notFound(`${path} not found in project`);
+      if (info.isDirectory()) throw badRequest(`${path} is a directory`);
+      return new Response(new Uint8Array(await readFile(full)), {
+        headers: { "Content-Type": "application/octet-stream" },
+      });
+    },
+
+    DeleteProjectFile: async ({ params }) => {
+      const dir = root(param(params, "project_id"));
+      const path = param(params, "path");
+      const full = await resolveInProject(dir, path);
+      if (full === dir) throw badRequest("refusing to delete the project directory");
+      if (!existsSync(full)) throw notFound(`${path} not found in project`);
+      await rm(full, { recursive: true, force: true });
+      return {};
+    },
+  };
+}
+
+function fileInfo(path: string, isDir: boolean, size: number): Schemas["FileInfo"] {
+  return { path, is_dir: isDir, file_size: String(isDir ? 0 : size) };
+}
+
+async function statOrNull(path: string) {
+  try {
+    return await stat(path);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The converted CML v2 spec (openapi/openapi.json) as the platform's routing table and validator: every
+ * operation in the spec gets a route (implemented or 501), and request/response bodies are checked with ajv
+ * against the same schemas the client's types are generated from.
+ */
+import { readFileSync } from "node:fs";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+
+export interface Route {
+  method: string;
+  /** The spec's path template, e.g. `/api/v2/projects/{project_id}/jobs/{job.id}`. */
+  template: string;
+  operationId: string;
+  regex: RegExp;
+  params: readonly string[];
+  /** JSON request body schema ref, when the operation has one. */
+  requestSchema: string | undefined;
+  /** JSON 200 response schema ref, when declared. */
+  responseSchema: string | undefined;
+}
+
+export interface RouteMatch {
+  route: Route;
+  params: Record<string, string>;
+}
+
+const SPEC_URL = new URL("../../openapi/openapi.json", import.meta.url);
+const SPEC_ID = "cml-openapi";
+
+let loaded: { routes: Route[]; ajv: Ajv } | undefined;
+
+function load(): { routes: Route[]; ajv: Ajv } {
+  if (loaded) return loaded;
+  const doc: unknown = JSON.parse(readFileSync(SPEC_URL, "utf8"));
+  if (!isRecord(doc) || !isRecord(doc.paths)) throw new Error(`bug: ${SPEC_URL.pathname} is not an OpenAPI document`);
+  // validateFormats off: the spec's formats (int64, boolean, byte…) are proto annotations, not constraints.
+  const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+  ajv.addSchema({ ...doc, $id: SPEC_ID });
+  const routes: Route[] = [];
+  for (const [template, item] of Object.entries(doc.paths)) {
+    if (!isRecord(item)) continue;
+    for (const [method, op] of Object.entries(item)) {
+      if (!isRecord(op) || typeof op.operationId !== "string") continue;
+      routes.push(compileRoute(method.toUpperCase(), template, op.operationId, jsonSchemaRef(op)));
+    }
+  }
+  loaded = { routes: sortRoutes(routes), ajv };
+  return loaded;
+}
+
+function jsonSchemaRef(op: Record<string, unknown>): { request?: string; response?: string } {
+  const refOf = (holder: unknown): string | undefined => {
+    if (!isRecord(holder) || !isRecord(holder.content)) return undefined;
+    const json = holder.content["application/json"];
+    if (!isRecord(json) || !isRecord(json.schema) || typeof json.schema.$ref !== "string") return undefined;
+    return json.schema.$ref;
+  };
+  const responses = isRecord(op.responses) ? op.responses : {};
+  return { request: refOf(op.requestBody), response: refOf(responses["200"]) };
+}
+
+export function compileRoute(
+  method: string,
+  template: string,
+  operationId: string,
+  schemas: { request?: string; response?: string } = {},
+): Route {
+  const params: string[] = [];
+  let pattern = "^";
+  for (const part of template.split(/(\{[^}]+\})/)) {
+    if (part.startsWith("{") && part.endsWith("}")) {
+      const name = part.slice(1, -1);
+      params.push(name);
+      // A project file path may contain slashes, raw or percent-encoded.
+      pattern += name === "path" ? "(.+?)" : "([^/]+?)";
+    } else {
+      pattern += part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    }
+  }
+  return {
+    method,
+    template,
+    operationId,
+    regex: new RegExp(`${pattern}$`),
+    params,
+    requestSchema: schemas.request,
+    responseSchema: schemas.response,
+  };
+}
+
+/** Literal paths win over templated ones (`/projects/batch` before `/projects/{project_id}`). */
+function sortRoutes(routes: Route[]): Route[] {
+  const literalLength = (r: Route) => r.template.replace(/\{[^}]+\}/g, "").length;
+  return routes.sort((a, b) => literalLength(b) - literalLength(a) || a.params.length - b.params.length);
+}
+
+export function specRoutes(): readonly Route[] {
+  return load().routes;
+}
+
+export function matchRoute(routes: readonly Route[], method: string, pathname: string): RouteMatch | undefined {
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const found = route.regex.exec(pathname);
+    if (!found) continue;
+    const params: Record<string, string> = {};
+    let ok = true;
+    route.params.forEach((name, index) => {
+      try {
+        params[name] = decodeURIComponent(found[index + 1] ?? "");
+      } catch {
+        ok = false;
+      }
+    });
+    if (ok) return { route, params };
+  }
+  return undefined;
+}
+
+/** The spec operation a request is for (tests use it to validate responses). */
+export function matchOperation(method: string, pathname: string): RouteMatch | undefined {
+  return matchRoute(specRoutes(), method.toUpperCase(), pathname);
+}
+
+const validators = new Map<string, ValidateFunction>();
+
+function validatorFor(ref: string): ValidateFunction {
+  let validate = validators.get(ref);
+  if (!validate) {
+    const { ajv } = load();
+    validate = ajv.compile({ $ref: `${SPEC_ID}${ref}` });
+    validators.set(ref, validate);
+  }
+  return validate;
+}
+
+/** Problems with a body against a schema ref, each as `field.path: message`; empty when valid. */
+export function schemaProblems(ref: string, value: unknown, root = "body"): string[] {
+  const validate = validatorFor(ref);
+  if (validate(value)) return [];
+  return (validate.errors ?? []).map((error) => describe(error, root));
+}
+
+function describe(error: ErrorObject, root: string): string {
+  const path = error.instancePath
+    .split("/")
+    .slice(1)
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const field = [root, ...path].join(".");
+  const allowed =
+    error.keyword === "enum" && isRecord(error.params) && Array.isArray(error.params.allowedValues)
+      ? ` (${error.params.allowedValues.join(", ")})`
+      : "";
+  return `${field}: ${error.message ?? "is invalid"}${allowed}`;
+}
+
+/** Problems with a 200 response body of an operation; empty when it conforms or the spec declares no schema. */
+export function responseProblems(operationId: string, body: unknown): string[] {
+  const route = specRoutes().find((r) => r.operationId === operationId);
+  if (!route?.responseSchema) return [];
+  return schemaProblems(route.responseSchema, body, "response");
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
