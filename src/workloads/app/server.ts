@@ -11,6 +11,7 @@ import { answer } from "../llm/pipeline.js";
 import { createModel as createModelFromEnv, type ModelChoice, modelChoices } from "../llm/registry.js";
 import type { ChatModel, ModelId } from "../llm/types.js";
 import type { Retriever } from "../rag/types.js";
+import { pipeEvents } from "./sse-writer.js";
 import { cachedOpener, type OpenRetriever, type StoreChoice } from "./stores.js";
 import { loadUi } from "./ui-files.js";
 import { CHAT_LIMITS, validateChatBody } from "./validate.js";
@@ -142,7 +143,7 @@ export function createChatApp(options: ChatAppOptions): Hono {
             }
             retriever = opened;
           }
-          for await (const event of answer(
+          const events = answer(
             {
               question: request.question,
               history: request.history,
@@ -156,12 +157,15 @@ export function createChatApp(options: ChatAppOptions): Hono {
               secrets,
               onInternalError: (error) => log(`chat internal error: ${scrub(errorText(error), secrets)}`),
             },
-          )) {
-            if (controller.signal.aborted) break;
-            if (event.type === "error") outcome = "error";
-            const { type, ...data } = event;
-            await stream.writeSSE({ event: type, data: JSON.stringify(data) });
-          }
+          );
+          await pipeEvents(
+            events,
+            (chunk) => stream.write(chunk),
+            controller.signal,
+            (event) => {
+              if (event.type === "error") outcome = "error";
+            },
+          );
         } finally {
           release();
           if (controller.signal.aborted) outcome = "aborted";

@@ -59,11 +59,14 @@ function configuredDetail(id: StoreKind, env: NodeJS.ProcessEnv): string {
     case "local":
       return "lexical + vector index written by ingest";
     case "chroma":
-      return `Chroma at ${safeHost(env.CML_LAB_CHROMA_URL)}`;
+      return `Chroma at ${safeHost(chromaUrl(env))}`;
     case "pinecone":
-      return `Pinecone index ${env.CML_LAB_PINECONE_INDEX}`;
+      return `Pinecone index ${pineconeIndex(env)}`;
   }
 }
+
+export const chromaUrl = (env: NodeJS.ProcessEnv) => env.CML_LAB_CHROMA_URL || env.CHROMA_URL;
+export const pineconeIndex = (env: NodeJS.ProcessEnv) => env.CML_LAB_PINECONE_INDEX || env.PINECONE_INDEX;
 
 function safeHost(url: string | undefined): string {
   try {
