@@ -2,10 +2,12 @@ import type { CliIo } from "../shared/io.js";
 import { type CliCommand, runCli } from "../shared/run-cli.js";
 import { chromaCommand } from "./commands/chroma.js";
 import { docsSiteCommand } from "./commands/docs-site.js";
+import { evalCommand } from "./commands/eval.js";
+import { ingestCommand } from "./commands/ingest.js";
 import { startCommand } from "./commands/start.js";
 
 /** Every `cml-lab` command (workloads, eval, start); each lives in commands/<name>.ts. */
-const commands: CliCommand[] = [startCommand, chromaCommand, docsSiteCommand];
+const commands: CliCommand[] = [startCommand, chromaCommand, docsSiteCommand, ingestCommand, evalCommand];
 
 export function main(argv: readonly string[], io: CliIo): Promise<number> {
   return runCli("cml-lab", argv, io, commands);
