@@ -3,11 +3,21 @@ import { type CliCommand, runCli } from "../shared/run-cli.js";
 import { appCommand } from "./commands/app.js";
 import { chromaCommand } from "./commands/chroma.js";
 import { docsSiteCommand } from "./commands/docs-site.js";
+import { evalCommand } from "./commands/eval.js";
+import { ingestCommand } from "./commands/ingest.js";
 import { queryCommand } from "./commands/query.js";
 import { startCommand } from "./commands/start.js";
 
 /** Every `cml-lab` command (workloads, eval, start); each lives in commands/<name>.ts. */
-const commands: CliCommand[] = [startCommand, chromaCommand, docsSiteCommand, appCommand, queryCommand];
+const commands: CliCommand[] = [
+  startCommand,
+  ingestCommand,
+  appCommand,
+  queryCommand,
+  evalCommand,
+  chromaCommand,
+  docsSiteCommand,
+];
 
 export function main(argv: readonly string[], io: CliIo): Promise<number> {
   return runCli("cml-lab", argv, io, commands);

@@ -1,0 +1,73 @@
+/**
+ * `cml-lab eval`: retrieval quality on a labelled corpus. Ingests the corpus into a temporary local store and
+ * scores every config at the page level, with the lab's own method and plain page BM25 as reference rows.
+ */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { UserError } from "../../shared/errors.js";
+import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
+import { createEmbedder } from "../../workloads/rag/embedders/create.js";
+import { EVAL_CONFIGS, type EvalConfig, type EvalReport, loadQuestions, runEval } from "../../workloads/rag/eval.js";
+
+interface EvalArgs {
+  corpus: string;
+  questions: string;
+  config: EvalConfig | "all";
+  embedder: "hash";
+  "embedding-dim": number | undefined;
+  json: boolean;
+}
+
+export const evalCommand: CliCommand = (ctx) =>
+  defineCommand<EvalArgs>({
+    command: "eval",
+    describe: "Measure retrieval (hit@k, MRR@10, nDCG@10) on a corpus of HTML pages and a questions file",
+    builder: (y) =>
+      y
+        .option("corpus", { type: "string", demandOption: true, describe: "Directory of HTML pages" })
+        .option("questions", { type: "string", demandOption: true, describe: "JSONL: id, question, expected, kind" })
+        .option("config", { choices: [...EVAL_CONFIGS, "all"] as const, default: "all" as const })
+        .option("embedder", { choices: ["hash"] as const, default: "hash" as const })
+        .option("embedding-dim", { type: "number" })
+        .option("json", { type: "boolean", default: false, describe: "Print one JSON document" }),
+    handler: async (args) => {
+      const corpus = resolve(ctx.io.cwd, args.corpus);
+      const questionsFile = resolve(ctx.io.cwd, args.questions);
+      if (!existsSync(corpus)) throw new UserError(`no corpus directory at ${corpus}`);
+      if (!existsSync(questionsFile)) throw new UserError(`no questions file at ${questionsFile}`);
+      const questions = loadQuestions(questionsFile);
+      const configs = args.config === "all" ? EVAL_CONFIGS : [args.config];
+      const report = await runEval({
+        corpus,
+        questions,
+        configs,
+        embedder: createEmbedder({ kind: args.embedder, dim: args["embedding-dim"] }),
+      });
+      ctx.io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+    },
+  });
+
+export function renderReport(report: EvalReport): string {
+  const lines = [
+    `corpus ${report.corpus}: ${report.pages} pages, ${report.chunks} chunks, ${report.questions} questions, ` +
+      `embedder ${report.embedder}, ingest ${report.ingestSeconds.toFixed(1)}s`,
+    "",
+    `${"config".padEnd(14)}${["hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "ms/q"].map((h) => h.padStart(9)).join("")}`,
+  ];
+  const kinds = new Set<string>();
+  for (const [config, result] of Object.entries(report.configs)) {
+    const values = [result["hit@1"], result["hit@5"], result["hit@10"], result["mrr@10"], result["ndcg@10"]];
+    lines.push(
+      `${config.padEnd(14)}${values.map((v) => v.toFixed(3).padStart(9)).join("")}${result.queryMs.toFixed(1).padStart(9)}`,
+    );
+    for (const kind of Object.keys(result.byKind)) kinds.add(kind);
+  }
+  lines.push("", `hit@5 by kind: ${"".padEnd(0)}`);
+  lines.push(`${"config".padEnd(14)}${[...kinds].map((kind) => kind.padStart(13)).join("")}`);
+  for (const [config, result] of Object.entries(report.configs)) {
+    lines.push(
+      `${config.padEnd(14)}${[...kinds].map((kind) => (result.byKind[kind] ?? 0).toFixed(3).padStart(13)).join("")}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,165 @@
+/**
+ * `cml-lab ingest scrape|index|run`: the lab's scrape job and its dependent populate job (or both in one
+ * process). Handlers only parse flags and render events; the work is `ingest()` in src/workloads/ingest.
+ */
+import { resolve } from "node:path";
+import type { Argv } from "yargs";
+import { UserError } from "../../shared/errors.js";
+import { type CliCommand, type CommandContext, defineCommand } from "../../shared/run-cli.js";
+import { type IngestConfig, ingest } from "../../workloads/ingest/ingest.js";
+import type { EmbedderSpec } from "../../workloads/rag/embedders/create.js";
+import { progressRenderer } from "./ingest-progress.js";
+
+interface CommonArgs {
+  "data-dir": string | undefined;
+}
+interface ScrapeArgs extends CommonArgs {
+  links: string | undefined;
+  sitemap: string | undefined;
+  dir: string | undefined;
+  out: string | undefined;
+  concurrency: number;
+  "allow-private": boolean;
+  robots: boolean;
+  "max-failures": number;
+  timeout: number;
+  retries: number;
+}
+interface IndexArgs extends CommonArgs {
+  pages: string | undefined;
+  store: "local" | "chroma" | "pinecone";
+  embedder: "hash" | "bedrock" | "openai" | "local-onnx";
+  "embedding-dim": number | undefined;
+  "chroma-url": string | undefined;
+  collection: string | undefined;
+  reindex: boolean;
+  "chunk-tokens": number;
+  overlap: number;
+}
+
+function dataDir(ctx: CommandContext, args: CommonArgs): string {
+  return resolve(ctx.io.cwd, args["data-dir"] ?? ctx.io.env.CML_LAB_DATA ?? "data");
+}
+
+const common = <T>(y: Argv<T>) =>
+  y.option("data-dir", {
+    type: "string",
+    describe: "Page cache, local store and lexical index (default: CML_LAB_DATA, else ./data)",
+  });
+
+const scrapeOptions = <T>(y: Argv<T>) =>
+  common(y)
+    .option("links", { type: "string", describe: "Links file (one URL a line): a path or an http(s) URL" })
+    .option("sitemap", { type: "string", describe: "Sitemap URL or file instead of a links file" })
+    .option("dir", { type: "string", describe: "A local directory of HTML files instead of fetching" })
+    .option("out", { type: "string", describe: "Page cache directory (default: <data-dir>/pages)" })
+    .option("concurrency", { type: "number", default: 4, describe: "Requests in flight (at most 2 per host)" })
+    .option("allow-private", {
+      type: "boolean",
+      default: false,
+      describe: "Allow loopback and private addresses (the local platform's docs site)",
+    })
+    .option("robots", { type: "boolean", default: true, describe: "Respect robots.txt (--no-robots to ignore)" })
+    .option("max-failures", {
+      type: "number",
+      default: 0.1,
+      describe: "Fail the run when more than this share of URLs fails",
+    })
+    .option("timeout", { type: "number", default: 30, describe: "Seconds per request" })
+    .option("retries", { type: "number", default: 3, describe: "Retries on 429, 5xx and network errors" });
+
+const indexOptions = <T>(y: Argv<T>) =>
+  common(y)
+    .option("pages", { type: "string", describe: "Page cache directory (default: <data-dir>/pages)" })
+    .option("store", { choices: ["local", "chroma", "pinecone"] as const, default: "local" as const })
+    .option("embedder", { choices: ["hash", "bedrock", "openai", "local-onnx"] as const, default: "hash" as const })
+    .option("embedding-dim", { type: "number", describe: "Vector size (hash: any; Titan v2: 256, 512, 1024)" })
+    .option("chroma-url", { type: "string", describe: "Chroma server URL (default: CHROMA_URL)" })
+    .option("collection", { type: "string", describe: "Chroma collection (default: cml-lab-docs)" })
+    .option("reindex", {
+      type: "boolean",
+      default: false,
+      describe: "Rebuild when the store's embedder/chunker differ",
+    })
+    .option("chunk-tokens", { type: "number", default: 300, describe: "Chunk budget in tokens" })
+    .option("overlap", { type: "number", default: 0.12, describe: "Share of a chunk repeated in the next" });
+
+function scrapeConfig(ctx: CommandContext, args: ScrapeArgs): NonNullable<IngestConfig["scrape"]> {
+  const sources = [args.links, args.sitemap, args.dir].filter(Boolean);
+  if (sources.length !== 1) throw new UserError("name exactly one source: --links, --sitemap or --dir");
+  return {
+    links: args.links,
+    sitemap: args.sitemap,
+    dir: args.dir,
+    out: args.out ?? resolve(dataDir(ctx, args), "pages"),
+    concurrency: args.concurrency,
+    allowPrivate: args["allow-private"],
+    respectRobots: args.robots,
+    maxFailures: args["max-failures"],
+    timeoutMs: args.timeout * 1000,
+    retries: args.retries,
+  };
+}
+
+function embedderSpec(args: IndexArgs): EmbedderSpec {
+  if (args.embedder === "hash") return { kind: "hash", dim: args["embedding-dim"] };
+  throw new UserError(`--embedder ${args.embedder} is not available in this build yet; use --embedder hash`);
+}
+
+function indexConfig(ctx: CommandContext, args: IndexArgs): NonNullable<IngestConfig["index"]> {
+  const chromaUrl = args["chroma-url"] ?? ctx.io.env.CHROMA_URL;
+  return {
+    pages: args.pages ?? resolve(dataDir(ctx, args), "pages"),
+    store: args.store,
+    embedder: embedderSpec(args),
+    reindex: args.reindex,
+    chunk: { maxTokens: args["chunk-tokens"], overlap: args.overlap },
+    ...(chromaUrl ? { chroma: { url: chromaUrl, collection: args.collection } } : {}),
+  };
+}
+
+async function runIngest(ctx: CommandContext, config: IngestConfig): Promise<void> {
+  const result = await ingest({ ...config, cwd: ctx.io.cwd }, progressRenderer(ctx.io));
+  if (result.tooManyFailures && result.scrape) {
+    throw new UserError(
+      `${result.scrape.failures.length} of ${result.scrape.urls} URLs failed, more than --max-failures allows`,
+      { notes: ["the failures are listed above; fix the links or raise --max-failures"] },
+    );
+  }
+}
+
+export const ingestCommand: CliCommand = (ctx) =>
+  defineCommand<object>({
+    command: "ingest",
+    describe: "Scrape doc pages and index them (chunks, embeddings, vector store, lexical index)",
+    builder: (y) =>
+      y
+        .command({
+          command: "scrape",
+          describe: "Fetch pages into the page cache",
+          builder: scrapeOptions,
+          handler: (args: ScrapeArgs) =>
+            runIngest(ctx, { dataDir: dataDir(ctx, args), scrape: scrapeConfig(ctx, args) }),
+        })
+        .command({
+          command: "index",
+          describe: "Extract, chunk, embed and upsert the page cache (idempotent)",
+          builder: indexOptions,
+          handler: (args: IndexArgs) => runIngest(ctx, { dataDir: dataDir(ctx, args), index: indexConfig(ctx, args) }),
+        })
+        .command({
+          command: "run",
+          describe: "scrape, then index, in one process",
+          builder: (y: Argv) => indexOptions(scrapeOptions(y)),
+          handler: (args: ScrapeArgs & IndexArgs) => {
+            const scrape = scrapeConfig(ctx, args);
+            return runIngest(ctx, {
+              dataDir: dataDir(ctx, args),
+              scrape,
+              index: { ...indexConfig(ctx, args), pages: args.pages ?? scrape.out },
+            });
+          },
+        })
+        .demandCommand(1, "Name an ingest command: scrape, index or run"),
+    handler: () => undefined,
+  });

@@ -1,0 +1,192 @@
+import { UserError } from "../../shared/errors.js";
+import type { ChunkCatalog } from "../rag/catalog.js";
+import { type ChunkRecord, embeddingText } from "../rag/chunk-record.js";
+import type { Embedder } from "../rag/embedders/embedder.js";
+import { describeMeta, type StoreMeta, sameMeta, type VectorStore } from "../rag/stores/store.js";
+import { CHUNKER_VERSION, type ChunkOptions } from "./chunk.js";
+import { pageToChunks } from "./page-to-chunks.js";
+
+/** One page to index: where it came from and how to read its HTML (read only when the page changed). */
+export interface PageInput {
+  docId: string;
+  url: string;
+  /** sha256 of the HTML bytes: an unchanged hash means the page is skipped without being read. */
+  sha256: string;
+  read(): Promise<string>;
+}
+
+export type IndexEvent =
+  | { type: "index-start"; pages: number; store: string }
+  | {
+      type: "page";
+      docId: string;
+      status: "unchanged" | "indexed" | "empty" | "failed";
+      chunks: number;
+      added: number;
+      deleted: number;
+      reason?: string;
+    }
+  | { type: "index-done"; summary: IndexSummary };
+
+export interface IndexSummary {
+  pages: number;
+  unchanged: number;
+  indexed: number;
+  empty: string[];
+  failed: { docId: string; reason: string }[];
+  removedPages: number;
+  chunksAdded: number;
+  chunksDeleted: number;
+  chunksTotal: number;
+  /** Calls to embedDocuments and the texts they carried: zero on a no-op re-run. */
+  embedCalls: number;
+  embeddedTexts: number;
+  seconds: number;
+}
+
+export interface IndexOptions {
+  pages: readonly PageInput[];
+  store: VectorStore;
+  /** The lexical side and the page hashes; for the local store, the same catalog the store wraps. */
+  catalog: ChunkCatalog;
+  embedder: Embedder;
+  chunk?: ChunkOptions;
+  /** Drop the store's content when its metadata does not match this run (otherwise such a run is refused). */
+  reindex?: boolean;
+  /** Texts per embedDocuments call. */
+  batchSize?: number;
+  onEvent?: (event: IndexEvent) => void;
+}
+
+interface PendingPage {
+  page: PageInput;
+  records: ChunkRecord[];
+  toEmbed: ChunkRecord[];
+  stale: string[];
+}
+
+/**
+ * Extract → chunk → embed → upsert, idempotently: chunk ids are content hashes, so an unchanged page costs no
+ * embedding call and no write, an edited page writes only its new chunks and deletes its stale ones, and a page
+ * that is no longer in the input loses its chunks.
+ */
+export async function indexPages(options: IndexOptions): Promise<IndexSummary> {
+  const started = performance.now();
+  const { store, catalog, embedder } = options;
+  const emit = options.onEvent ?? (() => {});
+  const want: StoreMeta = { embedder: embedder.id, dim: embedder.dim, chunker: CHUNKER_VERSION };
+  const recorded = await store.readMeta();
+  if (recorded && !sameMeta(recorded, want) && !options.reindex) {
+    throw new UserError(`the ${store.kind} index at ${store.location} was built with ${describeMeta(recorded)}`, {
+      notes: [`this run uses ${describeMeta(want)}`, "re-run with --reindex to rebuild it, or pick the same embedder"],
+    });
+  }
+  const reset = Boolean(options.reindex && recorded && !sameMeta(recorded, want));
+  await store.prepare(want, { reset });
+  if (reset || !catalog.meta || !sameMeta(catalog.meta, want)) catalog.reset(want);
+
+  const stored = await store.listDocChunks();
+  const unique = new Map<string, PageInput>();
+  for (const page of options.pages) if (!unique.has(page.docId)) unique.set(page.docId, page);
+  emit({ type: "index-start", pages: unique.size, store: store.location });
+
+  const summary: IndexSummary = {
+    pages: unique.size,
+    unchanged: 0,
+    indexed: 0,
+    empty: [],
+    failed: [],
+    removedPages: 0,
+    chunksAdded: 0,
+    chunksDeleted: 0,
+    chunksTotal: 0,
+    embedCalls: 0,
+    embeddedTexts: 0,
+    seconds: 0,
+  };
+  const batchSize = options.batchSize ?? 64;
+  let pending: PendingPage[] = [];
+  let pendingTexts = 0;
+
+  const commit = async () => {
+    const toEmbed = pending.flatMap((entry) => entry.toEmbed);
+    for (let at = 0; at < toEmbed.length; at += batchSize) {
+      const batch = toEmbed.slice(at, at + batchSize);
+      const vectors = await embedder.embedDocuments(batch.map(embeddingText));
+      summary.embedCalls++;
+      summary.embeddedTexts += batch.length;
+      await store.upsert(batch.map((record, i) => ({ ...record, vector: vectors[i] ?? new Float32Array(want.dim) })));
+    }
+    const stale = pending.flatMap((entry) => entry.stale);
+    if (stale.length) await store.deleteByIds(stale);
+    for (const entry of pending) {
+      catalog.setDoc(entry.page.docId, entry.page.sha256, entry.records);
+      summary.chunksAdded += entry.toEmbed.length;
+      summary.chunksDeleted += entry.stale.length;
+      const status = entry.records.length ? "indexed" : "empty";
+      if (status === "indexed") summary.indexed++;
+      else summary.empty.push(entry.page.docId);
+      emit({
+        type: "page",
+        docId: entry.page.docId,
+        status,
+        chunks: entry.records.length,
+        added: entry.toEmbed.length,
+        deleted: entry.stale.length,
+      });
+    }
+    pending = [];
+    pendingTexts = 0;
+  };
+
+  for (const page of unique.values()) {
+    const storedIds = stored.get(page.docId) ?? [];
+    const known = catalog.docs.get(page.docId);
+    if (known && known.pageSha === page.sha256 && sameIds(known.ids, storedIds)) {
+      summary.unchanged++;
+      emit({ type: "page", docId: page.docId, status: "unchanged", chunks: known.ids.length, added: 0, deleted: 0 });
+      continue;
+    }
+    let records: ChunkRecord[];
+    try {
+      records = pageToChunks(await page.read(), page, embedder.id, options.chunk).records;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      summary.failed.push({ docId: page.docId, reason });
+      emit({ type: "page", docId: page.docId, status: "failed", chunks: 0, added: 0, deleted: 0, reason });
+      continue;
+    }
+    const have = new Set(storedIds);
+    const next = new Set(records.map((record) => record.id));
+    const entry: PendingPage = {
+      page,
+      records,
+      toEmbed: records.filter((record) => !have.has(record.id)),
+      stale: storedIds.filter((id) => !next.has(id)),
+    };
+    pending.push(entry);
+    pendingTexts += entry.toEmbed.length;
+    if (pendingTexts >= batchSize * 4) await commit();
+  }
+  await commit();
+
+  const removed = new Set([...stored.keys(), ...catalog.docs.keys()].filter((docId) => !unique.has(docId)));
+  const removedIds = [...removed].flatMap((docId) => stored.get(docId) ?? []);
+  if (removedIds.length) await store.deleteByIds(removedIds);
+  for (const docId of removed) catalog.removeDoc(docId);
+  summary.removedPages = removed.size;
+  summary.chunksDeleted += removedIds.length;
+
+  await store.flush();
+  catalog.save();
+  for (const doc of catalog.docs.values()) summary.chunksTotal += doc.ids.length;
+  summary.seconds = (performance.now() - started) / 1000;
+  emit({ type: "index-done", summary });
+  return summary;
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(b);
+  return a.every((id) => set.has(id));
+}

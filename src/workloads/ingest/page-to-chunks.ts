@@ -1,0 +1,33 @@
+import { type ChunkRecord, chunkId } from "../rag/chunk-record.js";
+import { type ChunkOptions, chunkMarkdown } from "./chunk.js";
+import { extractPage } from "./extract.js";
+
+/** HTML of one page → its chunk records (ids depend on the embedder, so a new embedder never reuses vectors). */
+export function pageToChunks(
+  html: string,
+  page: { docId: string; url: string },
+  embedderId: string,
+  options: ChunkOptions = {},
+): { title: string; markdown: string; records: ChunkRecord[] } {
+  const extracted = extractPage(html);
+  const title = extracted.title || page.docId;
+  const base = page.url.replace(/#.*$/, "");
+  const seen = new Set<string>();
+  const records: ChunkRecord[] = [];
+  for (const chunk of chunkMarkdown(title, extracted.markdown, options)) {
+    const id = chunkId(embedderId, page.docId, chunk.section, chunk.text);
+    // A page that repeats a passage under the same heading yields one chunk, not two rows with one id.
+    if (seen.has(id)) continue;
+    seen.add(id);
+    records.push({
+      id,
+      docId: page.docId,
+      url: chunk.anchor ? `${base}#${chunk.anchor}` : base,
+      title,
+      section: chunk.section,
+      text: chunk.text,
+      index: records.length,
+    });
+  }
+  return { title, markdown: extracted.markdown, records };
+}

@@ -1,0 +1,62 @@
+/**
+ * Text analysis shared by the lexical index and the hash embedder: NFKC, lower case, identifiers split into
+ * their parts (`lru_cache` → `lru_cache lru cache`, `getLogger` → `getlogger get logger`), stop words dropped
+ * and a light suffix stemmer, so "caching"/"caches"/"cached" meet "cache".
+ */
+
+const STOP_WORDS = new Set(
+  (
+    "a about above after again against all am an and any are as at be because been before being below between both " +
+    "but by can could did do does doing down during each few for from further had has have having he her here hers " +
+    "him his how i if in into is it its itself just me more most my no nor not now of off on once only or other our " +
+    "ours out over own same she should so some such than that the their theirs them then there these they this " +
+    "those through to too under until up very was we were what when where which while who whom why will with would " +
+    "you your yours yourself i'm im it's don't can't doesn't isn't get got want need use using used way make"
+  ).split(" "),
+);
+
+const TOKEN = /[\p{L}\p{N}_]+/gu;
+
+/** Light stemming (plural, -ing, -ed, -ly): consistent for queries and documents, not linguistically complete. */
+export function stem(word: string): string {
+  if (word.length <= 3 || /\d/.test(word)) return word;
+  let w = word;
+  if (w.endsWith("ies") && w.length > 4) w = `${w.slice(0, -3)}y`;
+  else if (w.endsWith("sses")) w = w.slice(0, -2);
+  else if (w.endsWith("es") && /(?:ch|sh|x|z)es$/.test(w)) w = w.slice(0, -2);
+  else if (w.endsWith("s") && !/(?:ss|us|is)$/.test(w)) w = w.slice(0, -1);
+  if (w.endsWith("ing") && w.length > 5) w = undouble(w.slice(0, -3));
+  else if (w.endsWith("ed") && w.length > 4) w = undouble(w.slice(0, -2));
+  else if (w.endsWith("ly") && w.length > 5) w = w.slice(0, -2);
+  if (w.endsWith("e") && w.length > 4) w = w.slice(0, -1);
+  return w;
+}
+
+function undouble(w: string): string {
+  return /([^aeiouls])\1$/.test(w) ? w.slice(0, -1) : w;
+}
+
+function identifierParts(raw: string): string[] {
+  const parts = raw
+    .replace(/([a-z\d])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .split(/[_\s]+/)
+    .filter((part) => part.length > 1);
+  return parts.length > 1 ? parts : [];
+}
+
+/** Index terms of a text, in order (duplicates kept: callers count them). */
+export function analyze(text: string): string[] {
+  const terms: string[] = [];
+  for (const match of text.normalize("NFKC").matchAll(TOKEN)) {
+    const raw = match[0];
+    const lower = raw.toLowerCase();
+    if (lower.length > 40) continue;
+    if (!STOP_WORDS.has(lower)) terms.push(stem(lower));
+    for (const part of identifierParts(raw)) {
+      const p = part.toLowerCase();
+      if (!STOP_WORDS.has(p) && p !== lower) terms.push(stem(p));
+    }
+  }
+  return terms;
+}

@@ -1,0 +1,144 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ChunkRecord } from "./chunk-record.js";
+import type { StoreMeta } from "./stores/store.js";
+
+/** Per page: the sha256 of the HTML it was indexed from and its chunk ids, so unchanged pages are skipped unread. */
+export interface CatalogDoc {
+  pageSha: string;
+  ids: string[];
+}
+
+/**
+ * The chunk records of one index, kept in the data directory next to (or, for the local store, as part of) the
+ * dense store: the lexical index is rebuilt from it at start-up and the indexer uses its page hashes to skip
+ * unchanged pages without extracting them. Files: meta.json, docs.json, chunks.jsonl; writes are atomic renames.
+ */
+export class ChunkCatalog {
+  readonly dir: string;
+  meta: StoreMeta | undefined;
+  docs = new Map<string, CatalogDoc>();
+  private records: Map<string, ChunkRecord> | undefined;
+  private dirty = false;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** Opens the catalog reading only its small files; chunk records load on first use. */
+  static open(dir: string): ChunkCatalog {
+    const catalog = new ChunkCatalog(dir);
+    const metaFile = join(dir, "meta.json");
+    if (existsSync(metaFile)) catalog.meta = parseMeta(readFileSync(metaFile, "utf8"), metaFile);
+    const docsFile = join(dir, "docs.json");
+    if (existsSync(docsFile)) {
+      const parsed: unknown = JSON.parse(readFileSync(docsFile, "utf8"));
+      if (parsed && typeof parsed === "object") {
+        for (const [docId, value] of Object.entries(parsed)) {
+          if (isCatalogDoc(value)) catalog.docs.set(docId, value);
+        }
+      }
+    }
+    return catalog;
+  }
+
+  get exists(): boolean {
+    return this.meta !== undefined;
+  }
+
+  chunks(): Map<string, ChunkRecord> {
+    if (this.records) return this.records;
+    const records = new Map<string, ChunkRecord>();
+    const file = join(this.dir, "chunks.jsonl");
+    if (existsSync(file)) {
+      for (const line of readFileSync(file, "utf8").split("\n")) {
+        if (!line) continue;
+        const record: unknown = JSON.parse(line);
+        if (isChunkRecord(record)) records.set(record.id, record);
+      }
+    }
+    this.records = records;
+    return records;
+  }
+
+  reset(meta: StoreMeta): void {
+    this.meta = meta;
+    this.docs = new Map();
+    this.records = new Map();
+    this.dirty = true;
+  }
+
+  setDoc(docId: string, pageSha: string, records: readonly ChunkRecord[]): void {
+    const all = this.chunks();
+    for (const id of this.docs.get(docId)?.ids ?? []) all.delete(id);
+    for (const record of records) all.set(record.id, record);
+    this.docs.set(docId, { pageSha, ids: records.map((record) => record.id) });
+    this.dirty = true;
+  }
+
+  removeDoc(docId: string): void {
+    const all = this.chunks();
+    for (const id of this.docs.get(docId)?.ids ?? []) all.delete(id);
+    this.docs.delete(docId);
+    this.dirty = true;
+  }
+
+  save(): void {
+    if (!this.dirty || !this.meta) return;
+    mkdirSync(this.dir, { recursive: true });
+    const records = this.chunks();
+    let jsonl = "";
+    for (const record of records.values()) jsonl += `${JSON.stringify(record)}\n`;
+    writeAtomic(join(this.dir, "chunks.jsonl"), jsonl);
+    writeAtomic(join(this.dir, "docs.json"), JSON.stringify(Object.fromEntries(this.docs)));
+    writeAtomic(join(this.dir, "meta.json"), `${JSON.stringify(this.meta, null, 2)}\n`);
+    this.dirty = false;
+  }
+}
+
+export function writeAtomic(file: string, data: string | Uint8Array): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, data);
+  renameSync(temp, file);
+}
+
+function parseMeta(text: string, file: string): StoreMeta {
+  const value: unknown = JSON.parse(text);
+  if (
+    value &&
+    typeof value === "object" &&
+    "embedder" in value &&
+    typeof value.embedder === "string" &&
+    "dim" in value &&
+    typeof value.dim === "number" &&
+    "chunker" in value &&
+    typeof value.chunker === "string"
+  ) {
+    return { embedder: value.embedder, dim: value.dim, chunker: value.chunker };
+  }
+  throw new Error(`${file}: not an index metadata file`);
+}
+
+function isCatalogDoc(value: unknown): value is CatalogDoc {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "pageSha" in value &&
+    typeof value.pageSha === "string" &&
+    "ids" in value &&
+    Array.isArray(value.ids)
+  );
+}
+
+function isChunkRecord(value: unknown): value is ChunkRecord {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "id" in value &&
+    typeof value.id === "string" &&
+    "docId" in value &&
+    typeof value.docId === "string" &&
+    "text" in value &&
+    typeof value.text === "string"
+  );
+}

@@ -1,0 +1,168 @@
+import type { ChunkRecord } from "./chunk-record.js";
+import type { Embedder } from "./embedders/embedder.js";
+import { type LexicalDocument, LexicalIndex } from "./lexical.js";
+import type { VectorStore } from "./stores/store.js";
+import type { RetrievedSource, RetrieveOptions, Retriever, StoreKind } from "./types.js";
+
+export type RetrievalMode = "hybrid" | "bm25" | "dense";
+
+export interface HybridOptions {
+  mode?: RetrievalMode;
+  /** Candidates taken from each ranked list before fusion. */
+  candidates?: number;
+  /** Reciprocal-rank-fusion constant (Cormack et al., 2009). */
+  rrfK?: number;
+  /** At most this many passages from one page. */
+  perPage?: number;
+  /**
+   * Relevance floor: a passage found only by the dense side needs at least this cosine similarity; when no
+   * passage matches a query term and none clears the floor, the answer is "not in the documents" (no sources).
+   */
+  minDenseScore?: number;
+}
+
+export interface RankedPage {
+  docId: string;
+  score: number;
+  /** Best passages first. */
+  chunks: { record: ChunkRecord; score: number }[];
+}
+
+const SEPARATOR = " \u203a ";
+
+function headingsOf(record: ChunkRecord): string {
+  const parts = record.section.split(SEPARATOR);
+  return (parts[0] === record.title ? parts.slice(1) : parts).join(" ");
+}
+
+/**
+ * BM25F over passages (title and headings boosted) + BM25 over whole pages + dense kNN from the store, fused
+ * with reciprocal-rank fusion at the page level: a page ranks by how well its best passage ranks in each list
+ * and by how well the page as a whole matches, then shows its best passages (at most `perPage`).
+ */
+export class HybridRetriever implements Retriever {
+  private readonly chunkIndex: LexicalIndex;
+  private readonly pageIndex: LexicalIndex;
+  private readonly options: Required<HybridOptions>;
+
+  constructor(
+    private readonly records: ReadonlyMap<string, ChunkRecord>,
+    private readonly store: VectorStore | undefined,
+    private readonly embedder: Embedder | undefined,
+    private readonly storeKind: StoreKind,
+    options: HybridOptions = {},
+  ) {
+    this.options = {
+      mode: options.mode ?? "hybrid",
+      candidates: options.candidates ?? 100,
+      rrfK: options.rrfK ?? 60,
+      perPage: options.perPage ?? 2,
+      minDenseScore: options.minDenseScore ?? 0.25,
+    };
+    this.chunkIndex = new LexicalIndex(
+      [...records.values()].map((record) => ({
+        id: record.id,
+        title: record.title,
+        headings: headingsOf(record),
+        body: record.text,
+      })),
+    );
+    const pages = new Map<string, LexicalDocument & { headingSet: Set<string>; bodies: string[] }>();
+    for (const record of records.values()) {
+      let page = pages.get(record.docId);
+      if (!page) {
+        page = { id: record.docId, title: record.title, headings: "", body: "", headingSet: new Set(), bodies: [] };
+        pages.set(record.docId, page);
+      }
+      page.headingSet.add(headingsOf(record));
+      page.bodies.push(record.text);
+    }
+    this.pageIndex = new LexicalIndex(
+      [...pages.values()].map((page) => ({
+        id: page.id,
+        title: page.title,
+        headings: [...page.headingSet].join(" "),
+        body: page.bodies.join("\n"),
+      })),
+      { headingWeight: 1 },
+    );
+  }
+
+  describe(): { store: StoreKind; embedder: string; chunks: number } {
+    return { store: this.storeKind, embedder: this.embedder?.id ?? "none", chunks: this.records.size };
+  }
+
+  async rankPages(question: string, signal?: AbortSignal): Promise<RankedPage[]> {
+    const { mode, candidates, rrfK, minDenseScore } = this.options;
+    const lexical = mode === "dense" ? [] : this.chunkIndex.search(question, candidates);
+    const pageLexical = mode === "dense" ? [] : this.pageIndex.search(question, candidates);
+    let dense: { id: string; score: number }[] = [];
+    if (mode !== "bm25" && this.store && this.embedder) {
+      const vector = await this.embedder.embedQuery(question, signal);
+      dense = await this.store.query(vector, candidates);
+      // In hybrid mode the floor only gates dense-only passages; in dense mode it is the whole floor.
+      dense = dense.filter((hit) => hit.score >= minDenseScore || mode === "dense");
+      if (mode === "dense" && (dense[0]?.score ?? 0) < minDenseScore) dense = [];
+    }
+    if (!lexical.length && !dense.length) return [];
+
+    const chunkScores = new Map<string, number>();
+    const pageScores = new Map<string, number>();
+    const addPageRanks = (hits: { id: string }[], pageOf: (id: string) => string | undefined) => {
+      const seen = new Set<string>();
+      for (const hit of hits) {
+        const docId = pageOf(hit.id);
+        if (!docId || seen.has(docId)) continue;
+        seen.add(docId);
+        pageScores.set(docId, (pageScores.get(docId) ?? 0) + 1 / (rrfK + seen.size));
+      }
+    };
+    for (const list of [lexical, dense]) {
+      list.forEach((hit, rank) => {
+        chunkScores.set(hit.id, (chunkScores.get(hit.id) ?? 0) + 1 / (rrfK + rank + 1));
+      });
+      addPageRanks(list, (id) => this.records.get(id)?.docId);
+    }
+    const matchedPages = new Set([...lexical, ...dense].map((hit) => this.records.get(hit.id)?.docId));
+    addPageRanks(
+      pageLexical.filter((hit) => matchedPages.has(hit.id)),
+      (id) => id,
+    );
+
+    const pages = new Map<string, RankedPage>();
+    for (const [id, score] of chunkScores) {
+      const record = this.records.get(id);
+      if (!record) continue;
+      let page = pages.get(record.docId);
+      if (!page) {
+        page = { docId: record.docId, score: pageScores.get(record.docId) ?? 0, chunks: [] };
+        pages.set(record.docId, page);
+      }
+      page.chunks.push({ record, score });
+    }
+    const ranked = [...pages.values()];
+    for (const page of ranked) page.chunks.sort((a, b) => b.score - a.score);
+    ranked.sort((a, b) => b.score - a.score || (b.chunks[0]?.score ?? 0) - (a.chunks[0]?.score ?? 0));
+    return ranked;
+  }
+
+  async retrieve(question: string, options: RetrieveOptions = {}): Promise<RetrievedSource[]> {
+    const k = options.k ?? 5;
+    const sources: RetrievedSource[] = [];
+    for (const page of await this.rankPages(question, options.signal)) {
+      for (const { record } of page.chunks.slice(0, this.options.perPage)) {
+        if (sources.length >= k) return sources;
+        sources.push({
+          n: sources.length + 1,
+          docId: record.docId,
+          title: record.title,
+          section: record.section,
+          url: record.url,
+          text: record.text,
+          score: page.score,
+        });
+      }
+    }
+    return sources;
+  }
+}

@@ -1,0 +1,46 @@
+import type { ChunkRecord } from "../chunk-record.js";
+import type { StoreKind } from "../types.js";
+
+/** Recorded with every collection; a store written by one embedder or chunker is never queried with another. */
+export interface StoreMeta {
+  embedder: string;
+  dim: number;
+  chunker: string;
+}
+
+export interface VectorRecord extends ChunkRecord {
+  vector: Float32Array;
+}
+
+/** Cosine similarity, higher is closer. */
+export interface DenseHit {
+  id: string;
+  score: number;
+}
+
+/** One interface over Chroma, Pinecone and the on-disk local store. */
+export interface VectorStore {
+  readonly kind: Exclude<StoreKind, "none">;
+  /** Where it lives, for messages: a path or URL and collection. */
+  readonly location: string;
+  /** The metadata recorded when the collection was created; undefined when there is none yet. */
+  readMeta(): Promise<StoreMeta | undefined>;
+  /** Creates the collection with this metadata; `reset` drops what is there first. */
+  prepare(meta: StoreMeta, options: { reset: boolean }): Promise<void>;
+  upsert(records: readonly VectorRecord[]): Promise<void>;
+  deleteByIds(ids: readonly string[]): Promise<void>;
+  /** docId → ids of the chunks stored for it. */
+  listDocChunks(): Promise<Map<string, string[]>>;
+  query(vector: Float32Array, k: number): Promise<DenseHit[]>;
+  count(): Promise<number>;
+  /** Persists buffered writes (the local store writes once per run). */
+  flush(): Promise<void>;
+}
+
+export function sameMeta(a: StoreMeta, b: StoreMeta): boolean {
+  return a.embedder === b.embedder && a.dim === b.dim && a.chunker === b.chunker;
+}
+
+export function describeMeta(meta: StoreMeta): string {
+  return `embedder ${meta.embedder} (dim ${meta.dim}), chunker ${meta.chunker}`;
+}

@@ -1,0 +1,58 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { type DocsSite, startDocsSite } from "../../src/lab/docs-site.js";
+import type { CliIo } from "../../src/shared/io.js";
+import { openRetriever } from "../../src/workloads/rag/index.js";
+import { SAMPLES } from "../rag/helpers.js";
+
+function bufferIo(cwd: string, env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    stdout: (text) => void out.push(text),
+    stderr: (text) => void err.push(text),
+    isTTY: false,
+    env,
+    cwd,
+  };
+  return { io, stdout: () => out.join(""), stderr: () => err.join("") };
+}
+
+describe("cml-lab ingest (the lab's scrape and populate jobs)", () => {
+  let site: DocsSite;
+  beforeAll(async () => {
+    site = await startDocsSite({ root: SAMPLES });
+  });
+  afterAll(() => site.close());
+
+  it("scrapes a links URL into the page cache, indexes it and the retriever answers from --data-dir", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "ingest-cli-"));
+    const scrape = bufferIo(cwd, { CML_LAB_DATA: "lab-data" });
+    const links = `${site.url}/html_links.txt`;
+    expect(await main(["ingest", "scrape", "--links", links, "--allow-private"], scrape.io), scrape.stderr()).toBe(0);
+    expect(scrape.stdout()).toMatch(new RegExp(`scrape: ${site.pages.length} of ${site.pages.length} pages kept`));
+
+    const index = bufferIo(cwd, { CML_LAB_DATA: "lab-data" });
+    expect(await main(["ingest", "index", "--store", "local"], index.io), index.stderr()).toBe(0);
+    expect(index.stdout()).toMatch(/index: \d+ pages \(\d+ indexed, 0 unchanged/);
+    const retriever = await openRetriever({ dataDir: join(cwd, "lab-data"), store: "local" });
+    const [top] = await retriever.retrieve("how do I handle an exception with try and except");
+    expect(top?.url).toMatch(new RegExp(`^${site.url}/tutorial/errors\\.html#`));
+
+    // The populate job re-runs on every schedule: nothing changed, so nothing is embedded or written.
+    const again = bufferIo(cwd, { CML_LAB_DATA: "lab-data" });
+    expect(await main(["ingest", "run", "--links", links, "--allow-private"], again.io), again.stderr()).toBe(0);
+    expect(again.stdout()).toMatch(/\(0 indexed, \d+ unchanged.*0 texts embedded in 0 calls/s);
+  });
+
+  it("refuses private addresses without --allow-private and fails on too many failures", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "ingest-cli-"));
+    const run = bufferIo(cwd);
+    const code = await main(["ingest", "scrape", "--links", `${site.url}/html_links.txt`], run.io);
+    expect(code).toBe(1);
+    expect(run.stderr()).toMatch(/--allow-private/);
+  });
+});
