@@ -1,14 +1,15 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the manifest syntax itself is ${…}, written in plain strings.
 /**
  * `${…}` references, one scheme everywhere: `${var.x}`, `${env:X}`, `${secret:X}`, `${resources.<kind>.<key>.<field>}`
- * (`${resources.project.<field>}` for the project). `$${` writes a literal `${`.
+ * (`${resources.project.<field>}` for the project). `$${` writes a literal `${`. `${secret:X?}` is an optional secret:
+ * when X is unset the env entry is left out (an optional back-end the workload reports as unconfigured).
  */
 import type { ResourceKey } from "./model.js";
 
 export type Reference =
   | { kind: "var"; name: string }
   | { kind: "env"; name: string }
-  | { kind: "secret"; name: string }
+  | { kind: "secret"; name: string; optional?: boolean }
   | {
       kind: "resource";
       resource: ResourceKey;
@@ -74,9 +75,12 @@ export function parseTemplate(s: string): ParsedTemplate {
 function parseReference(body: string): Reference | { message: string; hint?: string } {
   const colon = /^(env|secret):(.*)$/.exec(body);
   if (colon) {
-    const [, kind, name = ""] = colon;
-    if (!NAME.test(name)) return { message: `"${name}" is not an environment variable name` };
-    return kind === "env" ? { kind: "env", name } : { kind: "secret", name };
+    const [, kind, spelled = ""] = colon;
+    const optional = kind === "secret" && spelled.endsWith("?");
+    const name = optional ? spelled.slice(0, -1) : spelled;
+    if (!NAME.test(name)) return { message: `"${spelled}" is not an environment variable name` };
+    if (kind === "env") return { kind: "env", name };
+    return optional ? { kind: "secret", name, optional } : { kind: "secret", name };
   }
   const dotted = body.split(".");
   const [head, ...rest] = dotted;

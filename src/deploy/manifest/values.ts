@@ -229,7 +229,7 @@ export class ValueReader {
           failed = true;
           continue;
         }
-        if (ref.kind === "secret") return this.secret(ref.name, loc, at);
+        if (ref.kind === "secret") return this.secret(ref.name, loc, at, ref.optional === true);
         return this.resourceRef(ref, loc, at);
       }
       const value = this.lookup(ref, loc, at);
@@ -278,7 +278,7 @@ export class ValueReader {
     return known.value;
   }
 
-  private secret(name: string, loc: DiagnosticLocation, at: string): EnvValue | undefined {
+  private secret(name: string, loc: DiagnosticLocation, at: string, optional = false): EnvValue | undefined {
     const direct = this.opts.env[name];
     if (direct !== undefined) return { kind: "secret", name, value: direct };
     const file = this.opts.env[`${name}_FILE`];
@@ -290,6 +290,8 @@ export class ValueReader {
         return undefined;
       }
     }
+    // Optional and unset: no value and no diagnostic, so env() leaves the entry out.
+    if (optional) return undefined;
     const allowMissing = this.opts.missingSecrets === "warn";
     this.error(
       `${at}: secret ${name} is not set${allowMissing ? " (plan and apply need it)" : ""}`,

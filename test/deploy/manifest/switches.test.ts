@@ -78,3 +78,20 @@ describe("enabled and requires", () => {
     ]);
   });
 });
+
+describe("optional secrets", () => {
+  it("leave the env entry out when unset and keep the value as a secret when set", async () => {
+    const manifest = `${BASE}applications:
+  chat: { subdomain: chat, script: src/app.py, env: { AWS_SECRET_ACCESS_KEY: "\${secret:AWS_SECRET_ACCESS_KEY?}", A: b } }
+`;
+    const without = await load(manifest);
+    expect(without.diagnostics).toEqual([]);
+    expect(without.manifest?.applications.chat?.env).toEqual({ A: "b" });
+    const withKey = await load(manifest, { env: { AWS_SECRET_ACCESS_KEY: "s3cr3t" } });
+    expect(withKey.manifest?.applications.chat?.env.AWS_SECRET_ACCESS_KEY).toEqual({
+      kind: "secret",
+      name: "AWS_SECRET_ACCESS_KEY",
+      value: "s3cr3t",
+    });
+  });
+});
