@@ -47,6 +47,7 @@ export const validateCommand: CliCommand = (ctx) =>
         ctx.io.stdout(
           `${args.manifest} is valid (target ${m.target.name}: ${count(Object.keys(m.jobs).length, "job")}, ${count(Object.keys(m.applications).length, "application")}, ${count(Object.keys(m.models).length, "model")}, ${count(m.files.length, "file sync")})\n`,
         );
+        for (const skipped of m.skipped ?? []) ctx.io.stdout(`  skipped ${skipped.key}: ${skipped.reason}\n`);
       }
       ctx.exitCode = hasErrors(result.diagnostics) || !result.manifest ? 1 : 0;
     },

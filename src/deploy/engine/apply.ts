@@ -75,6 +75,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
     if (entry.action !== "skip") emit({ type: "resource.start", key: entry.key, action: entry.action });
     try {
       await execute(ctx, entry);
+      await addAppUrl(ctx, entry, options.appUrl);
       state.set(entry.key, "done");
       countDone(counts, entry);
       if (entry.action !== "skip")
@@ -181,6 +182,14 @@ async function execute(ctx: ApplyContext, entry: PlanEntry): Promise<void> {
   }
 }
 
+/** A created or changed application's URL joins its outputs, for dependents' `${resources…url}` references. */
+async function addAppUrl(ctx: ApplyContext, entry: PlanEntry, appUrl: ApplyOptions["appUrl"]): Promise<void> {
+  const out = ctx.outputs.get(entry.key);
+  if (entryKind(entry.key) !== "applications" || !out || out.url || !out.id || !appUrl) return;
+  const url = await appUrl({ id: out.id, subdomain: out.subdomain ?? "", projectId: ctx.projectId() });
+  if (url) out.url = url;
+}
+
 function countDone(c: ApplyCounts, entry: PlanEntry): void {
   const field = {
     skip: "unchanged",
@@ -213,7 +222,7 @@ function liveOutputs(plan: Plan, live: LiveState): Map<ResourceKey, Record<strin
     const kind = entryKind(e.key);
     if (kind === "applications") {
       const app = live.applications.find((a) => a.id === e.id);
-      if (app) out.set(e.key, applicationOutputs(app));
+      if (app) out.set(e.key, applicationOutputs(app, live.appUrls?.[e.id]));
     } else if (kind === "models") {
       const m = live.models.find((lm) => lm.model.id === e.id)?.model;
       out.set(e.key, { id: e.id, access_key: m?.access_key ?? "", crn: m?.crn ?? "", name: m?.name ?? "" });

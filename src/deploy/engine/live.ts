@@ -22,6 +22,11 @@ export interface LiveState {
   applications: Schemas["Application"][];
   models: LiveModel[];
   fileRecord?: FileRecord;
+  /**
+   * Application id → URL, for `${resources.applications.<key>.url}`. The API has no URL field: on a workspace it
+   * is computed from the subdomain, on the local platform one call per application asks (engine/session.ts).
+   */
+  appUrls?: Readonly<Record<string, string>>;
 }
 
 export const EMPTY_LIVE: LiveState = { projects: [], jobs: [], applications: [], models: [] };

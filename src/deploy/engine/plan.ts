@@ -69,7 +69,7 @@ export function plan(desired: DesiredState, live: LiveState, options: PlanOption
     desired,
     live,
     secretHash: secretHasher(stack),
-    output: (key, field) => liveOutput(key, field, project?.id, matches),
+    output: (key, field) => liveOutput(key, field, project?.id, matches, live.appUrls),
   };
   const ownership = (key: ResourceKey, owner: string | undefined): boolean => {
     if (owner === stack) return true;
@@ -348,6 +348,7 @@ function liveOutput(
   field: string,
   projectId: string | undefined,
   matches: Matches,
+  appUrls: LiveState["appUrls"],
 ): string | undefined {
   if (key === "project") return field === "id" ? projectId : undefined;
   const [kind, name = ""] = key.split(".");
@@ -357,7 +358,7 @@ function liveOutput(
   }
   if (kind === "applications") {
     const a = matches.applications.get(name);
-    return a ? applicationOutputs(a)[field] : undefined;
+    return a ? applicationOutputs(a, appUrls?.[a.id ?? ""])[field] : undefined;
   }
   if (kind === "models") {
     const lm = matches.models.get(name);

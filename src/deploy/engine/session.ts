@@ -101,8 +101,25 @@ export async function openSession(request: SessionRequest): Promise<Session> {
     target: { name: manifest.target.name, apiUrl: connection.baseUrl },
     adopt: request.adopt ?? false,
   };
+  live = await withAppUrls(live, appUrlFor(api, connection.baseUrl));
   const p = request.destroy ? planDestroy(desired, live, planOptions) : plan(desired, live, planOptions);
   return { manifest, connection, api, desired, live, plan: p, ...(lock ? { lock } : {}) };
+}
+
+/** URLs of the live applications (computed on a workspace; one call each on the local platform). */
+async function withAppUrls(live: LiveState, appUrl: ReturnType<typeof appUrlFor>): Promise<LiveState> {
+  const projectId = live.projects[0]?.id;
+  if (!projectId || live.applications.length === 0) return live;
+  const pairs = await Promise.all(
+    live.applications.map(async (a) =>
+      a.id && a.subdomain
+        ? ([a.id, await appUrl({ id: a.id, subdomain: a.subdomain, projectId })] as const)
+        : undefined,
+    ),
+  );
+  const appUrls: Record<string, string> = {};
+  for (const pair of pairs) if (pair?.[1]) appUrls[pair[0]] = pair[1];
+  return { ...live, appUrls };
 }
 
 /**

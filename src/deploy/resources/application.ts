@@ -68,12 +68,13 @@ export function applicationLiveFields(app: Application, spec: ApplicationSpec, c
   };
 }
 
-export function applicationOutputs(app: Application): Record<string, string> {
+export function applicationOutputs(app: Application, url?: string): Record<string, string> {
   return {
     id: requireId(app.id, "an application"),
     subdomain: app.subdomain ?? "",
     name: app.name ?? "",
     status: app.status ?? "",
+    ...(url ? { url } : {}),
   };
 }
 
