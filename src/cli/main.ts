@@ -6,7 +6,7 @@ import { docsSiteCommand } from "./commands/docs-site.js";
 import { evalCommand } from "./commands/eval.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { queryCommand } from "./commands/query.js";
-import { startCommand } from "./commands/start.js";
+import { startCommand, stopCommand } from "./commands/start.js";
 
 /** Every `cml-lab` command (workloads, eval, start); each lives in commands/<name>.ts. */
 const commands: CliCommand[] = [
@@ -17,6 +17,7 @@ const commands: CliCommand[] = [
   evalCommand,
   chromaCommand,
   docsSiteCommand,
+  stopCommand,
 ];
 
 export function main(argv: readonly string[], io: CliIo): Promise<number> {

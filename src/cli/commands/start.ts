@@ -1,25 +1,48 @@
 /**
- * `cml-lab start` (what `npm start` runs): the most complete thing that works. Grows with the project:
- * today it explains the client and the raw API command; the local platform and the lab join as they land.
+ * `cml-lab start` (what `npm start` runs) and `cml-lab stop` (`npm stop`): the whole lab on the local platform.
+ * Thin: the work is src/lab/start.ts.
  */
+
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startLab } from "../../lab/start.js";
+import { localDown } from "../../local/daemon.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+interface StartArgs {
+  "data-dir": string;
+}
+
 export const startCommand: CliCommand = (ctx) =>
-  defineCommand({
+  defineCommand<StartArgs>({
     command: "start",
-    describe: "Bring up what cml-lab can run on this machine and print how to use it",
-    handler: () => {
+    describe:
+      "Run the whole lab here: the local platform, deploy apply manifests/lab.yaml, ingest the sample docs, print the chat app's URL",
+    builder: (y) =>
+      y
+        .option("data-dir", {
+          type: "string",
+          default: ".cml-local",
+          describe: "Local platform data directory (projects, runs, logs)",
+        })
+        .example("$0 start", "first run: ~1 minute; later runs change nothing and print the same URL"),
+    handler: async (args) => {
+      await startLab({ root: ROOT, dataDir: resolve(ctx.io.cwd, args["data-dir"]), io: ctx.io });
+    },
+  });
+
+export const stopCommand: CliCommand = (ctx) =>
+  defineCommand<StartArgs>({
+    command: "stop",
+    describe: "Stop the local platform and every job, application and model it runs (state is kept)",
+    builder: (y) =>
+      y.option("data-dir", { type: "string", default: ".cml-local", describe: "Local platform data directory" }),
+    handler: async (args) => {
+      const down = await localDown(resolve(ctx.io.cwd, args["data-dir"]));
       ctx.io.stdout(
-        [
-          "cml-lab: the typed CML v2 client is ready (src/client, package export cml-lab/client).",
-          "",
-          "Try it against a workspace:",
-          "  export CML_API_URL=https://<your-workbench> CML_API_KEY=<API v2 key>",
-          "  npx deploy api GET /projects -F page_size=5",
-          "",
-          "The local platform, manifests and the lab's workloads are being built; see README.md.",
-          "",
-        ].join("\n"),
+        down.stopped ? `stopped the local platform (pid ${down.pid})\n` : "the local platform was not running\n",
       );
     },
   });

@@ -1,0 +1,144 @@
+/**
+ * `npm start`: the whole lab on this machine. Brings up the local platform (idempotent), applies
+ * manifests/lab.yaml to it through the deploy CLI (so the user sees the same plan and progress they would on a
+ * workspace), runs the scrape job once (its dependent populate-chroma job then indexes into Chroma), and prints
+ * the chat app's URL. A second run finds nothing to change and nothing to ingest, and prints the same URL.
+ */
+import { join } from "node:path";
+import { type CmlClient, createCmlClient, findOneByName, listAll, waits } from "../client/index.js";
+import { resolveConnection } from "../deploy/connection.js";
+import { appUrlFor } from "../deploy/engine/session.js";
+import { main as deploy } from "../deploy/main.js";
+import { localUp } from "../local/daemon.js";
+import { UserError } from "../shared/errors.js";
+import type { CliIo } from "../shared/io.js";
+
+export interface StartOptions {
+  /** The cml-lab checkout (holds manifests/lab.yaml). */
+  root: string;
+  /** Local platform data directory. */
+  dataDir: string;
+  io: CliIo;
+  /** Seconds to wait for the ingest jobs. */
+  ingestTimeoutS?: number;
+}
+
+export interface StartResult {
+  appUrl: string;
+  project: string;
+  ingested: boolean;
+  elapsedMs: number;
+}
+
+const PROJECT = "LLM Hands-on Lab";
+
+export async function startLab(options: StartOptions): Promise<StartResult> {
+  const { io } = options;
+  const started = Date.now();
+  const manifest = join(options.root, "manifests", "lab.yaml");
+  const step = (n: number, text: string) => io.stdout(`\n[${n}/4] ${text}\n`);
+
+  step(1, "local platform");
+  const up = await localUp({ dataDir: options.dataDir });
+  io.stdout(`${up.alreadyRunning ? "already running" : "started"} at ${up.record.apiUrl} (data: ${options.dataDir})\n`);
+
+  step(2, `deploy apply ${manifest}`);
+  const deployArgs = ["--data-dir", options.dataDir];
+  const applied = await deploy(["apply", manifest, ...deployArgs], io);
+  if (applied !== 0) throw new UserError("deploy apply failed (see above); fix it and run npm start again");
+
+  const connection = await resolveConnection({ target: "local", dataDir: options.dataDir, env: io.env, cwd: io.cwd });
+  const api = createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey });
+  const project = await findOneByName(api, "project", { name: PROJECT });
+  if (!project?.id) throw new Error(`apply succeeded but project "${PROJECT}" is missing`);
+  const projectId = project.id;
+
+  step(3, "ingest: scrape → populate-chroma");
+  const populate = await jobId(api, projectId, "populate-chroma");
+  let ingested = false;
+  if (await hasSucceeded(api, projectId, populate)) {
+    io.stdout(
+      "the documents are already indexed (populate-chroma succeeded before); `npx deploy run scrape` redoes it\n",
+    );
+  } else {
+    const since = new Date().toISOString();
+    const ran = await deploy(["run", "scrape", manifest, "--follow", ...deployArgs], io);
+    if (ran !== 0) throw new UserError("the scrape job failed (its log is above)");
+    io.stdout("scrape succeeded; populate-chroma runs after it:\n");
+    const run = await waitForRunAfter(api, projectId, populate, since, (options.ingestTimeoutS ?? 300) * 1000, io);
+    if (run !== "ENGINE_SUCCEEDED")
+      throw new UserError(`populate-chroma ended ${run}; see: npx deploy logs job populate-chroma`);
+    ingested = true;
+  }
+
+  step(4, "chat app");
+  const chat = await findOneByName(api, "application", { projectId, name: "chat" });
+  if (!chat?.id || !chat.subdomain) throw new Error("apply succeeded but the chat application is missing");
+  const running = await waits.applicationRunning(api, projectId, chat.id, { timeoutMs: 60_000 });
+  const appUrl = await appUrlFor(api, connection.baseUrl)({ id: chat.id, subdomain: chat.subdomain, projectId });
+  if (!appUrl) throw new Error("the local platform did not report the chat app's URL");
+  const elapsedMs = Date.now() - started;
+  io.stdout(
+    [
+      "",
+      `The lab is running (${running.status}, ${(elapsedMs / 1000).toFixed(1)} s). Open the chat app:`,
+      "",
+      `    ${appUrl}`,
+      "",
+      "Next:",
+      '  npx cml-lab query "How do I create a virtual environment?" --store chroma --data-dir <project>/data',
+      "  npx deploy plan manifests/lab.yaml           # nothing to change",
+      `  npx deploy app set-script chat launchers/chat_final.py --project "${PROJECT}"   # exercise 8`,
+      "  npx deploy run scrape --follow               # re-ingest (populate-chroma follows)",
+      "  npx deploy logs app chat                     # the app's log",
+      "  npm stop                                     # stop everything",
+      "docs/lab.md walks through all eight exercises.",
+      "",
+    ].join("\n"),
+  );
+  return { appUrl, project: PROJECT, ingested, elapsedMs };
+}
+
+async function jobId(api: CmlClient, projectId: string, name: string): Promise<string> {
+  const job = await findOneByName(api, "job", { projectId, name });
+  if (!job?.id) throw new Error(`apply succeeded but job ${name} is missing`);
+  return job.id;
+}
+
+async function runsOf(api: CmlClient, projectId: string, jobId: string) {
+  return listAll(
+    (page_token) =>
+      api.GET("/api/v2/projects/{project_id}/jobs/{job_id}/runs", {
+        params: { path: { project_id: projectId, job_id: jobId }, query: { page_size: 100, page_token } },
+      }),
+    (page) => page.job_runs,
+  );
+}
+
+async function hasSucceeded(api: CmlClient, projectId: string, jobId: string): Promise<boolean> {
+  return (await runsOf(api, projectId, jobId)).some((run) => run.status === "ENGINE_SUCCEEDED");
+}
+
+/** The dependent run CML starts after its parent succeeds: wait for it to appear, then to finish. */
+async function waitForRunAfter(
+  api: CmlClient,
+  projectId: string,
+  jobId: string,
+  since: string,
+  timeoutMs: number,
+  io: CliIo,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const run = (await runsOf(api, projectId, jobId)).find((r) => (r.created_at ?? "") >= since);
+    if (run?.id) {
+      const done = await waits.jobRunFinished(api, projectId, jobId, run.id, {
+        timeoutMs: Math.max(1_000, deadline - Date.now()),
+        onProgress: (status, elapsed) => io.stdout(`  populate-chroma: ${status} (${Math.round(elapsed / 1000)}s)\n`),
+      });
+      return done.status ?? "unknown";
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new UserError(`populate-chroma did not start within ${Math.round(timeoutMs / 1000)} s after scrape`);
+}
