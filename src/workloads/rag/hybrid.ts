@@ -1,6 +1,6 @@
 import type { ChunkRecord } from "./chunk-record.js";
 import type { Embedder } from "./embedders/embedder.js";
-import { type LexicalDocument, LexicalIndex } from "./lexical.js";
+import { type Bm25Options, type LexicalDocument, LexicalIndex } from "./lexical.js";
 import type { VectorStore } from "./stores/store.js";
 import type { RetrievedSource, RetrieveOptions, Retriever, StoreKind } from "./types.js";
 
@@ -21,6 +21,8 @@ export interface HybridOptions {
   minDenseScore?: number;
   /** Weight of each ranked list in the page-level fusion. */
   weights?: { lexical?: number; dense?: number; page?: number };
+  /** BM25F parameters of the passage index. */
+  bm25?: Bm25Options;
 }
 
 export interface RankedPage {
@@ -61,6 +63,7 @@ export class HybridRetriever implements Retriever {
       perPage: options.perPage ?? 2,
       minDenseScore: options.minDenseScore ?? 0.25,
       weights: options.weights ?? {},
+      bm25: options.bm25 ?? {},
     };
     this.chunkIndex = new LexicalIndex(
       [...records.values()].map((record) => ({
@@ -69,6 +72,7 @@ export class HybridRetriever implements Retriever {
         headings: headingsOf(record),
         body: record.text,
       })),
+      this.options.bm25,
     );
     const pages = new Map<string, LexicalDocument & { headingSet: Set<string>; bodies: string[] }>();
     for (const record of records.values()) {
