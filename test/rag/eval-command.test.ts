@@ -29,7 +29,9 @@ describe("cml-lab eval", () => {
     writeFileSync(questions, QUESTIONS.map((q) => JSON.stringify(q)).join("\n"));
     let out = "";
     const code = await main(["eval", "--corpus", SAMPLES, "--questions", questions, "--json"], {
-      stdout: (text) => void (out += text),
+      stdout: (text) => {
+        out += text;
+      },
       stderr: () => undefined,
       isTTY: false,
       env: {},
@@ -53,7 +55,9 @@ describe("cml-lab eval", () => {
     let err = "";
     const code = await main(["eval", "--corpus", SAMPLES, "--questions", questions], {
       stdout: () => undefined,
-      stderr: (text) => void (err += text),
+      stderr: (text) => {
+        err += text;
+      },
       isTTY: false,
       env: {},
       cwd: dir,
