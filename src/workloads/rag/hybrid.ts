@@ -1,6 +1,6 @@
 import type { ChunkRecord } from "./chunk-record.js";
 import type { Embedder } from "./embedders/embedder.js";
-import { type LexicalDocument, LexicalIndex } from "./lexical.js";
+import { type Bm25Options, type LexicalDocument, LexicalIndex } from "./lexical.js";
 import type { VectorStore } from "./stores/store.js";
 import type { RetrievedSource, RetrieveOptions, Retriever, StoreKind } from "./types.js";
 
@@ -19,6 +19,10 @@ export interface HybridOptions {
    * passage matches a query term and none clears the floor, the answer is "not in the documents" (no sources).
    */
   minDenseScore?: number;
+  /** Weight of each ranked list in the page-level fusion. */
+  weights?: { lexical?: number; dense?: number; page?: number };
+  /** BM25F parameters of the passage index. */
+  bm25?: Bm25Options;
 }
 
 export interface RankedPage {
@@ -58,6 +62,8 @@ export class HybridRetriever implements Retriever {
       rrfK: options.rrfK ?? 60,
       perPage: options.perPage ?? 2,
       minDenseScore: options.minDenseScore ?? 0.25,
+      weights: options.weights ?? {},
+      bm25: options.bm25 ?? {},
     };
     this.chunkIndex = new LexicalIndex(
       [...records.values()].map((record) => ({
@@ -66,6 +72,7 @@ export class HybridRetriever implements Retriever {
         headings: headingsOf(record),
         body: record.text,
       })),
+      this.options.bm25,
     );
     const pages = new Map<string, LexicalDocument & { headingSet: Set<string>; bodies: string[] }>();
     for (const record of records.values()) {
@@ -93,7 +100,7 @@ export class HybridRetriever implements Retriever {
   }
 
   async rankPages(question: string, signal?: AbortSignal): Promise<RankedPage[]> {
-    const { mode, candidates, rrfK, minDenseScore } = this.options;
+    const { mode, candidates, rrfK, minDenseScore, weights } = this.options;
     const lexical = mode === "dense" ? [] : this.chunkIndex.search(question, candidates);
     const pageLexical = mode === "dense" ? [] : this.pageIndex.search(question, candidates);
     let dense: { id: string; score: number }[] = [];
@@ -108,25 +115,29 @@ export class HybridRetriever implements Retriever {
 
     const chunkScores = new Map<string, number>();
     const pageScores = new Map<string, number>();
-    const addPageRanks = (hits: { id: string }[], pageOf: (id: string) => string | undefined) => {
+    const addPageRanks = (hits: { id: string }[], pageOf: (id: string) => string | undefined, weight: number) => {
       const seen = new Set<string>();
       for (const hit of hits) {
         const docId = pageOf(hit.id);
         if (!docId || seen.has(docId)) continue;
         seen.add(docId);
-        pageScores.set(docId, (pageScores.get(docId) ?? 0) + 1 / (rrfK + seen.size));
+        pageScores.set(docId, (pageScores.get(docId) ?? 0) + weight / (rrfK + seen.size));
       }
     };
-    for (const list of [lexical, dense]) {
+    for (const [list, weight] of [
+      [lexical, weights.lexical ?? 1],
+      [dense, weights.dense ?? 1],
+    ] as const) {
       list.forEach((hit, rank) => {
-        chunkScores.set(hit.id, (chunkScores.get(hit.id) ?? 0) + 1 / (rrfK + rank + 1));
+        chunkScores.set(hit.id, (chunkScores.get(hit.id) ?? 0) + weight / (rrfK + rank + 1));
       });
-      addPageRanks(list, (id) => this.records.get(id)?.docId);
+      addPageRanks(list, (id) => this.records.get(id)?.docId, weight);
     }
     const matchedPages = new Set([...lexical, ...dense].map((hit) => this.records.get(hit.id)?.docId));
     addPageRanks(
       pageLexical.filter((hit) => matchedPages.has(hit.id)),
       (id) => id,
+      weights.page ?? 1,
     );
 
     const pages = new Map<string, RankedPage>();

@@ -1,42 +1,41 @@
-import { join } from "node:path";
 import { UserError } from "../../shared/errors.js";
-import { ChunkCatalog } from "./catalog.js";
+import type { ChunkRecord } from "./chunk-record.js";
 import { embedderFromId } from "./embedders/create.js";
 import type { Embedder } from "./embedders/embedder.js";
 import { type HybridOptions, HybridRetriever } from "./hybrid.js";
-import { LocalStore } from "./stores/local.js";
-import type { VectorStore } from "./stores/store.js";
+import { ChromaStore } from "./stores/chroma.js";
+import { openStore, type StoreConnection } from "./stores/open-store.js";
 import type { Retriever } from "./types.js";
 
-export interface OpenRetrieverOptions {
+export interface OpenRetrieverOptions extends StoreConnection {
   dataDir: string;
-  store: "local" | "chroma" | "pinecone";
   /** Default: the embedder recorded in the index metadata (only offline embedders can be recreated that way). */
   embedder?: Embedder;
-  chroma?: { url: string; collection?: string };
-  pinecone?: { apiKey: string; index: string; namespace?: string };
   retrieval?: HybridOptions;
 }
 
-/** Where an index's catalog (chunk records, lexical side, page hashes) lives in the data directory. */
-export function catalogDir(dataDir: string, key: string): string {
-  return join(dataDir, "index", key);
-}
+export { catalogDirFor as catalogDir } from "./stores/open-store.js";
 
+/**
+ * The retriever the chat app and model-query use. The lexical side comes from the chunk catalog the indexer
+ * keeps in the data directory; when a Chroma collection is read from a data directory that has none (another
+ * machine ran the populate job), it is rebuilt from the collection's documents at start-up.
+ */
 export async function openRetriever(options: OpenRetrieverOptions): Promise<Retriever> {
-  if (options.store !== "local") {
-    throw new UserError(`store ${options.store} is not available in this build yet`);
-  }
-  const catalog = ChunkCatalog.open(catalogDir(options.dataDir, "local"));
-  if (!catalog.meta) {
-    throw new UserError(`no index in ${catalog.dir}`, {
-      notes: [`build one: cml-lab ingest index --pages <dir> --store local --data-dir ${options.dataDir}`],
+  const { store, catalog } = await openStore(options.dataDir, options);
+  const meta = (await store.readMeta()) ?? catalog.meta;
+  if (!meta) {
+    throw new UserError(`no index in ${store.location}`, {
+      notes: [`build one: cml-lab ingest index --pages <dir> --store ${options.store} --data-dir ${options.dataDir}`],
     });
   }
-  const store: VectorStore = new LocalStore(catalog);
-  const embedder = options.embedder ?? embedderFromId(catalog.meta.embedder);
-  if (embedder.id !== catalog.meta.embedder) {
-    throw new UserError(`the index in ${catalog.dir} was built with ${catalog.meta.embedder}, not ${embedder.id}`);
+  const embedder = options.embedder ?? embedderFromId(meta.embedder);
+  if (embedder.id !== meta.embedder || embedder.dim !== meta.dim) {
+    throw new UserError(`the index in ${store.location} was built with ${meta.embedder}, not ${embedder.id}`);
   }
-  return new HybridRetriever(catalog.chunks(), store, embedder, "local", options.retrieval);
+  let records: ReadonlyMap<string, ChunkRecord> = catalog.chunks();
+  if ((!catalog.meta || records.size === 0) && store instanceof ChromaStore) {
+    records = new Map((await store.records()).map((record) => [record.id, record]));
+  }
+  return new HybridRetriever(records, store, embedder, options.store, options.retrieval);
 }

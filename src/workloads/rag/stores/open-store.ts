@@ -30,12 +30,16 @@ function safe(name: string): string {
   return name.replace(/[^\w.-]+/g, "_");
 }
 
+export function catalogDirFor(dataDir: string, key: string): string {
+  return join(dataDir, "index", key);
+}
+
 /** The store and its catalog for one data directory and connection. */
 export async function openStore(
   dataDir: string,
   connection: StoreConnection,
 ): Promise<{ store: VectorStore; catalog: ChunkCatalog }> {
-  const catalog = ChunkCatalog.open(join(dataDir, "index", indexKey(connection)));
+  const catalog = ChunkCatalog.open(catalogDirFor(dataDir, indexKey(connection)));
   switch (connection.store) {
     case "local":
       return { store: new LocalStore(catalog), catalog };

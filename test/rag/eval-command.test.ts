@@ -1,0 +1,68 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { SAMPLES } from "./helpers.js";
+
+// Made-up questions over the 26-page sample (the real eval set stays out of the test suite).
+const QUESTIONS = [
+  {
+    id: "q1",
+    question: "define a class that inherits from another class",
+    expected: ["tutorial/classes.html"],
+    kind: "howto",
+  },
+  {
+    id: "q2",
+    question: "handle an exception raised in a try block",
+    expected: ["tutorial/errors.html"],
+    kind: "howto",
+  },
+  { id: "q3", question: "create a virtual environment with venv", expected: ["tutorial/venv.html"], kind: "config" },
+];
+
+describe("cml-lab eval", () => {
+  it("scores every config and prints one JSON document with --json", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eval-cmd-"));
+    const questions = join(dir, "q.jsonl");
+    writeFileSync(questions, QUESTIONS.map((q) => JSON.stringify(q)).join("\n"));
+    let out = "";
+    const code = await main(["eval", "--corpus", SAMPLES, "--questions", questions, "--json"], {
+      stdout: (text) => {
+        out += text;
+      },
+      stderr: () => undefined,
+      isTTY: false,
+      env: {},
+      cwd: dir,
+    });
+    expect(code).toBe(0);
+    const report = JSON.parse(out);
+    expect(Object.keys(report.configs).sort()).toEqual(["bm25", "bm25-page", "dense", "hybrid", "lab-baseline"]);
+    const hybrid = report.configs.hybrid;
+    expect(hybrid["hit@5"]).toBe(1);
+    for (const key of ["hit@1", "hit@10", "mrr@10", "ndcg@10"]) expect(hybrid[key]).toBeGreaterThan(0.5);
+    // The lab's method returns one page, so its hit@10 can never exceed its hit@1.
+    expect(report.configs["lab-baseline"]["hit@10"]).toBe(report.configs["lab-baseline"]["hit@1"]);
+    expect(Object.keys(hybrid.byKind).sort()).toEqual(["config", "howto"]);
+  });
+
+  it("points at the bad line of a questions file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eval-cmd-"));
+    const questions = join(dir, "q.jsonl");
+    writeFileSync(questions, `${JSON.stringify(QUESTIONS[0])}\n{"id": "q2"}\n`);
+    let err = "";
+    const code = await main(["eval", "--corpus", SAMPLES, "--questions", questions], {
+      stdout: () => undefined,
+      stderr: (text) => {
+        err += text;
+      },
+      isTTY: false,
+      env: {},
+      cwd: dir,
+    });
+    expect(code).toBe(1);
+    expect(err).toContain(`${questions}:2:1: error:`);
+  });
+});
