@@ -12,7 +12,7 @@ import { apply } from "../engine/apply.js";
 import type { ApplyEvent } from "../engine/events.js";
 import { describeHolder } from "../engine/lock.js";
 import { renderEvent, renderPlan, useColor } from "../engine/render.js";
-import { appUrlFor, openSession, type Session } from "../engine/session.js";
+import { appUrlFor, openSession, type Session, type SessionRequest } from "../engine/session.js";
 import type { Plan } from "../engine/types.js";
 import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
 
@@ -32,7 +32,12 @@ export interface ExecuteArgs {
 }
 
 /** Shared by apply and destroy: plan under the lock, confirm, execute, summarise; sets the exit code. */
-export async function executeCommand(ctx: CommandContext, args: ExecuteArgs, destroy: boolean): Promise<void> {
+export async function executeCommand(
+  ctx: CommandContext,
+  args: ExecuteArgs,
+  destroy: boolean,
+  client?: SessionRequest["client"],
+): Promise<void> {
   const io = ctx.io;
   const emitJson = (event: object) => io.stdout(`${JSON.stringify(event)}\n`);
   const session = await openSession({
@@ -43,6 +48,7 @@ export async function executeCommand(ctx: CommandContext, args: ExecuteArgs, des
     ...(args["data-dir"] !== undefined ? { dataDir: args["data-dir"] } : {}),
     adopt: args.adopt,
     destroy,
+    ...(client ? { client } : {}),
     lock: {
       timeoutMs: args["lock-timeout"] * 1000,
       onWait: (holder) => {

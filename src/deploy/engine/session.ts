@@ -4,6 +4,7 @@
  */
 import {
   type CmlClient,
+  type CmlClientOptions,
   type CmlConnection,
   createCmlClient,
   findOneByName,
@@ -29,6 +30,8 @@ export interface SessionRequest {
   adopt?: boolean;
   /** Plan the deletion of everything this stack owns instead (destroy). */
   destroy?: boolean;
+  /** Client tuning for embedders and tests (retries, timeouts, transport); the CLI uses the defaults. */
+  client?: Omit<CmlClientOptions, "baseUrl" | "apiKey">;
   /** Take the stack lock before planning (apply, destroy). */
   lock?: { timeoutMs: number; onWait?: (holder: LockHolder) => void };
 }
@@ -75,7 +78,7 @@ export async function connect(manifest: ResolvedManifest, request: SessionReques
 export async function openSession(request: SessionRequest): Promise<Session> {
   const manifest = await loadOrFail(request);
   const connection = await connect(manifest, request);
-  const api = createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey });
+  const api = createCmlClient({ ...request.client, baseUrl: connection.baseUrl, apiKey: connection.apiKey });
   const [desired, firstLive] = await Promise.all([gatherDesired(manifest, api), readLive(api, manifest)]);
   let live = firstLive;
   let lock: Lock | undefined;

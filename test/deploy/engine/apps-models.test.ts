@@ -109,6 +109,13 @@ describe("applications and models (local platform)", () => {
     const after = JSON.parse((await deploy(["plan", "lab.yaml", "--json"], env, dir)).out);
     expect(after.entries.every((e: { action: string }) => e.action === "skip")).toBe(true);
 
+    // Logs of an application and of a model deployment come through the local platform's log extension.
+    const appLogs = await deploy(["logs", "app", "web", "lab.yaml"], env, dir);
+    expect(appLogs.code, appLogs.err).toBe(0);
+    const modelLogs = await deploy(["logs", "model", "echo", "lab.yaml"], env, dir);
+    expect(modelLogs.code, modelLogs.err).toBe(0);
+    expect((await deploy(["logs", "model", "nope", "lab.yaml"], env, dir)).err).toMatch(/no model nope/);
+
     const destroyed = await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
     expect(destroyed.code, destroyed.out + destroyed.err).toBe(0);
     const twice = await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);

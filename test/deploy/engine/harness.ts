@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type CmlClient, listAll } from "../../../src/client/index.js";
+import { executeCommand } from "../../../src/deploy/commands/apply.js";
 import { main } from "../../../src/deploy/main.js";
 import type { CliIo } from "../../../src/shared/io.js";
 
@@ -78,4 +79,44 @@ async function listFiles(api: CmlClient, project_id: string, dir: string): Promi
     else out.push(full);
   }
   return out;
+}
+
+/**
+ * `deploy apply` in-process with a client that gives up quickly: after an injected crash every call is dropped,
+ * and the default retry policy (meant for real networks) would spend seconds per call finding that out.
+ */
+export async function applyQuickly(env: NodeJS.ProcessEnv, cwd: string): Promise<CliResult> {
+  let out = "";
+  let err = "";
+  const ctx = {
+    exitCode: 0,
+    io: {
+      isTTY: false,
+      env,
+      cwd,
+      stdout: (t: string) => {
+        out += t;
+      },
+      stderr: (t: string) => {
+        err += t;
+      },
+    },
+  };
+  const args = {
+    manifest: "lab.yaml",
+    "auto-approve": true,
+    parallelism: 8,
+    json: false,
+    "detailed-exitcode": false,
+    adopt: false,
+    "lock-timeout": 30,
+    "wait-timeout": 5,
+  };
+  try {
+    await executeCommand(ctx, args, false, { retry: { retries: 1, minDelayMs: 5, maxDelayMs: 20 }, timeoutMs: 2_000 });
+  } catch (error) {
+    err += error instanceof Error ? error.message : String(error);
+    return { code: 1, out, err };
+  }
+  return { code: ctx.exitCode, out, err };
 }
