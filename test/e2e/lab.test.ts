@@ -85,7 +85,7 @@ describe("the lab, end to end on the local platform", () => {
     const started = Date.now();
     const first = await cli(["start"]);
     expect(first.code, first.out).toBe(0);
-    expect(first.out).toContain("Plan: 12 to create");
+    expect(first.out).toContain("Plan: 13 to create");
     expect(first.out).toContain("populate-chroma: ENGINE_SUCCEEDED");
     appUrl = /Open the chat app:\s+(http:\/\/\S+)/.exec(first.out)?.[1] ?? "";
     expect(appUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -96,7 +96,7 @@ describe("the lab, end to end on the local platform", () => {
   it("a second npm start changes nothing and prints the same URL", async () => {
     const second = await cli(["start"]);
     expect(second.code, second.out).toBe(0);
-    expect(second.out).toContain("Plan: 0 to create, 0 to update, 0 to recreate, 0 to delete, 12 unchanged.");
+    expect(second.out).toContain("Plan: 0 to create, 0 to update, 0 to recreate, 0 to delete, 13 unchanged.");
     expect(second.out).toContain("already indexed");
     expect(second.out).toContain(appUrl);
   }, 60_000);

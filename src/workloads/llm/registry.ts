@@ -58,7 +58,7 @@ function describeConfigured(id: ModelId, env: NodeJS.ProcessEnv): string {
     case "bedrock":
       return `${env.CML_LAB_BEDROCK_MODEL_ID} in ${bedrockRegion(env)}`;
     case "cml":
-      return `model endpoint ${safeHost(env.CML_LAB_CML_MODEL_URL)}`;
+      return `model endpoint ${safeHost(cmlModelUrl(env))}`;
     case "openai":
       return `${openAiModel(env)} at ${safeHost(openAiBaseUrl(env))}`;
   }
@@ -70,6 +70,18 @@ function safeHost(url: string | undefined): string {
   } catch {
     return "(invalid URL)";
   }
+}
+
+/**
+ * The CML model endpoint: CML_LAB_CML_MODEL_URL, else the workspace's own model service. Inside a CML workload
+ * that is https://modelservice.<CDSW_DOMAIN>/model (FACTS.md §8); the local platform names its model service in
+ * CML_LOCAL_MODEL_SERVICE_URL because it has no modelservice.<domain> host.
+ */
+export function cmlModelUrl(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.CML_LAB_CML_MODEL_URL) return env.CML_LAB_CML_MODEL_URL;
+  if (env.CML_LOCAL_MODEL_SERVICE_URL) return `${env.CML_LOCAL_MODEL_SERVICE_URL.replace(/\/+$/, "")}/model`;
+  if (env.CDSW_DOMAIN) return `https://modelservice.${env.CDSW_DOMAIN}/model`;
+  return undefined;
 }
 
 const openAiBaseUrl = (env: NodeJS.ProcessEnv) => env.CML_LAB_OPENAI_BASE_URL || env.CLDR_BASE_URL;
@@ -88,10 +100,12 @@ export function missingModelConfig(id: ModelId, env: NodeJS.ProcessEnv): string 
         ? undefined
         : "AWS credentials not found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)";
     }
-    case "cml":
-      if (!env.CML_LAB_CML_MODEL_URL) return "set CML_LAB_CML_MODEL_URL (https://modelservice.<domain>/model)";
-      if (!validHttpUrl(env.CML_LAB_CML_MODEL_URL)) return "CML_LAB_CML_MODEL_URL is not an http(s) URL";
+    case "cml": {
+      const url = cmlModelUrl(env);
+      if (!url) return "set CML_LAB_CML_MODEL_URL (https://modelservice.<domain>/model)";
+      if (!validHttpUrl(url)) return "CML_LAB_CML_MODEL_URL is not an http(s) URL";
       return env.CML_LAB_CML_MODEL_ACCESS_KEY ? undefined : "set CML_LAB_CML_MODEL_ACCESS_KEY (the model's access key)";
+    }
     case "openai": {
       const base = openAiBaseUrl(env);
       if (!base) return "set CML_LAB_OPENAI_BASE_URL (or CLDR_BASE_URL)";
@@ -149,7 +163,7 @@ export function createModel(
       });
     case "cml":
       return createCmlModel({
-        url: env.CML_LAB_CML_MODEL_URL ?? "",
+        url: cmlModelUrl(env) ?? "",
         accessKey: env.CML_LAB_CML_MODEL_ACCESS_KEY ?? "",
         ...(env.CML_LAB_CML_API_KEY ? { apiKey: env.CML_LAB_CML_API_KEY } : {}),
         ...(fetchImpl ? { fetch: fetchImpl } : {}),
