@@ -69,6 +69,12 @@ export async function runCli(
       for (const note of error.notes) io.stderr(`  ${note}\n`);
       return 1;
     }
+    if (isRefusedRequest(error)) {
+      // The platform refused what the user asked for (a 4xx with its reason): that is an answer, not a bug.
+      io.stderr(`error: ${error.message}\n`);
+      if (debug && error.stack) io.stderr(`${error.stack}\n`);
+      return 1;
+    }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr(
       `internal error: ${message}\nThis is a bug in cml-lab${debug ? "" : "; run again with --debug for the stack"}.\n`,
@@ -79,3 +85,19 @@ export async function runCli(
 }
 
 class UsageError extends Error {}
+
+/**
+ * A CML API error with a 4xx status is the platform saying no to the request (a run already active, a missing
+ * object, a bad key), with its reason in the message. Duck-typed on the client's ApiError so src/shared stays
+ * below src/client.
+ */
+function isRefusedRequest(error: unknown): error is Error & { status: number } {
+  return (
+    error instanceof Error &&
+    error.name === "ApiError" &&
+    "status" in error &&
+    typeof error.status === "number" &&
+    error.status >= 400 &&
+    error.status < 500
+  );
+}

@@ -63,6 +63,9 @@ describe("deploy api", () => {
     const io = bufferIo(env);
     expect(await main(["api", "GET", "/projects/abcd-efgh-ijkl-mnop"], io)).toBe(1);
     expect(io.err).toContain("GET /api/v2/projects/abcd-efgh-ijkl-mnop → 404 Not Found: project not found");
+    // The platform's refusal is an answer for the user, not an internal error.
+    expect(io.err).toMatch(/^error: /);
+    expect(io.err).not.toContain("internal error");
     expect(io.err + io.out).not.toContain(API_KEY);
   });
 
