@@ -5,15 +5,20 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { openRetriever } from "../rag/index.js";
+import { catalogDir, openRetriever } from "../rag/open-retriever.js";
 import { chromaUrl, type OpenRetriever, pineconeIndex } from "./stores.js";
 
 export function defaultDataDir(env: NodeJS.ProcessEnv, cwd: string, explicit?: string): string {
   return resolve(cwd, explicit ?? env.CML_LAB_DATA ?? "data");
 }
 
+/**
+ * Whether `cml-lab ingest index --store local` wrote an index here. Other stores keep their lexical side in the
+ * same data directory, so the directory existing is not enough: the lab's Chroma-only data dir would otherwise
+ * offer "Local index" first and fail on the first question.
+ */
 export function dataDirReady(dataDir: string): boolean {
-  return existsSync(dataDir);
+  return existsSync(catalogDir(dataDir, "local"));
 }
 
 export function openRetrieverFor(dataDir: string, env: NodeJS.ProcessEnv): OpenRetriever {
