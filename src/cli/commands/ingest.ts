@@ -31,6 +31,9 @@ interface IndexArgs extends CommonArgs {
   embedder: "hash" | "bedrock" | "openai" | "local-onnx";
   "embedding-dim": number | undefined;
   "chroma-url": string | undefined;
+  "pinecone-index": string | undefined;
+  "pinecone-namespace": string | undefined;
+  "pinecone-host": string | undefined;
   "openai-base-url": string | undefined;
   "openai-model": string | undefined;
   collection: string | undefined;
@@ -76,6 +79,9 @@ const indexOptions = <T>(y: Argv<T>) =>
     .option("store", { choices: ["local", "chroma", "pinecone"] as const, default: "local" as const })
     .option("embedder", { choices: ["hash", "bedrock", "openai", "local-onnx"] as const, default: "hash" as const })
     .option("embedding-dim", { type: "number", describe: "Vector size (hash: any; Titan v2: 256, 512, 1024)" })
+    .option("pinecone-index", { type: "string", describe: "Pinecone index (key from PINECONE_API_KEY)" })
+    .option("pinecone-namespace", { type: "string", describe: "Pinecone namespace (default: cml-lab-docs)" })
+    .option("pinecone-host", { type: "string", describe: "Pinecone data-plane host (default: looked up)" })
     .option("openai-base-url", { type: "string", describe: "OpenAI-compatible API (default: OPENAI_BASE_URL)" })
     .option("openai-model", { type: "string", describe: "Embedding model (default: OPENAI_EMBEDDING_MODEL)" })
     .option("chroma-url", { type: "string", describe: "Chroma server URL (default: CHROMA_URL)" })
@@ -138,6 +144,16 @@ function indexConfig(ctx: CommandContext, args: IndexArgs): NonNullable<IngestCo
     reindex: args.reindex,
     chunk: { maxTokens: args["chunk-tokens"], overlap: args.overlap },
     ...(chromaUrl ? { chroma: { url: chromaUrl, collection: args.collection } } : {}),
+    ...(args.store === "pinecone"
+      ? {
+          pinecone: {
+            apiKey: ctx.io.env.PINECONE_API_KEY ?? "",
+            index: args["pinecone-index"] ?? ctx.io.env.PINECONE_INDEX ?? "",
+            namespace: args["pinecone-namespace"],
+            host: args["pinecone-host"],
+          },
+        }
+      : {}),
   };
 }
 
