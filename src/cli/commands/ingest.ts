@@ -31,6 +31,11 @@ interface IndexArgs extends CommonArgs {
   embedder: "hash" | "bedrock" | "openai" | "local-onnx";
   "embedding-dim": number | undefined;
   "chroma-url": string | undefined;
+  "pinecone-index": string | undefined;
+  "pinecone-namespace": string | undefined;
+  "pinecone-host": string | undefined;
+  "openai-base-url": string | undefined;
+  "openai-model": string | undefined;
   collection: string | undefined;
   reindex: boolean;
   "chunk-tokens": number;
@@ -74,6 +79,11 @@ const indexOptions = <T>(y: Argv<T>) =>
     .option("store", { choices: ["local", "chroma", "pinecone"] as const, default: "local" as const })
     .option("embedder", { choices: ["hash", "bedrock", "openai", "local-onnx"] as const, default: "hash" as const })
     .option("embedding-dim", { type: "number", describe: "Vector size (hash: any; Titan v2: 256, 512, 1024)" })
+    .option("pinecone-index", { type: "string", describe: "Pinecone index (key from PINECONE_API_KEY)" })
+    .option("pinecone-namespace", { type: "string", describe: "Pinecone namespace (default: cml-lab-docs)" })
+    .option("pinecone-host", { type: "string", describe: "Pinecone data-plane host (default: looked up)" })
+    .option("openai-base-url", { type: "string", describe: "OpenAI-compatible API (default: OPENAI_BASE_URL)" })
+    .option("openai-model", { type: "string", describe: "Embedding model (default: OPENAI_EMBEDDING_MODEL)" })
     .option("chroma-url", { type: "string", describe: "Chroma server URL (default: CHROMA_URL)" })
     .option("collection", { type: "string", describe: "Chroma collection (default: cml-lab-docs)" })
     .option("reindex", {
@@ -101,9 +111,28 @@ function scrapeConfig(ctx: CommandContext, args: ScrapeArgs): NonNullable<Ingest
   };
 }
 
-function embedderSpec(args: IndexArgs): EmbedderSpec {
-  if (args.embedder === "hash") return { kind: "hash", dim: args["embedding-dim"] };
-  throw new UserError(`--embedder ${args.embedder} is not available in this build yet; use --embedder hash`);
+function embedderSpec(ctx: CommandContext, args: IndexArgs): EmbedderSpec {
+  const dim = args["embedding-dim"];
+  switch (args.embedder) {
+    case "hash":
+      return { kind: "hash", dim };
+    case "bedrock":
+      return { kind: "bedrock", dim, region: ctx.io.env.AWS_REGION ?? ctx.io.env.AWS_DEFAULT_REGION };
+    case "openai": {
+      const baseUrl = args["openai-base-url"] ?? ctx.io.env.OPENAI_BASE_URL;
+      const model = args["openai-model"] ?? ctx.io.env.OPENAI_EMBEDDING_MODEL;
+      if (!baseUrl || !model || !dim) {
+        throw new UserError("--embedder openai needs --openai-base-url, --openai-model and --embedding-dim", {
+          notes: [
+            "the key comes from OPENAI_API_KEY; base URL and model may also come from OPENAI_BASE_URL and OPENAI_EMBEDDING_MODEL",
+          ],
+        });
+      }
+      return { kind: "openai", baseUrl, model, dim, apiKey: ctx.io.env.OPENAI_API_KEY };
+    }
+    case "local-onnx":
+      throw new UserError("--embedder local-onnx is not available in this build (transformers.js is not installed)");
+  }
 }
 
 function indexConfig(ctx: CommandContext, args: IndexArgs): NonNullable<IngestConfig["index"]> {
@@ -111,10 +140,20 @@ function indexConfig(ctx: CommandContext, args: IndexArgs): NonNullable<IngestCo
   return {
     pages: args.pages ?? resolve(dataDir(ctx, args), "pages"),
     store: args.store,
-    embedder: embedderSpec(args),
+    embedder: embedderSpec(ctx, args),
     reindex: args.reindex,
     chunk: { maxTokens: args["chunk-tokens"], overlap: args.overlap },
     ...(chromaUrl ? { chroma: { url: chromaUrl, collection: args.collection } } : {}),
+    ...(args.store === "pinecone"
+      ? {
+          pinecone: {
+            apiKey: ctx.io.env.PINECONE_API_KEY ?? "",
+            index: args["pinecone-index"] ?? ctx.io.env.PINECONE_INDEX ?? "",
+            namespace: args["pinecone-namespace"],
+            host: args["pinecone-host"],
+          },
+        }
+      : {}),
   };
 }
 

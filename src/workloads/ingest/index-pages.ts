@@ -85,9 +85,9 @@ export async function indexPages(options: IndexOptions): Promise<IndexSummary> {
   await store.prepare(want, { reset });
   if (reset || !catalog.meta || !sameMeta(catalog.meta, want)) catalog.reset(want);
 
-  const stored = await store.listDocChunks();
   const unique = new Map<string, PageInput>();
   for (const page of options.pages) if (!unique.has(page.docId)) unique.set(page.docId, page);
+  const stored = await store.listDocChunks([...unique.keys(), ...catalog.docs.keys()]);
   emit({ type: "index-start", pages: unique.size, store: store.location });
 
   const summary: IndexSummary = {

@@ -9,7 +9,7 @@ export type StoreChoice = "local" | "chroma" | "pinecone";
 export interface StoreConnection {
   store: StoreChoice;
   chroma?: { url: string; collection?: string };
-  pinecone?: { apiKey: string; index: string; namespace?: string };
+  pinecone?: { apiKey: string; index: string; namespace?: string; host?: string };
 }
 
 export const DEFAULT_COLLECTION = "cml-lab-docs";
@@ -52,8 +52,11 @@ export async function openStore(
       };
     }
     case "pinecone": {
-      // Not built yet: refuse plainly rather than pretend.
-      throw new UserError("--store pinecone is not implemented in this build yet; use chroma or local");
+      if (!connection.pinecone?.apiKey || !connection.pinecone.index) {
+        throw new UserError("--store pinecone needs --pinecone-index and PINECONE_API_KEY");
+      }
+      const { PineconeStore } = await import("./pinecone.js");
+      return { store: PineconeStore.connect(connection.pinecone), catalog };
     }
   }
 }

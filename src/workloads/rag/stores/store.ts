@@ -29,8 +29,11 @@ export interface VectorStore {
   prepare(meta: StoreMeta, options: { reset: boolean }): Promise<void>;
   upsert(records: readonly VectorRecord[]): Promise<void>;
   deleteByIds(ids: readonly string[]): Promise<void>;
-  /** docId → ids of the chunks stored for it. */
-  listDocChunks(): Promise<Map<string, string[]>>;
+  /**
+   * docId → ids of the chunks stored for it. `knownDocIds` (the pages of this run and of the catalog) lets
+   * stores that key records by a hash of the page name report them under their names.
+   */
+  listDocChunks(knownDocIds?: Iterable<string>): Promise<Map<string, string[]>>;
   query(vector: Float32Array, k: number): Promise<DenseHit[]>;
   count(): Promise<number>;
   /** Persists buffered writes (the local store writes once per run). */

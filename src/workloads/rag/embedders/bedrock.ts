@@ -1,0 +1,52 @@
+import { BedrockRuntimeClient, InvokeModelCommand } from "@aws-sdk/client-bedrock-runtime";
+import pLimit from "p-limit";
+import { UserError } from "../../../shared/errors.js";
+import { type Embedder, l2normalize } from "./embedder.js";
+
+export const TITAN_V2 = "amazon.titan-embed-text-v2:0";
+const TITAN_DIMS = [256, 512, 1024];
+
+export interface BedrockEmbedderOptions {
+  dim?: 256 | 512 | 1024 | number;
+  region?: string;
+  client?: BedrockRuntimeClient;
+  /** Titan v2 embeds one text per call; this bounds the calls in flight. */
+  concurrency?: number;
+}
+
+/** Amazon Titan Text Embeddings v2 on Bedrock (credentials from the standard AWS chain). */
+export function createBedrockEmbedder(options: BedrockEmbedderOptions = {}): Embedder {
+  const dim = options.dim ?? 1024;
+  if (!TITAN_DIMS.includes(dim)) throw new UserError(`Titan v2 supports dimensions 256, 512 or 1024, not ${dim}`);
+  const client = options.client ?? new BedrockRuntimeClient(options.region ? { region: options.region } : {});
+  const limit = pLimit(options.concurrency ?? 4);
+  // Titan v2 accepts up to 8,192 tokens or 50,000 characters.
+  const maxChars = 50_000;
+  const embed = async (text: string, signal?: AbortSignal): Promise<Float32Array> => {
+    const response = await client.send(
+      new InvokeModelCommand({
+        modelId: TITAN_V2,
+        contentType: "application/json",
+        accept: "application/json",
+        body: JSON.stringify({ inputText: text.slice(0, maxChars) || " ", dimensions: dim, normalize: true }),
+      }),
+      { abortSignal: signal },
+    );
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(response.body));
+    const values: unknown[] =
+      typeof parsed === "object" && parsed !== null && "embedding" in parsed && Array.isArray(parsed.embedding)
+        ? parsed.embedding
+        : [];
+    if (values.length !== dim || !values.every((v) => typeof v === "number")) {
+      throw new Error(`${TITAN_V2} returned ${values.length} values; expected ${dim}`);
+    }
+    return l2normalize(Float32Array.from(values, Number));
+  };
+  return {
+    id: `bedrock:${TITAN_V2}:${dim}`,
+    dim,
+    maxTokens: 8192,
+    embedDocuments: (texts, signal) => Promise.all(texts.map((text) => limit(() => embed(text, signal)))),
+    embedQuery: (text, signal) => embed(text, signal),
+  };
+}

@@ -1,0 +1,87 @@
+import pLimit from "p-limit";
+import { type Embedder, l2normalize } from "./embedder.js";
+
+export interface OpenAiEmbedderOptions {
+  /** Base URL of an OpenAI-compatible API, with or without the trailing `/v1` (Cloudera AI Inference, vLLM, …). */
+  baseUrl: string;
+  apiKey?: string;
+  model: string;
+  /** Vector size the model returns (sent as `dimensions` only when `sendDimensions`). */
+  dim: number;
+  sendDimensions?: boolean;
+  maxTokens?: number;
+  batchSize?: number;
+  concurrency?: number;
+  retries?: number;
+  fetch?: typeof fetch;
+}
+
+/** Any OpenAI-compatible `/v1/embeddings` endpoint, batched with bounded concurrency and retried on 429/5xx. */
+export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
+  const base = options.baseUrl.replace(/\/+$/, "");
+  const url = `${base.endsWith("/v1") ? base : `${base}/v1`}/embeddings`;
+  const doFetch = options.fetch ?? fetch;
+  const maxTokens = options.maxTokens ?? 8192;
+  const limit = pLimit(options.concurrency ?? 2);
+  const batchSize = options.batchSize ?? 64;
+
+  const call = async (input: string[], signal?: AbortSignal): Promise<Float32Array[]> => {
+    for (let attempt = 0; ; attempt++) {
+      const response = await doFetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+        },
+        body: JSON.stringify({
+          model: options.model,
+          input: input.map((text) => text.slice(0, maxTokens * 4)),
+          encoding_format: "float",
+          ...(options.sendDimensions ? { dimensions: options.dim } : {}),
+        }),
+        signal: signal ?? AbortSignal.timeout(60_000),
+      });
+      if ((response.status === 429 || response.status >= 500) && attempt < (options.retries ?? 3)) {
+        await response.body?.cancel();
+        const after = Number(response.headers.get("retry-after"));
+        await new Promise((resolve) =>
+          setTimeout(resolve, Number.isFinite(after) && after > 0 ? after * 1000 : 500 * 2 ** attempt),
+        );
+        continue;
+      }
+      // The message names the endpoint and status, never the request headers (the API key).
+      if (!response.ok) throw new Error(`POST ${url} → ${response.status}: ${(await response.text()).slice(0, 300)}`);
+      return parseEmbeddings(await response.json(), input.length, options.dim, url);
+    }
+  };
+
+  const embedDocuments = async (texts: readonly string[], signal?: AbortSignal) => {
+    const batches: string[][] = [];
+    for (let at = 0; at < texts.length; at += batchSize) batches.push(texts.slice(at, at + batchSize));
+    const results = await Promise.all(batches.map((batch) => limit(() => call(batch, signal))));
+    return results.flat();
+  };
+  return {
+    id: `openai:${options.model}:${options.dim}`,
+    dim: options.dim,
+    maxTokens,
+    embedDocuments,
+    embedQuery: async (text, signal) => (await call([text], signal))[0] ?? new Float32Array(options.dim),
+  };
+}
+
+function parseEmbeddings(body: unknown, count: number, dim: number, url: string): Float32Array[] {
+  const data = typeof body === "object" && body !== null && "data" in body && Array.isArray(body.data) ? body.data : [];
+  const out: Float32Array[] = new Array(count);
+  for (const [position, item] of data.entries()) {
+    if (typeof item !== "object" || item === null || !("embedding" in item) || !Array.isArray(item.embedding)) continue;
+    const index = "index" in item && typeof item.index === "number" ? item.index : position;
+    const values: unknown[] = item.embedding;
+    if (values.length !== dim || !values.every((v) => typeof v === "number")) {
+      throw new Error(`${url} returned a vector of ${values.length} values; the index expects ${dim}`);
+    }
+    out[index] = l2normalize(Float32Array.from(values, Number));
+  }
+  for (let i = 0; i < count; i++) if (!out[i]) throw new Error(`${url} returned no embedding for input ${i}`);
+  return out;
+}
