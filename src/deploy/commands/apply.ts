@@ -11,6 +11,7 @@ import { isDestructive } from "../engine/actions.js";
 import { apply } from "../engine/apply.js";
 import type { ApplyEvent } from "../engine/events.js";
 import { describeHolder } from "../engine/lock.js";
+import { selectEntries } from "../engine/plan.js";
 import { renderEvent, renderPlan, useColor } from "../engine/render.js";
 import { appUrlFor, openSession, type Session, type SessionRequest } from "../engine/session.js";
 import type { Plan } from "../engine/types.js";
@@ -29,6 +30,7 @@ export interface ExecuteArgs {
   "wait-timeout": number;
   "data-dir"?: string;
   plan?: string;
+  select?: string[];
 }
 
 /** Shared by apply and destroy: plan under the lock, confirm, execute, summarise; sets the exit code. */
@@ -72,12 +74,20 @@ async function run(
   emitJson: (event: object) => void,
 ): Promise<void> {
   const io = ctx.io;
-  const p = session.plan;
+  let p = session.plan;
   if (p.conflicts.length > 0)
     throw new UserError(`cannot ${destroy ? "destroy" : "apply"}: ${p.conflicts.length} conflict(s)`, {
       notes: p.conflicts,
     });
-  if (args.plan) await checkSavedPlan(resolve(io.cwd, args.plan), p);
+  if (args.plan) await checkSavedPlan(resolve(io.cwd, args.plan), session.plan);
+  if (args.select?.length) {
+    const selected = selectEntries(session.plan, args.select);
+    if (selected.unknown.length > 0)
+      throw new UserError(`--select names no resource in the plan: ${selected.unknown.join(", ")}`, {
+        notes: [`resources: ${session.plan.entries.map((e) => e.key).join(", ")}`],
+      });
+    p = selected.plan;
+  }
   if (args.json) emitJson({ type: "plan", plan: p });
   else io.stdout(`${renderPlan(p, { color: useColor(io.isTTY, io.env) }).join("\n")}\n`);
   const changes = p.entries.filter((e) => e.action !== "skip");
@@ -149,6 +159,11 @@ export const applyCommand: CliCommand = (ctx) =>
         .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
         .option("auto-approve", { type: "boolean", default: false, describe: "delete/recreate without asking" })
         .option("plan", { type: "string", describe: "apply a plan saved by `plan --out` (refused if stale)" })
+        .option("select", {
+          type: "string",
+          array: true,
+          describe: "only these resources (e.g. jobs.scrape) and what they depend on (repeatable)",
+        })
         .option("parallelism", { type: "number", default: 8, describe: "resources changed at once" })
         .option("json", { type: "boolean", default: false, describe: "NDJSON events on stdout" })
         .option("detailed-exitcode", { type: "boolean", default: false, describe: "exit 2 when something changed" })

@@ -428,3 +428,22 @@ export function planDestroy(desired: DesiredState, live: LiveState, options: Pla
   const fingerprint = createHash("sha256").update(JSON.stringify({ entries, conflicts })).digest("hex").slice(0, 32);
   return { version: 1, stack, target: options.target, project: m.project.name, entries, conflicts, fingerprint };
 }
+
+/**
+ * `--select jobs.x`: only the selected entries and what they depend on (transitively); everything else is left
+ * out of this apply (and out of its counts). Unknown keys are reported by the caller.
+ */
+export function selectEntries(p: Plan, keys: readonly string[]): { plan: Plan; unknown: string[] } {
+  const byKey = new Map(p.entries.map((e) => [e.key as string, e]));
+  const unknown = keys.filter((k) => !byKey.has(k));
+  const keep = new Set<string>();
+  const visit = (key: string) => {
+    if (keep.has(key)) return;
+    const entry = byKey.get(key);
+    if (!entry) return;
+    keep.add(key);
+    for (const d of entry.dependsOn) visit(d);
+  };
+  for (const k of keys) visit(k);
+  return { plan: { ...p, entries: p.entries.filter((e) => keep.has(e.key)) }, unknown };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EMPTY_LIVE } from "../../../src/deploy/engine/live.js";
-import { plan } from "../../../src/deploy/engine/plan.js";
+import { plan, selectEntries } from "../../../src/deploy/engine/plan.js";
 import { renderPlan } from "../../../src/deploy/engine/render.js";
 import { app, desiredOf, job, liveOf, manifest, model } from "./builder.js";
 
@@ -152,6 +152,13 @@ describe("plan", () => {
     expect(p.entries.filter((e) => e.action !== "skip").map((e) => [e.key, e.changes.map((c) => c.path)])).toEqual([
       ["applications.chat", ["state"]],
     ]);
+  });
+
+  it("selects resources with what they depend on, and names unknown keys", () => {
+    const p = plan(desiredOf(lab), EMPTY_LIVE, { target });
+    const { plan: selected, unknown } = selectEntries(p, ["jobs.populate", "jobs.nope"]);
+    expect(selected.entries.map((e) => e.key)).toEqual(["project", "jobs.scrape", "jobs.populate"]);
+    expect(unknown).toEqual(["jobs.nope"]);
   });
 
   it("changes the fingerprint when the workspace changes", () => {

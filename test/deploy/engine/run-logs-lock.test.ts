@@ -139,4 +139,21 @@ describe("run, logs and the stack lock (local platform)", () => {
     expect((left.data?.files ?? []).map((f) => f.path)).toEqual(["runner.files.json"]);
     await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
   });
+
+  it("applies only --select'ed resources and what they depend on", async () => {
+    const dir = writeTree({ "lab.yaml": MANIFEST("Selected"), ...SOURCES });
+    const some = await deploy(["apply", "lab.yaml", "--select", "jobs.populate"], env, dir);
+    expect(some.code, some.err).toBe(0);
+    expect(some.out).toMatch(/Apply: 4 created, 0 updated, 0 recreated, 0 deleted, 0 unchanged, 0 failed/);
+    expect((await inventory(tp.api)).jobs.filter((j) => j.startsWith("Selected/"))).toEqual([
+      "Selected/populate",
+      "Selected/scrape",
+    ]);
+    const unknown = await deploy(["apply", "lab.yaml", "--select", "jobs.nope"], env, dir);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/--select names no resource in the plan: jobs\.nope/);
+    const rest = await deploy(["apply", "lab.yaml"], env, dir);
+    expect(rest.out).toMatch(/Apply: 1 created, 0 updated, 0 recreated, 0 deleted, 4 unchanged/);
+    await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
+  });
 });
