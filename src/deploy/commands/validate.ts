@@ -2,8 +2,11 @@
  * `deploy validate [manifest]`: every problem in a manifest at once, as text (file:line:col, the line, a caret),
  * GitHub annotations or JSON. Exit 0 when valid (warnings allowed), 1 when not.
  */
+import { createCmlClient } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
+import { onlineChecks } from "../engine/online-checks.js";
+import { connect } from "../engine/session.js";
 import { type DiagnosticFormat, formatDiagnostics, hasErrors, loadManifest } from "../manifest/index.js";
 
 const FORMATS = ["text", "github", "json"] as const;
@@ -13,7 +16,8 @@ export const DEFAULT_MANIFEST = "manifests/lab.yaml";
 export const validateCommand: CliCommand = (ctx) =>
   defineCommand({
     command: "validate [manifest]",
-    describe: "Check a manifest: schema, references, dependencies, subdomains and scripts (no network)",
+    describe:
+      "Check a manifest: schema, references, dependencies, subdomains and scripts (--online: against the target too)",
     builder: (y) =>
       y
         .positional("manifest", { type: "string", default: DEFAULT_MANIFEST, describe: "manifest file" })
@@ -26,7 +30,15 @@ export const validateCommand: CliCommand = (ctx) =>
           describe:
             "treat a secret that is not set as an error (by default a warning, so CI without secrets can validate)",
         })
+        .option("online", {
+          type: "boolean",
+          default: false,
+          describe:
+            "also ask the target what only it knows: the API key works, runtimes exist, no foreign object holds our names, unsynced scripts are in the project",
+        })
+        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
         .example("$0 validate manifests/lab.yaml --target workspace", "validate for the workspace target")
+        .example("$0 validate manifests/lab.yaml --target workspace --online", "…and check it against the workspace")
         .example("$0 validate --format github", "annotate a pull request from a GitHub Actions step"),
     handler: async (args) => {
       const vars = parseVars(args.var ?? []);
@@ -38,6 +50,18 @@ export const validateCommand: CliCommand = (ctx) =>
         env: ctx.io.env,
         cwd: ctx.io.cwd,
       });
+      if (args.online && result.manifest && !hasErrors(result.diagnostics)) {
+        const session = {
+          manifest: args.manifest,
+          vars,
+          io: ctx.io,
+          ...(args["data-dir"] ? { dataDir: args["data-dir"] } : {}),
+        };
+        const connection = await connect(result.manifest, session);
+        const api = createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey });
+        result.diagnostics.push(...(await onlineChecks(result.manifest, api, connection.baseUrl)));
+        if (hasErrors(result.diagnostics)) result.manifest = undefined;
+      }
       const color = format === "text" && ctx.io.isTTY && !ctx.io.env.NO_COLOR;
       const rendered = formatDiagnostics(result.diagnostics, format, { color });
       if (rendered) ctx.io.stdout(rendered);
