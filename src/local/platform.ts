@@ -87,7 +87,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     supervisor: new Supervisor(),
     log,
     closing: false,
-    save: () => store.save(),
+    // Most callers fire and forget; a failed write is logged instead of becoming an unhandled rejection.
+    save: () =>
+      store.save().catch((error: unknown) => {
+        log(`could not save the platform state: ${error instanceof Error ? error.message : String(error)}`);
+      }),
   };
   const runs = new RunEngine(ctx);
   const apps = new ApplicationEngine(ctx);
@@ -137,6 +141,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         await ctx.supervisor.stopAll();
         await Promise.all([closeServer(apiServer), closeServer(modelServer)]);
         await store.save();
+        store.stop();
       })();
       return closed;
     },

@@ -64,6 +64,7 @@ export function emptyState(): State {
 export class StateStore {
   private writing: Promise<void> = Promise.resolve();
   private pending = false;
+  private stopped = false;
 
   private constructor(
     readonly file: string,
@@ -82,15 +83,28 @@ export class StateStore {
     return new StateStore(file, isState(parsed) ? { ...emptyState(), ...parsed } : emptyState());
   }
 
-  /** Writes the current state; calls made while a write is in flight coalesce into one more write. */
+  /**
+   * Writes the current state; calls made while a write is in flight coalesce into one more write. A failed write
+   * does not poison the chain (the next save tries again), and after `stop()` saves are no-ops: timers of
+   * workloads that end during shutdown must not write into a data directory that may already be gone.
+   */
   save(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (this.pending) return this.writing;
     this.pending = true;
-    this.writing = this.writing.then(async () => {
-      this.pending = false;
-      await writeFileAtomic(this.file, `${JSON.stringify(this.state, null, 1)}\n`);
-    });
+    this.writing = this.writing
+      .catch(() => undefined)
+      .then(async () => {
+        this.pending = false;
+        if (this.stopped) return;
+        await writeFileAtomic(this.file, `${JSON.stringify(this.state, null, 1)}\n`);
+      });
     return this.writing;
+  }
+
+  /** The last save (awaited by close) has happened: later changes are not persisted. */
+  stop(): void {
+    this.stopped = true;
   }
 }
 
