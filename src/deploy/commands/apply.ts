@@ -10,6 +10,7 @@ import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { isDestructive } from "../engine/actions.js";
 import { apply } from "../engine/apply.js";
 import type { ApplyEvent } from "../engine/events.js";
+import { LiveList } from "../engine/live-list.js";
 import { describeHolder } from "../engine/lock.js";
 import { selectEntries } from "../engine/plan.js";
 import { renderEvent, renderPlan, useColor } from "../engine/render.js";
@@ -106,6 +107,9 @@ async function run(
       });
   }
   const verb = destroy ? "Destroy" : "Apply";
+  // A terminal gets a live list with elapsed times; a pipe or CI log gets plain lines.
+  const live = io.isTTY && !args.json ? new LiveList((text) => io.stdout(text)) : undefined;
+  const ticker = setInterval(() => live?.redraw(), 1_000);
   const summary = await apply(p, {
     api: session.api,
     desired: session.desired,
@@ -116,9 +120,10 @@ async function run(
     appUrl: appUrlFor(session.api, session.connection.baseUrl),
     onEvent: (event: ApplyEvent) => {
       if (args.json) emitJson(event);
+      else if (live) live.update(event, verb);
       else for (const line of renderEvent(event, verb)) io.stdout(`${line}\n`);
     },
-  });
+  }).finally(() => clearInterval(ticker));
   if (summary.counts.failed > 0 || summary.counts.skipped > 0) ctx.exitCode = 1;
   else if (args["detailed-exitcode"]) ctx.exitCode = 2;
 }
