@@ -15,6 +15,7 @@ const commands = {
     ["run"],
     ["logs"],
     ["app", "set-script"],
+    ["import"],
     ["local"],
     ["api"],
     ["schema"],

@@ -4,6 +4,7 @@ import { apiCommand } from "./commands/api.js";
 import { appCommand } from "./commands/app.js";
 import { applyCommand } from "./commands/apply.js";
 import { destroyCommand } from "./commands/destroy.js";
+import { importCommand } from "./commands/import.js";
 import { localCommand } from "./commands/local.js";
 import { logsCommand } from "./commands/logs.js";
 import { planCommand } from "./commands/plan.js";
@@ -21,6 +22,7 @@ const commands: CliCommand[] = [
   planCommand,
   applyCommand,
   destroyCommand,
+  importCommand,
   runCommand,
   logsCommand,
 ];

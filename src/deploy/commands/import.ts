@@ -1,0 +1,41 @@
+/** `deploy import --project NAME > manifest.yaml`: a manifest for an existing project (thin; engine/import.ts). */
+import { createCmlClient } from "../../client/index.js";
+import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
+import { resolveConnection } from "../connection.js";
+import { importProject } from "../engine/import.js";
+
+interface ImportArgs {
+  project: string;
+  stack?: string;
+  target?: string;
+  "data-dir"?: string;
+}
+
+export const importCommand: CliCommand = (ctx) =>
+  defineCommand<ImportArgs>({
+    command: "import",
+    describe: "Write a manifest for an existing project's jobs, applications and models (to stdout)",
+    builder: (y) =>
+      y
+        .option("project", { type: "string", demandOption: true, describe: "project name (exact)" })
+        .option("stack", { type: "string", describe: "stack name for the manifest (default: from the project name)" })
+        .option("target", {
+          type: "string",
+          describe: "`local` for the local platform; default: CML_API_URL if set, else local",
+        })
+        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+        .example("$0 import --project 'LLM Hands-on Lab' > lab.yaml", "then: deploy plan lab.yaml --adopt"),
+    handler: async (args) => {
+      const connection = await resolveConnection({
+        target: args.target,
+        dataDir: args["data-dir"],
+        env: ctx.io.env,
+        cwd: ctx.io.cwd,
+      });
+      const api = createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey });
+      const local = connection.source?.includes("local") ?? false;
+      ctx.io.stdout(
+        await importProject(api, { project: args.project, ...(args.stack ? { stack: args.stack } : {}), local }),
+      );
+    },
+  });
