@@ -141,11 +141,15 @@ describe("deploy apply of lab.yaml against a workspace with CML's quirks", () =>
     expect(requests.filter((r) => r.method !== "GET" && r.path.includes(decoyProjectId))).toEqual([]);
   }, 120_000);
 
-  it("plans nothing the second time and sends no change while planning", async () => {
+  it("plans nothing the second time; planning and a no-op apply send no change", async () => {
     const since = requests.length;
     const planned = await deploy(["plan", "--detailed-exitcode"]);
     expect(planned.code, planned.out).toBe(0);
     expect(planned.out).toContain("0 to create, 0 to update, 0 to recreate, 0 to delete");
+    // A no-op apply is reads only: it takes no lock because it changes nothing.
+    const applied = await deploy(["apply"]);
+    expect(applied.code, applied.out).toBe(0);
+    expect(applied.out).toContain("Nothing to do.");
     expect(mutations(since)).toEqual([]);
   }, 60_000);
 

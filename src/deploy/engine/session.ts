@@ -79,11 +79,20 @@ export async function openSession(request: SessionRequest): Promise<Session> {
   const manifest = await loadOrFail(request);
   const connection = await connect(manifest, request);
   const api = createCmlClient({ ...request.client, baseUrl: connection.baseUrl, apiKey: connection.apiKey });
+  const planOptions = {
+    target: { name: manifest.target.name, apiUrl: connection.baseUrl },
+    adopt: request.adopt ?? false,
+  };
+  const appUrl = appUrlFor(api, connection.baseUrl);
+  const planFrom = (state: LiveState) =>
+    request.destroy ? planDestroy(desired, state, planOptions) : plan(desired, state, planOptions);
   const [desired, firstLive] = await Promise.all([gatherDesired(manifest, api), readLive(api, manifest)]);
-  let live = firstLive;
+  let live = await withAppUrls(firstLive, appUrl);
+  let p = planFrom(live);
   let lock: Lock | undefined;
-  if (request.lock) {
-    let waited = false;
+  // A plan with nothing to do mutates nothing, so it needs no lock: a no-op apply costs only the reads.
+  const nothingToDo = p.conflicts.length === 0 && p.entries.every((e) => e.action === "skip");
+  if (request.lock && !nothingToDo) {
     lock = await acquireLock({
       api,
       apiUrl: connection.baseUrl,
@@ -92,20 +101,12 @@ export async function openSession(request: SessionRequest): Promise<Session> {
       projectId: live.projects.length === 1 ? live.projects[0]?.id : undefined,
       env: request.io.env,
       timeoutMs: request.lock.timeoutMs,
-      onWait: (holder) => {
-        waited = true;
-        request.lock?.onWait?.(holder);
-      },
+      onWait: (holder) => request.lock?.onWait?.(holder),
     });
-    // Whoever held the lock may have changed everything: read again.
-    if (waited) live = await readLive(api, manifest);
+    // Another apply may have run between the first read and the lock: plan again from what is there now.
+    live = await withAppUrls(await readLive(api, manifest), appUrl);
+    p = planFrom(live);
   }
-  const planOptions = {
-    target: { name: manifest.target.name, apiUrl: connection.baseUrl },
-    adopt: request.adopt ?? false,
-  };
-  live = await withAppUrls(live, appUrlFor(api, connection.baseUrl));
-  const p = request.destroy ? planDestroy(desired, live, planOptions) : plan(desired, live, planOptions);
   return { manifest, connection, api, desired, live, plan: p, ...(lock ? { lock } : {}) };
 }
 

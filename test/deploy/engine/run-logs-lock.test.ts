@@ -117,6 +117,13 @@ describe("run, logs and the stack lock (local platform)", () => {
         ciUrl: "https://ci.example/run/1",
       });
     await uploadProjectFile(tp.api, project_id, ".cml-lab/runner.lock.json", holder("2999-01-01T00:00:00Z"));
+    // A no-op apply changes nothing and takes no lock; give this one something to do.
+    const bad = await findOneByName(tp.api, "job", { projectId: project_id, name: "bad" });
+    await unwrap(
+      tp.api.DELETE("/api/v2/projects/{project_id}/jobs/{job_id}", {
+        params: { path: { project_id, job_id: bad?.id ?? "" } },
+      }),
+    );
     const blocked = await deploy(["apply", "lab.yaml", "--lock-timeout", "1"], env, dir);
     expect(blocked.code).toBe(1);
     expect(blocked.err).toMatch(
@@ -131,7 +138,7 @@ describe("run, logs and the stack lock (local platform)", () => {
     await uploadProjectFile(tp.api, project_id, ".cml-lab/runner.lock.json", holder("2001-01-01T00:00:00Z"));
     const expired = await deploy(["apply", "lab.yaml", "--lock-timeout", "1"], env, dir);
     expect(expired.code, expired.err).toBe(0);
-    expect(expired.out).toContain("Nothing to do.");
+    expect(expired.out).toContain("1 created");
     // Released afterwards: no lock file is left behind.
     const left = await tp.api.GET("/api/v2/projects/{project_id}/files/{path}", {
       params: { path: { project_id, path: ".cml-lab" } },
