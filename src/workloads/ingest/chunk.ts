@@ -4,7 +4,7 @@
  * and tables are split by rows with the header repeated, so every chunk is valid Markdown on its own.
  */
 
-export const CHUNKER_VERSION = "md-sections-v1";
+export const CHUNKER_VERSION = "md-sections-v2";
 
 export interface ChunkOptions {
   /** Target size of a chunk in tokens (estimated as characters / 4). */
@@ -181,11 +181,21 @@ export function chunkMarkdown(title: string, markdown: string, options: ChunkOpt
     let current = "";
     // The overlap carried into a new chunk; a chunk that holds nothing else is not emitted.
     let carriedTail = "";
-    const emit = () => {
+    const first = chunks.length;
+    const emit = (last = false) => {
       const text = current.trim();
-      if (text && text !== carriedTail) {
-        chunks.push({ index: chunks.length, section: sectionPath, anchor: section.anchor, text });
+      if (!text || text === carriedTail) return;
+      // A short last piece ("To deactivate it, type: deactivate") says little alone and would outrank the
+      // passage it completes; it joins the previous chunk of the section when that stays near the budget.
+      const previous = chunks.at(-1);
+      const fresh = carriedTail && text.startsWith(carriedTail) ? text.slice(carriedTail.length).trim() : text;
+      if (last && previous && chunks.length > first && fresh.length < maxChars * 0.3) {
+        if (previous.text.length + 2 + fresh.length <= maxChars * 1.3) {
+          previous.text = `${previous.text}\n\n${fresh}`;
+          return;
+        }
       }
+      chunks.push({ index: chunks.length, section: sectionPath, anchor: section.anchor, text });
     };
     for (const piece of pieces) {
       if (current && current.length + 2 + piece.length > maxChars) {
@@ -196,7 +206,7 @@ export function chunkMarkdown(title: string, markdown: string, options: ChunkOpt
       }
       current = current ? `${current}\n\n${piece}` : piece;
     }
-    emit();
+    emit(true);
   }
   return chunks;
 }
