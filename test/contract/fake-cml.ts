@@ -135,6 +135,15 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
   const apps = new Map<string, Workload>();
   const models = new Map<string, Model>();
   const requests: RecordedRequest[] = [];
+  const runtime = (version: string) => ({
+    image_identifier: version === "2025.09.1-b5" ? RUNTIME_ID : `${RUNTIME_ID.split(":")[0]}:${version}`,
+    editor: "PBJ Workbench",
+    kernel: "Python 3.11",
+    edition: "cml-lab Node 20",
+    full_version: version,
+    status: "ENABLED",
+  });
+  const runtimes = [runtime("2025.09.1-b5")];
   let seq = 0;
   const nextId = (prefix: string) => `${prefix}-${(++seq).toString(36).padStart(4, "0")}`;
 
@@ -193,7 +202,8 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
     if (typeof script !== "string" || !p.files.has(script)) fail(400, `script ${String(script)} does not exist`);
   }
   function requireRuntime(body: Json) {
-    if (body.runtime_identifier !== RUNTIME_ID) fail(400, `runtime ${String(body.runtime_identifier)} not found`);
+    if (!runtimes.some((r) => r.image_identifier === body.runtime_identifier))
+      fail(400, `runtime ${String(body.runtime_identifier)} not found`);
     const addons = body.runtime_addon_identifiers;
     if (addons !== undefined && (!Array.isArray(addons) || addons.some((a) => a !== ADDON_ID)))
       fail(400, "unknown runtime addon");
@@ -272,20 +282,7 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
     const filter = url.searchParams.get("search_filter");
     const [top, pid, kind, id, sub, subId, sub2, sub2Id] = segs;
 
-    if (key === "GET /runtimes")
-      return {
-        runtimes: [
-          {
-            image_identifier: RUNTIME_ID,
-            editor: "PBJ Workbench",
-            kernel: "Python 3.11",
-            edition: "cml-lab Node 20",
-            full_version: "2025.09.1-b5",
-            status: "ENABLED",
-          },
-        ],
-        next_page_token: "",
-      };
+    if (key === "GET /runtimes") return { runtimes, next_page_token: "" };
     if (top !== "projects") fail(501, `${method} /api/v2/${segs.join("/")} is not implemented by the fake`);
 
     if (segs.length === 1 && method === "GET")
@@ -552,6 +549,12 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
 
   return {
     handler,
+    /** Publishes a newer runtime version; returns its image identifier. */
+    addRuntime(version: string): string {
+      const r = runtime(version);
+      runtimes.push(r);
+      return r.image_identifier;
+    },
     requests,
     seedProject,
     projects: () => [...projects.values()],

@@ -129,6 +129,24 @@ describe("deploy apply manifests/lab.yaml --target workspace, against the quirky
     expect(chat?.environment.CML_LAB_PINECONE_INDEX).toBe("other");
   });
 
+  it("a newer runtime moves jobs and apps with the runtime in every PATCH, and rebuilds the model", async () => {
+    const newer = fake.addRuntime("2025.11.1-b2");
+    const r = await deploy(["apply", MANIFEST, ...target, "--var", "pinecone_index=other", "--auto-approve"]);
+    expect(r.code, r.out + r.err).toBe(0);
+    const project = ours();
+    for (const w of [...fake.jobsOf(project.id), ...fake.appsOf(project.id)]) expect(w.runtime_identifier).toBe(newer);
+    const patches = r.sent.filter((q) => q.method === "PATCH");
+    expect(patches).toHaveLength(4);
+    for (const q of patches) expect(q.body).toMatchObject({ runtime_identifier: newer });
+    const builds = fake.modelsOf(project.id)[0]?.builds ?? [];
+    expect(builds.map((b) => b.fields.runtime_identifier)).toEqual([expect.any(String), newer]);
+    expect(builds[1]?.deployments).toHaveLength(1);
+    // The old deployment is stopped only once the new one serves.
+    expect(builds[0]?.deployments.map((d) => d.status)).toEqual(["stopped"]);
+    const plan = await deploy(["plan", MANIFEST, ...target, "--var", "pinecone_index=other", "--detailed-exitcode"]);
+    expect(plan.code, plan.out + plan.err).toBe(0);
+  });
+
   it("destroy deletes everything of the stack and nothing else; a second destroy is a no-op", async () => {
     const r = await deploy(["destroy", MANIFEST, ...target, "--auto-approve"]);
     expect(r.code, r.err).toBe(0);
