@@ -521,6 +521,23 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
     }
   });
 
+  /** An application made by hand (no stack marker), e.g. in the UI. */
+  function seedApp(projectId: string, app: { name: string; subdomain: string }): string {
+    const p = project(projectId);
+    p.files.set("app.py", new TextEncoder().encode("print('hi')\n"));
+    const a: Workload = {
+      id: nextId("app"),
+      project_id: p.id,
+      fields: { name: app.name, subdomain: app.subdomain, script: "app.py" },
+      environment: {},
+      runtime_identifier: RUNTIME_ID,
+      runtime_addon_identifiers: [],
+      startingPolls: 0,
+    };
+    apps.set(a.id, a);
+    return a.id;
+  }
+
   /** Seeds an object outside any stack: a project, and optionally an application in it. */
   function seedProject(name: string, app?: { name: string; subdomain: string }): string {
     const p: Project = {
@@ -532,18 +549,7 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
       files: new Map([["app.py", new TextEncoder().encode("print('hi')\n")]]),
     };
     projects.set(p.id, p);
-    if (app) {
-      const a: Workload = {
-        id: nextId("app"),
-        project_id: p.id,
-        fields: { name: app.name, subdomain: app.subdomain, script: "app.py" },
-        environment: {},
-        runtime_identifier: RUNTIME_ID,
-        runtime_addon_identifiers: [],
-        startingPolls: 0,
-      };
-      apps.set(a.id, a);
-    }
+    if (app) seedApp(p.id, app);
     return p.id;
   }
 
@@ -557,6 +563,7 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
     },
     requests,
     seedProject,
+    seedApp,
     projects: () => [...projects.values()],
     jobsOf: (projectId: string) => [...jobs.values()].filter((j) => j.project_id === projectId),
     appsOf: (projectId: string) => [...apps.values()].filter((a) => a.project_id === projectId),

@@ -102,12 +102,15 @@ describe("deploy apply manifests/lab.yaml --target workspace, against the quirky
   });
 
   it("a second apply changes nothing, and plan then reports no changes", async () => {
+    // A hand-made app in our project whose subdomain contains ours: the substring search returns it too.
+    const handMade = fake.seedApp(ours().id, { name: "chat (copy)", subdomain: "llm-hol-2" });
     const again = await deploy(["apply", MANIFEST, ...target]);
     expect(again.code, again.out + again.err).toBe(0);
     expect(again.sent.filter(isMutation).filter((q) => !isLock(q))).toEqual([]);
     const plan = await deploy(["plan", MANIFEST, ...target, "--detailed-exitcode"]);
     expect(plan.code, plan.out + plan.err).toBe(0);
     expect(plan.sent.filter(isMutation)).toEqual([]);
+    expect(fake.appsOf(ours().id).find((a) => a.id === handMade)?.fields.subdomain).toBe("llm-hol-2");
     expect(ours().files.size).toBeGreaterThan(0);
     expect([...ours().files.keys()].filter((f) => /\(\d+\)/.test(f))).toEqual([]);
   });
@@ -134,7 +137,13 @@ describe("deploy apply manifests/lab.yaml --target workspace, against the quirky
     const r = await deploy(["apply", MANIFEST, ...target, "--var", "pinecone_index=other", "--auto-approve"]);
     expect(r.code, r.out + r.err).toBe(0);
     const project = ours();
-    for (const w of [...fake.jobsOf(project.id), ...fake.appsOf(project.id)]) expect(w.runtime_identifier).toBe(newer);
+    const managed = [...fake.jobsOf(project.id), ...fake.appsOf(project.id)].filter(
+      (w) => w.environment.CML_LAB_STACK === "llm-hol",
+    );
+    expect(managed).toHaveLength(4);
+    for (const w of managed) expect(w.runtime_identifier).toBe(newer);
+    // The hand-made app is not ours: left on its runtime.
+    expect(fake.appsOf(project.id).find((a) => a.fields.subdomain === "llm-hol-2")?.runtime_identifier).not.toBe(newer);
     const patches = r.sent.filter((q) => q.method === "PATCH");
     expect(patches).toHaveLength(4);
     for (const q of patches) expect(q.body).toMatchObject({ runtime_identifier: newer });
