@@ -497,12 +497,16 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
     const rawPath = url.pathname.slice("/api/v2".length);
     // Segments are decoded one by one, so a file path sent as `a%2Fb.py` stays one segment until `files/` joins it.
     const segs = rawPath.split("/").filter(Boolean).map(decodeURIComponent);
-    const isJson = (request.headers.get("content-type") ?? "").includes("application/json");
+    const contentType = request.headers.get("content-type") ?? "";
+    const isJson = contentType.includes("application/json");
     const bodyText = isJson ? await request.clone().text() : undefined;
     let recordedBody: unknown = bodyText;
     try {
       recordedBody = bodyText ? JSON.parse(bodyText) : undefined;
     } catch {}
+    // Uploads are recorded by their destination paths (the form field names).
+    if (contentType.includes("multipart/form-data"))
+      recordedBody = { uploads: [...(await request.clone().formData()).keys()] };
     requests.push({ method: request.method, path: `/${segs.join("/")}${url.search}`, body: recordedBody });
     if (request.headers.get("authorization") !== `Bearer ${options.apiKey}`)
       return HttpResponse.json({ code: 16, message: "unauthenticated" }, { status: 401 });

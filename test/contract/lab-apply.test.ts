@@ -45,8 +45,9 @@ async function deploy(args: string[]): Promise<{ code: number; out: string; err:
 
 const isMutation = (r: RecordedRequest) => r.method !== "GET" && !r.path.split("?")[0]?.endsWith(":download");
 /** The apply lock is a file the engine writes and removes on every apply (engine/lock.ts). */
+const LOCK = ".cml-lab/llm-hol.lock.json";
 const isLock = (r: RecordedRequest) =>
-  r.path.includes(".cml-lab/llm-hol.lock.json") || (r.method === "POST" && /\/files$/.test(r.path));
+  r.path.includes(LOCK) || JSON.stringify(r.body) === JSON.stringify({ uploads: [LOCK] });
 
 function ours() {
   const projects = fake.projects().filter((p) => p.name === PROJECT);
