@@ -78,11 +78,12 @@ describe("deploy apply manifests/lab.yaml --target workspace, against the quirky
     expect(files.filter((f) => f.endsWith(".lock.json"))).toEqual([]);
 
     const jobs = fake.jobsOf(project.id);
-    expect(jobs.map((j) => j.fields.name).sort()).toEqual(["populate-chroma", "scrape"]);
+    expect(jobs.map((j) => j.fields.name).sort()).toEqual(["ask", "populate-chroma", "scrape"]);
     const scrape = jobs.find((j) => j.fields.name === "scrape");
     const populate = jobs.find((j) => j.fields.name === "populate-chroma");
     expect(populate?.fields.parent_id).toBe(scrape?.id);
     expect(populate?.environment.CHROMA_URL).toBe("https://vectordb.ml.example.test");
+    expect(jobs.find((j) => j.fields.name === "ask")?.fields.parent_id).toBe(populate?.id);
 
     const apps = fake.appsOf(project.id);
     expect(apps.map((a) => a.fields.subdomain).sort()).toEqual(["llm-hol", "vectordb"]);
@@ -141,12 +142,12 @@ describe("deploy apply manifests/lab.yaml --target workspace, against the quirky
     const managed = [...fake.jobsOf(project.id), ...fake.appsOf(project.id)].filter(
       (w) => w.environment.CML_LAB_STACK === "llm-hol",
     );
-    expect(managed).toHaveLength(4);
+    expect(managed).toHaveLength(5); // 3 jobs, 2 applications
     for (const w of managed) expect(w.runtime_identifier).toBe(newer);
     // The hand-made app is not ours: left on its runtime.
     expect(fake.appsOf(project.id).find((a) => a.fields.subdomain === "llm-hol-2")?.runtime_identifier).not.toBe(newer);
     const patches = r.sent.filter((q) => q.method === "PATCH");
-    expect(patches).toHaveLength(4);
+    expect(patches).toHaveLength(5);
     for (const q of patches) expect(q.body).toMatchObject({ runtime_identifier: newer });
     const builds = fake.modelsOf(project.id)[0]?.builds ?? [];
     expect(builds.map((b) => b.fields.runtime_identifier)).toEqual([expect.any(String), newer]);
