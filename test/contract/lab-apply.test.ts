@@ -158,11 +158,16 @@ describe("deploy apply manifests/lab.yaml --target workspace, against the quirky
     expect(plan.code, plan.out + plan.err).toBe(0);
   });
 
-  it("destroy deletes everything of the stack and nothing else; a second destroy is a no-op", async () => {
+  it("destroy deletes everything of the stack and nothing else (a project holding hand-made objects stays); a second destroy is a no-op", async () => {
     const r = await deploy(["destroy", MANIFEST, ...target, "--auto-approve"]);
     expect(r.code, r.err).toBe(0);
-    expect(fake.projects().filter((p) => p.name === PROJECT)).toEqual([]);
-    expect(fake.projects().map((p) => p.id)).toEqual([decoyProject]);
+    // The hand-made app in our project keeps the project alive (deleting it would delete that app silently);
+    // everything the stack made is gone, and the output says why the project stays.
+    const kept = fake.projects().filter((p) => p.name === PROJECT);
+    expect(kept).toHaveLength(1);
+    expect(fake.appsOf(kept[0]?.id ?? "").map((a) => a.fields.subdomain)).toEqual(["llm-hol-2"]);
+    expect(fake.jobsOf(kept[0]?.id ?? "")).toEqual([]);
+    expect(r.out).toMatch(/project \(holds 1 object\(s\) this stack did not create/);
     expect(fake.appsOf(decoyProject)).toHaveLength(1);
     expect(r.sent.filter((q) => q.path.includes(decoyProject))).toEqual([]);
 

@@ -407,21 +407,32 @@ export function planDestroy(desired: DesiredState, live: LiveState, options: Pla
       if (modelOwner(lm.model) === stack)
         del(`models.${lm.model.name ?? lm.model.id}`, lm.model.id, kept("models", lm.model.name));
     const anyKept = entries.some((e) => e.action === "skip");
+    // Objects someone made by hand in our project: deleting the project would delete them silently.
+    const foreign =
+      live.jobs.filter((j) => ownerOf(j.environment) !== stack).length +
+      live.applications.filter((a) => ownerOf(a.environment) !== stack).length +
+      live.models.filter((lm) => modelOwner(lm.model) !== stack).length;
     const ours = ownerOf(project.environment) === stack;
+    const keepProject = m.project.preventDestroy || anyKept || foreign > 0;
     if (ours) {
-      const keep = m.project.preventDestroy || anyKept;
       entries.push({
         key: "project",
-        action: keep ? "skip" : "delete",
+        action: keepProject ? "skip" : "delete",
         id: project.id,
         dependsOn: [],
         changes: [],
-        ...(keep
-          ? { reason: m.project.preventDestroy ? "prevent_destroy" : "holds resources with prevent_destroy" }
+        ...(keepProject
+          ? {
+              reason: m.project.preventDestroy
+                ? "prevent_destroy"
+                : anyKept
+                  ? "holds resources with prevent_destroy"
+                  : `holds ${foreign} object(s) this stack did not create; delete them first to delete the project`,
+            }
           : {}),
       });
     }
-    if (!ours || m.project.preventDestroy || anyKept)
+    if (!ours || keepProject)
       for (const to of Object.keys(live.fileRecord?.sets ?? {}))
         entries.push({ key: `files.${to}`, action: "delete", id: to, dependsOn: [], changes: [] });
   }

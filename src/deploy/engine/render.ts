@@ -34,7 +34,8 @@ export function renderPlan(plan: Plan, options: RenderOptions): string[] {
   const lines: string[] = [];
   for (const conflict of plan.conflicts) lines.push(paint("red", `error: ${conflict}`));
   for (const entry of plan.entries) {
-    if (entry.action === "skip" && !options.showUnchanged) continue;
+    // An unchanged entry with a reason (kept by prevent_destroy, kept for objects we did not create) is news.
+    if (entry.action === "skip" && !options.showUnchanged && !entry.reason) continue;
     lines.push(...renderEntry(entry, paint));
   }
   for (const skipped of plan.skipped ?? [])
