@@ -4,6 +4,7 @@
  * the bookkeeping that lets `unwrap` name the spec path of a failed call.
  */
 import createClient, { type Client, type Middleware } from "openapi-fetch";
+import pLimit from "p-limit";
 import { UserError } from "../shared/errors.js";
 import { ApiError } from "./errors.js";
 import { DEFAULT_RETRY, type RetryOptions, retryingFetch } from "./retry.js";
@@ -23,6 +24,11 @@ export interface CmlClientOptions {
   /** Retry policy for idempotent calls, or `false` to never retry. */
   retry?: RetryOptions | false;
   userAgent?: string;
+  /**
+   * At most this many requests in flight at once (each attempt counts; backoff sleeps and waits between polls
+   * hold no slot). Unlimited when absent.
+   */
+  maxConcurrentRequests?: number;
 }
 
 /** What a request was, recorded per response so errors can name the spec path, not the filled-in URL. */
@@ -46,7 +52,10 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export function createCmlClient(options: CmlClientOptions): CmlClient {
   const baseUrl = normaliseBaseUrl(options.baseUrl);
   if (!options.apiKey) throw new UserError("the CML API key is empty", { notes: ["set CML_API_KEY"] });
-  const transport = options.fetch ?? ((request: Request) => globalThis.fetch(request));
+  const transport = limitConcurrency(
+    options.fetch ?? ((request: Request) => globalThis.fetch(request)),
+    options.maxConcurrentRequests,
+  );
   const send = retryingFetch(transport, {
     retry: options.retry === false ? false : { ...DEFAULT_RETRY, ...options.retry },
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -56,6 +65,17 @@ export function createCmlClient(options: CmlClientOptions): CmlClient {
   client.use(authAndMeta(headers));
   rawTransports.set(client, { baseUrl, send, headers });
   return client;
+}
+
+function limitConcurrency(
+  transport: (request: Request) => Promise<Response>,
+  max: number | undefined,
+): (request: Request) => Promise<Response> {
+  if (max === undefined || !Number.isFinite(max)) return transport;
+  if (!Number.isInteger(max) || max < 1)
+    throw new UserError(`maxConcurrentRequests must be a positive integer, got ${max}`);
+  const limit = pLimit(max);
+  return (request) => limit(() => transport(request));
 }
 
 /** What `rawRequest` needs to send an untyped call through the same auth, retries and timeouts. */

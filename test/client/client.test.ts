@@ -25,6 +25,32 @@ describe("createCmlClient", () => {
     expect(auth).toBe(`Bearer ${API_KEY}`);
   });
 
+  it("keeps at most maxConcurrentRequests in flight and still completes every call", async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const transport = async (_request: Request) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 10));
+      inFlight--;
+      return Response.json({ id: "p", name: "demo" });
+    };
+    const limited = api({ fetch: transport, maxConcurrentRequests: 3 });
+    const get = () => unwrap(limited.GET("/api/v2/projects/{project_id}", { params: { path: { project_id: "p" } } }));
+    const results = await Promise.all(Array.from({ length: 20 }, get));
+    expect(results).toHaveLength(20);
+    expect(peak).toBe(3);
+    const unlimited = api({ fetch: transport });
+    peak = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        unwrap(unlimited.GET("/api/v2/projects/{project_id}", { params: { path: { project_id: "p" } } })),
+      ),
+    );
+    expect(peak).toBe(20);
+    expect(() => api({ maxConcurrentRequests: 0 })).toThrow(/positive integer/);
+  });
+
   it.each([
     ["https://host.example", "https://host.example"],
     ["https://host.example/", "https://host.example"],

@@ -51,7 +51,7 @@ export async function executeCommand(
     ...(args["data-dir"] !== undefined ? { dataDir: args["data-dir"] } : {}),
     adopt: args.adopt,
     destroy,
-    ...(client ? { client } : {}),
+    client: { ...client, maxConcurrentRequests: parallelism(args.parallelism) },
     lock: {
       timeoutMs: args["lock-timeout"] * 1000,
       onWait: (holder) => {
@@ -114,7 +114,6 @@ async function run(
     api: session.api,
     desired: session.desired,
     live: session.live,
-    parallelism: args.parallelism,
     adopt: args.adopt,
     waitTimeoutMs: args["wait-timeout"] * 1000,
     appUrl: appUrlFor(session.api, session.connection.baseUrl),
@@ -126,6 +125,12 @@ async function run(
   }).finally(() => clearInterval(ticker));
   if (summary.counts.failed > 0 || summary.counts.skipped > 0) ctx.exitCode = 1;
   else if (args["detailed-exitcode"]) ctx.exitCode = 2;
+}
+
+function parallelism(value: number): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new UserError(`--parallelism must be a whole number of at least 1, got ${value}`);
+  return value;
 }
 
 /** A saved plan runs only if the workspace (and manifest) still produce the same plan. */
@@ -169,7 +174,11 @@ export const applyCommand: CliCommand = (ctx) =>
           array: true,
           describe: "only these resources (e.g. jobs.scrape) and what they depend on (repeatable)",
         })
-        .option("parallelism", { type: "number", default: 8, describe: "resources changed at once" })
+        .option("parallelism", {
+          type: "number",
+          default: 8,
+          describe: "API requests in flight at once (waiting for an app or build holds none)",
+        })
         .option("json", { type: "boolean", default: false, describe: "NDJSON events on stdout" })
         .option("detailed-exitcode", { type: "boolean", default: false, describe: "exit 2 when something changed" })
         .option("adopt", { type: "boolean", default: false, describe: "manage existing objects that lack our marker" })

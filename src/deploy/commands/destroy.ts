@@ -16,7 +16,7 @@ export const destroyCommand: CliCommand = (ctx) =>
         .option("target", { type: "string", describe: "target (default: the manifest's default target)" })
         .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
         .option("auto-approve", { type: "boolean", default: false, describe: "delete without asking" })
-        .option("parallelism", { type: "number", default: 8, describe: "resources deleted at once" })
+        .option("parallelism", { type: "number", default: 8, describe: "API requests in flight at once" })
         .option("json", { type: "boolean", default: false, describe: "NDJSON events on stdout" })
         .option("lock-timeout", { type: "number", default: 300, describe: "seconds to wait for another apply" })
         .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" }),

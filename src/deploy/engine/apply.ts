@@ -1,5 +1,6 @@
 /**
- * apply(plan): executes the plan as a dependency graph with bounded parallelism (house style P6). A failed node
+ * apply(plan): executes the plan as a dependency graph (house style P6); parallelism is bounded where it costs:
+ * API requests in flight (the client's limit), not resources in progress. A failed node
  * skips its dependents (reported as `dependency failed: <key>`); independent branches carry on; the summary
  * counts what actually happened. Every failure is prefixed once: `cannot <action> <key>: …` (P2).
  */
@@ -17,7 +18,12 @@ export interface ApplyOptions {
   api: CmlClient;
   desired: DesiredState;
   live: LiveState;
-  parallelism?: number;
+  /**
+   * Resources in progress at once (default: all that are ready). The CLI's --parallelism bounds API requests in
+   * flight instead (CmlClientOptions.maxConcurrentRequests), so a node waiting for an app to start holds no slot
+   * and the wall time follows the critical path.
+   */
+  maxConcurrentNodes?: number;
   onEvent?: (event: ApplyEvent) => void;
   signal?: AbortSignal;
   /** Per-wait bound (project creation, application start, build, deployment). */
@@ -66,7 +72,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
   const failures: ApplySummary["failures"] = [];
   const skipped: ApplySummary["skipped"] = [];
   const blockedBy = new Map<ResourceKey, ResourceKey>();
-  const limit = Math.max(1, options.parallelism ?? 8);
+  const limit = Math.max(1, options.maxConcurrentNodes ?? Number.POSITIVE_INFINITY);
   const running = new Set<Promise<void>>();
 
   const run = async (entry: PlanEntry) => {
@@ -141,11 +147,10 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
   const links: ApplySummary["links"] = [];
   // Links to what this apply made or changed (an unchanged application costs no extra call).
   const touched = new Set(entries.filter((e) => e.action !== "skip" && e.action !== "delete").map((e) => e.key));
+  // addAppUrl already asked for each app's URL; asking again here cost one sequential call per app.
   for (const [key, out] of ctx.outputs)
-    if (entryKind(key) === "applications" && out.subdomain && touched.has(key) && state.get(key) === "done") {
-      const url = await options.appUrl?.({ id: out.id ?? "", subdomain: out.subdomain, projectId: projectId ?? "" });
-      if (url) links.push({ key, url });
-    }
+    if (entryKind(key) === "applications" && out.url && touched.has(key) && state.get(key) === "done")
+      links.push({ key, url: out.url });
   const summary: ApplySummary = {
     type: "summary",
     counts,

@@ -158,4 +158,40 @@ models:
     expect(summary.counts.created).toBe(4);
     await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
   });
+  it("--parallelism bounds requests, not resources: jobs finish while a slow app is still starting", async () => {
+    // The app listens only after 3 s. With one request in flight at a time, a slot held for the whole wait
+    // would queue every job behind the app; the jobs must be done long before the app is.
+    const slow = `import time\ntime.sleep(3)\n${SERVE}`;
+    const dir = writeTree({
+      "lab.yaml": `name: slots
+project: { name: "Slots" }
+targets:
+  test: { default: true, url: "\${env:CML_API_URL}" }
+defaults:
+  runtime: { editor: PBJ Workbench, kernel: Python 3.11, edition: Standard }
+files:
+  - { from: src, to: src }
+applications:
+  slow: { subdomain: slots-slow, script: src/slow.py }
+jobs:
+  a: { script: src/ok.py }
+  b: { script: src/ok.py }
+  c: { script: src/ok.py, after: b }
+`,
+      "src/slow.py": slow,
+      "src/ok.py": "print('ok')\n",
+    });
+    const r = await deploy(["apply", "lab.yaml", "--json", "--parallelism", "1"], env, dir);
+    expect(r.code, r.out + r.err).toBe(0);
+    const done = r.out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === "resource.done")
+      .map((e) => e.key);
+    const app = done.indexOf("applications.slow");
+    expect(app).toBeGreaterThan(-1);
+    for (const job of ["jobs.a", "jobs.b", "jobs.c"]) expect(done.indexOf(job)).toBeLessThan(app);
+    await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
+  });
 });
