@@ -21,6 +21,8 @@ export interface PlatformContext {
   log: (line: string) => void;
   /** Set while close() runs: workloads ended by shutdown keep their "should be running" state for the next start. */
   closing: boolean;
+  /** See LocalPlatformOptions.duplicateProjectNames. */
+  duplicateProjectNames: boolean;
   save(): Promise<void>;
 }
 

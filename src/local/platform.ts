@@ -37,6 +37,11 @@ export interface LocalPlatformOptions {
   toolkitRoot?: string;
   /** Test-only fault injection; also adjustable later through `faults`. */
   faults?: FaultConfig;
+  /**
+   * Whether a second project may take a name already in use. CML's rule is not documented (FACTS.md is silent):
+   * refused with 409 by default; tests allow duplicates to prove the engine copes with either.
+   */
+  duplicateProjectNames?: boolean;
   log?: (line: string) => void;
 }
 
@@ -87,6 +92,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     supervisor: new Supervisor(),
     log,
     closing: false,
+    duplicateProjectNames: options.duplicateProjectNames ?? false,
     // Most callers fire and forget; a failed write is logged instead of becoming an unhandled rejection.
     save: () =>
       store.save().catch((error: unknown) => {

@@ -4,7 +4,7 @@
  * target is outside the project.
  */
 import { existsSync } from "node:fs";
-import { realpath } from "node:fs/promises";
+import { realpath, writeFile } from "node:fs/promises";
 import { dirname, extname, join, relative, resolve, sep } from "node:path";
 import { badRequest } from "./errors.js";
 
@@ -57,6 +57,22 @@ export function freeName(full: string): string {
   for (let n = 1; ; n++) {
     const candidate = `${stem}(${n})${ext}`;
     if (!existsSync(candidate)) return candidate;
+  }
+}
+
+/**
+ * Writes a new file at `full` or its first free `(n)` name, atomically: exclusive create, so two concurrent
+ * uploads of one path never both land on it (the second gets `(1)`, as on CML). Returns where it went.
+ */
+export async function writeNewFile(full: string, data: Uint8Array): Promise<string> {
+  for (;;) {
+    const target = freeName(full);
+    try {
+      await writeFile(target, data, { flag: "wx" });
+      return target;
+    } catch (error) {
+      if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error;
+    }
   }
 }
 

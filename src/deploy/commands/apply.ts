@@ -13,6 +13,7 @@ import type { ApplyEvent } from "../engine/events.js";
 import { LiveList } from "../engine/live-list.js";
 import { describeHolder } from "../engine/lock.js";
 import { selectEntries } from "../engine/plan.js";
+import { settleNewProject } from "../engine/project-race.js";
 import { renderEvent, renderPlan, useColor } from "../engine/render.js";
 import { appUrlFor, openSession, type Session, type SessionRequest } from "../engine/session.js";
 import type { Plan } from "../engine/types.js";
@@ -43,7 +44,7 @@ export async function executeCommand(
 ): Promise<void> {
   const io = ctx.io;
   const emitJson = (event: object) => io.stdout(`${JSON.stringify(event)}\n`);
-  const session = await openSession({
+  const request: SessionRequest = {
     manifest: args.manifest,
     ...(args.target !== undefined ? { target: args.target } : {}),
     vars: parseVars(args.var ?? []),
@@ -59,11 +60,24 @@ export async function executeCommand(
         else io.stderr(`waiting for the stack lock (${describeHolder(holder)})\n`);
       },
     },
-  });
-  try {
-    await run(ctx, args, session, destroy, emitJson);
-  } finally {
-    await session.lock?.release();
+  };
+  // A plan goes out of date only in a race for a new project; each round settles it, so two rounds suffice.
+  for (let round = 1; ; round++) {
+    const session = await openSession(request);
+    let replan: string | undefined;
+    try {
+      replan = await run(ctx, args, session, destroy, emitJson);
+    } finally {
+      // What was applied stands; a lock that could not be released is worth a warning, not a failure.
+      await session.lock?.release().catch((error: unknown) => {
+        io.stderr(`warning: ${error instanceof Error ? error.message : String(error)}\n`);
+        if (error instanceof UserError) for (const note of error.notes) io.stderr(`  ${note}\n`);
+      });
+    }
+    if (!replan) return;
+    if (round >= 3) throw new Error(`bug: the plan went out of date ${round} times in a row (${replan})`);
+    if (args.json) emitJson({ type: "replan", reason: replan });
+    else io.stderr(`${replan}; planning again\n`);
   }
 }
 
@@ -73,7 +87,7 @@ async function run(
   session: Session,
   destroy: boolean,
   emitJson: (event: object) => void,
-): Promise<void> {
+): Promise<string | undefined> {
   const io = ctx.io;
   let p = session.plan;
   if (p.conflicts.length > 0)
@@ -117,14 +131,36 @@ async function run(
     adopt: args.adopt,
     waitTimeoutMs: args["wait-timeout"] * 1000,
     appUrl: appUrlFor(session.api, session.connection.baseUrl),
+    onProjectCreated: (id) => projectCreated(session, id),
     onEvent: (event: ApplyEvent) => {
       if (args.json) emitJson(event);
       else if (live) live.update(event, verb);
       else for (const line of renderEvent(event, verb)) io.stdout(`${line}\n`);
     },
   }).finally(() => clearInterval(ticker));
+  if (summary.replan) return summary.replan;
   if (summary.counts.failed > 0 || summary.counts.skipped > 0) ctx.exitCode = 1;
   else if (args["detailed-exitcode"]) ctx.exitCode = 2;
+}
+
+/**
+ * The project this apply just created: keep it only if it is the one copy (project-race.ts), then lock it before
+ * anything goes in. Returns why the plan is out of date, if it is.
+ */
+async function projectCreated(session: Session, projectId: string): Promise<string | undefined> {
+  const name = session.manifest.project.name;
+  const settled = await settleNewProject(session.api, session.manifest.name, name, projectId);
+  if (!settled.keep)
+    return `another apply created project "${name}" at the same moment; this one deleted its copy (${projectId})`;
+  const extended = await session.lock?.extendTo(projectId);
+  if (extended?.waited) return `another apply took over project "${name}" while it was being created`;
+  // Another machine may have locked, filled and released the project between its creation and our lock.
+  const fresh = await session.planAgain();
+  const rest = (p: Plan) =>
+    JSON.stringify(p.entries.filter((e) => e.key !== "project").map((e) => [e.key, e.action, e.changes]));
+  return rest(fresh) === rest(session.plan)
+    ? undefined
+    : `another apply filled project "${name}" while it was being created`;
 }
 
 function parallelism(value: number): number {

@@ -12,6 +12,7 @@ import type { ApplyContext } from "../resources/types.js";
 import type { DesiredState } from "./desired.js";
 import type { ApplyCounts, ApplyEvent, ApplySummary } from "./events.js";
 import type { LiveState } from "./live.js";
+import { PlanOutOfDate } from "./project-race.js";
 import type { Plan, PlanEntry } from "./types.js";
 
 export interface ApplyOptions {
@@ -30,6 +31,12 @@ export interface ApplyOptions {
   waitTimeoutMs?: number;
   waitIntervalMs?: number;
   adopt?: boolean;
+  /**
+   * Called once the project this apply created is ready, before anything goes into it. Returns why the plan is
+   * out of date (another apply created the same project at the same moment), which stops the apply with
+   * `summary.replan` set; or undefined to carry on.
+   */
+  onProjectCreated?: (projectId: string) => Promise<string | undefined>;
   /** Application URL from its subdomain (the workspace's or the local platform's scheme). */
   appUrl?: (app: { id: string; subdomain: string; projectId: string }) => Promise<string | undefined>;
 }
@@ -74,6 +81,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
   const blockedBy = new Map<ResourceKey, ResourceKey>();
   const limit = Math.max(1, options.maxConcurrentNodes ?? Number.POSITIVE_INFINITY);
   const running = new Set<Promise<void>>();
+  let replan: string | undefined;
 
   const run = async (entry: PlanEntry) => {
     const t0 = Date.now();
@@ -81,6 +89,12 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
     if (entry.action !== "skip") emit({ type: "resource.start", key: entry.key, action: entry.action });
     try {
       await execute(ctx, entry);
+      const created = entry.key === "project" && entry.action === "create";
+      const id = ctx.outputs.get(entry.key)?.id;
+      if (created && id && options.onProjectCreated) {
+        const outOfDate = await options.onProjectCreated(id);
+        if (outOfDate) throw new PlanOutOfDate(outOfDate);
+      }
       await addAppUrl(ctx, entry, options.appUrl);
       state.set(entry.key, "done");
       countDone(counts, entry);
@@ -93,6 +107,20 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
           elapsedMs: Date.now() - t0,
         });
     } catch (error) {
+      if (error instanceof PlanOutOfDate) {
+        // Nothing else has started (everything depends on the project): stop here and let the command plan again.
+        replan = error.message;
+        state.set(entry.key, "done");
+        emit({
+          type: "resource.done",
+          key: entry.key,
+          action: entry.action,
+          outcome: "skipped",
+          elapsedMs: Date.now() - t0,
+          error: replan,
+        });
+        return;
+      }
       const message = clean(
         `cannot ${entry.action} ${entry.key}: ${error instanceof Error ? error.message : String(error)}`,
       );
@@ -130,7 +158,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
     );
     for (const entry of ready) {
       if (running.size >= limit) break;
-      if (signal.aborted) break;
+      if (signal.aborted || replan) break;
       const p: Promise<void> = run(entry).finally(() => running.delete(p));
       running.add(p);
     }
@@ -141,7 +169,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
   for (const e of entries)
     if (state.get(e.key) === "pending") {
       counts.skipped++;
-      skipped.push({ key: e.key, reason: signal.aborted ? "cancelled" : "not reached" });
+      skipped.push({ key: e.key, reason: replan ? "planning again" : signal.aborted ? "cancelled" : "not reached" });
     }
 
   const links: ApplySummary["links"] = [];
@@ -158,6 +186,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
     failures,
     skipped,
     links,
+    ...(replan ? { replan } : {}),
   };
   emit(summary);
   return summary;

@@ -36,6 +36,8 @@ export type ApplyEvent =
       skipped: { key: ResourceKey; reason: string }[];
       /** Links to what was made: application URLs. */
       links: { key: ResourceKey; url: string }[];
+      /** Set when the apply stopped early because its plan went out of date (a project race); plan again. */
+      replan?: string;
     };
 
 export type ApplySummary = Extract<ApplyEvent, { type: "summary" }>;

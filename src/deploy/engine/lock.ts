@@ -4,15 +4,17 @@
  *   see; CML uploads never overwrite (FACTS.md §5), so the holder is whoever's token reads back;
  * - a local lock file (exclusive create) for the same machine, which also covers the first apply, before the
  *   project exists.
+ * Two machines applying a new stack at once both create the project: `extendTo` takes the remote layer in the
+ * project as soon as it exists, and project-race.ts settles which copy stays.
  * A lock expires when its holder died (same host, process gone) or after its time to live.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CmlClient, unwrap, uploadProjectFile } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
-import { deleteIfPresent } from "../resources/create.js";
+import { deleteIfPresent, mayHaveActed } from "../resources/create.js";
 import { RECORD_DIR } from "../resources/files.js";
 import { sha256 } from "./desired.js";
 import { readProjectFileText } from "./live.js";
@@ -43,6 +45,11 @@ export interface LockOptions {
 }
 
 export interface Lock {
+  /**
+   * Takes the remote layer in a project created after the lock was taken. `waited` says another holder had it
+   * first, so what this process planned may be out of date.
+   */
+  extendTo(projectId: string): Promise<{ waited: boolean }>;
   release(): Promise<void>;
 }
 
@@ -60,9 +67,13 @@ export function describeHolder(h: LockHolder): string {
   return `held by ${h.host} pid ${h.pid} since ${h.startedAt}${h.ciUrl ? ` (${h.ciUrl})` : ""}`;
 }
 
+/** Tokens of the locks this process holds now: one left by this process but not among them was never released. */
+const heldHere = new Set<string>();
+
 function isStale(h: LockHolder, now = Date.now()): boolean {
   if (Date.parse(h.expiresAt) < now) return true;
   if (h.host !== hostname()) return false;
+  if (h.pid === process.pid) return !heldHere.has(h.token);
   try {
     process.kill(h.pid, 0);
     return false;
@@ -108,21 +119,26 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
   };
   const deadline = Date.now() + options.timeoutMs;
   const poll = options.pollMs ?? 1_000;
+  // CML_LAB_LOCK_DIR: where the same-machine layer lives (tests use one per simulated machine).
+  const localDir = options.env.CML_LAB_LOCK_DIR || join(tmpdir(), "cml-lab-locks");
   const localFile = join(
-    tmpdir(),
-    "cml-lab-locks",
+    localDir,
     `${sha256(`${options.apiUrl}|${options.stack}|${options.project}`).slice(7, 39)}.json`,
   );
-  await mkdir(join(tmpdir(), "cml-lab-locks"), { recursive: true });
+  await mkdir(localDir, { recursive: true });
+  let waited = false;
   const waitOrFail = async (holder: LockHolder) => {
     if (Date.now() >= deadline)
       throw new UserError(`stack ${options.stack} is locked: ${describeHolder(holder)}`, {
         notes: ["another apply is running; wait for it, or raise --lock-timeout"],
       });
+    waited = true;
     options.onWait?.(holder);
     await new Promise((r) => setTimeout(r, poll));
   };
 
+  // Registered before the file exists: between its exclusive create and its write, the file names nobody.
+  heldHere.add(me.token);
   // Local layer.
   for (;;) {
     try {
@@ -132,55 +148,104 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
       break;
     } catch (error) {
       if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error;
-      const holder = parseHolder(await readFile(localFile, "utf8").catch(() => undefined));
+      const text = await readFile(localFile, "utf8").catch(() => undefined);
+      if (text === "" && Date.now() - ((await stat(localFile).catch(() => undefined))?.mtimeMs ?? 0) < 10_000) {
+        // Just created by another acquirer that has not written its holder yet.
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      const holder = parseHolder(text);
       if (!holder || isStale(holder)) {
         await rm(localFile, { force: true });
         continue;
       }
-      await waitOrFail(holder);
+      try {
+        await waitOrFail(holder);
+      } catch (waitError) {
+        heldHere.delete(me.token);
+        throw waitError;
+      }
     }
   }
   const releaseLocal = async () => {
+    heldHere.delete(me.token);
     const holder = parseHolder(await readFile(localFile, "utf8").catch(() => undefined));
     if (holder?.token === me.token) await rm(localFile, { force: true });
   };
 
-  // Remote layer, when the project exists.
-  const projectId = options.projectId;
-  if (!projectId) return { release: releaseLocal };
-  const path = lockPath(options.stack);
-  const deleteRemote = () =>
-    deleteIfPresent(() =>
-      unwrap(
-        options.api.DELETE("/api/v2/projects/{project_id}/files/{path}", {
-          params: { path: { project_id: projectId, path } },
-        }),
-      ),
-    );
-  try {
+  let remoteRelease: (() => Promise<void>) | undefined;
+  let coveredProject: string | undefined;
+  const takeRemote = async (projectId: string) => {
+    const path = lockPath(options.stack);
+    const deleteRemote = () =>
+      deleteIfPresent(() =>
+        unwrap(
+          options.api.DELETE("/api/v2/projects/{project_id}/files/{path}", {
+            params: { path: { project_id: projectId, path } },
+          }),
+        ),
+      );
     for (;;) {
-      const holder = parseHolder(await readProjectFileText(options.api, projectId, path));
-      if (holder && holder.token !== me.token && !isStale(holder)) {
-        await waitOrFail(holder);
-        continue;
-      }
-      if (holder && holder.token !== me.token) await deleteRemote();
-      await uploadProjectFile(options.api, projectId, path, JSON.stringify(me));
-      const readBack = parseHolder(await readProjectFileText(options.api, projectId, path));
-      if (readBack?.token === me.token) break;
-    }
-  } catch (error) {
-    await releaseLocal();
-    throw error;
-  }
-  return {
-    async release() {
       try {
         const holder = parseHolder(await readProjectFileText(options.api, projectId, path));
-        if (holder?.token === me.token) await deleteRemote();
+        // Ours: the upload landed (perhaps with its answer lost), or won a race of two uploads.
+        if (holder?.token === me.token) break;
+        if (holder && !isStale(holder)) {
+          await waitOrFail(holder);
+          continue;
+        }
+        if (holder) await deleteRemote();
+        await uploadProjectFile(options.api, projectId, path, JSON.stringify(me));
+      } catch (error) {
+        // The lock's own calls are not idempotent POSTs the client may retry: a throttled or failed one is
+        // retried here, from a fresh read, within the lock timeout.
+        if (!mayHaveActed(error) || Date.now() >= deadline) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(poll, 250)));
+      }
+    }
+    coveredProject = projectId;
+    remoteRelease = async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const holder = parseHolder(await readProjectFileText(options.api, projectId, path));
+          if (holder?.token === me.token) await deleteRemote();
+          return;
+        } catch (error) {
+          if (!mayHaveActed(error) || attempt >= 5)
+            throw new UserError(
+              `could not release the stack lock ${path} in the project: ${error instanceof Error ? error.message : String(error)}`,
+              { notes: [`it expires at ${me.expiresAt}; or delete ${path} from the project`] },
+            );
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+        }
+      }
+    };
+  };
+  const lock: Lock = {
+    async extendTo(projectId) {
+      if (coveredProject === projectId) return { waited: false };
+      if (coveredProject) throw new Error(`bug: the stack lock already covers project ${coveredProject}`);
+      waited = false;
+      await takeRemote(projectId);
+      return { waited };
+    },
+    async release() {
+      heldHere.delete(me.token);
+      try {
+        await remoteRelease?.();
       } finally {
         await releaseLocal();
       }
     },
   };
+  // Remote layer, when the project exists.
+  if (options.projectId) {
+    try {
+      await takeRemote(options.projectId);
+    } catch (error) {
+      await releaseLocal();
+      throw error;
+    }
+  }
+  return lock;
 }

@@ -102,6 +102,8 @@ export function renderEvent(event: ApplyEvent, verb = "Apply"): string[] {
     case "wait.progress":
       return [`    waiting for ${event.what}: ${event.status} (${Math.round(event.elapsedMs / 1000)}s)`];
     case "summary": {
+      // Stopped before anything went into the project; the command plans again and prints why.
+      if (event.replan) return [`${verb} stopped before changing anything else: its plan is out of date.`];
       const lines = ["", applySummaryLine(event, verb)];
       for (const f of event.failures) lines.push(`  failed: ${f.error}`);
       for (const s of event.skipped) lines.push(`  not run: ${s.key} (${s.reason})`);

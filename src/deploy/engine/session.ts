@@ -45,6 +45,8 @@ export interface Session {
   plan: Plan;
   /** Held when the request asked for it; release it when done. */
   lock?: Lock;
+  /** Reads the workspace again and plans from it (to check that a plan is still current). */
+  planAgain(): Promise<Plan>;
 }
 
 export async function loadOrFail(request: SessionRequest): Promise<ResolvedManifest> {
@@ -105,9 +107,16 @@ export async function openSession(request: SessionRequest): Promise<Session> {
     });
     // Another apply may have run between the first read and the lock: plan again from what is there now.
     live = await withAppUrls(await readLive(api, manifest), appUrl);
+    // The project appeared in between (another machine is creating it): the lock must cover it before planning.
+    const appeared = live.projects.length === 1 ? live.projects[0]?.id : undefined;
+    if (appeared) {
+      const { waited } = await lock.extendTo(appeared);
+      if (waited) live = await withAppUrls(await readLive(api, manifest), appUrl);
+    }
     p = planFrom(live);
   }
-  return { manifest, connection, api, desired, live, plan: p, ...(lock ? { lock } : {}) };
+  const planAgain = async () => planFrom(await withAppUrls(await readLive(api, manifest), appUrl));
+  return { manifest, connection, api, desired, live, plan: p, planAgain, ...(lock ? { lock } : {}) };
 }
 
 /** URLs of the live applications (computed on a workspace; one call each on the local platform). */

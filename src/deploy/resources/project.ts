@@ -2,11 +2,12 @@
  * The project. Identity: exact name (search_filter is a substring hint; FACTS.md §4) plus the marker in the
  * project environment. A new project is usable only once `creation_status` is `success`.
  */
-import { envFromWire, envToWire, findOneByName, type Schemas, unwrap, waits } from "../../client/index.js";
+import { envFromWire, envToWire, findOneByName, isApiError, type Schemas, unwrap, waits } from "../../client/index.js";
+import { PlanOutOfDate } from "../engine/project-race.js";
 import { createIdempotently, deleteIfPresent } from "./create.js";
 import { desiredEnvFields, liveEnvFields, ownerOf, resolveEnv } from "./env.js";
 import { requireId } from "./keys.js";
-import type { FieldMap, FieldRules, NormaliseContext, Project, ResourceAdapter } from "./types.js";
+import type { ApplyContext, FieldMap, FieldRules, NormaliseContext, Project, ResourceAdapter } from "./types.js";
 
 export const projectRules: FieldRules = {
   recreateOn: {},
@@ -36,6 +37,20 @@ export function projectLiveFields(project: Project, ctx: NormaliseContext): Fiel
   };
 }
 
+/**
+ * A workspace that refuses a second project of the same name answers 409 when another apply (another machine,
+ * before either could lock anything) created ours first: if it carries this stack's marker, the plan is out of
+ * date, not wrong. Anything else stays the error it was.
+ */
+async function outrunBy(ctx: ApplyContext, name: string, error: unknown): Promise<never> {
+  if (isApiError(error) && error.status === 409) {
+    const found = await findOneByName(ctx.api, "project", { name });
+    if (found && ownerOf(found.environment) === ctx.stack)
+      throw new PlanOutOfDate(`another apply created project "${name}" at the same moment`);
+  }
+  throw error;
+}
+
 export const projectAdapter: ResourceAdapter = {
   kind: "project",
   rules: projectRules,
@@ -50,7 +65,7 @@ export const projectAdapter: ResourceAdapter = {
       environment: resolveEnv(spec.env, ctx),
     };
     const project = await createIdempotently(
-      () => unwrap(ctx.api.POST("/api/v2/projects", { body })),
+      () => unwrap(ctx.api.POST("/api/v2/projects", { body })).catch((error) => outrunBy(ctx, spec.name, error)),
       async () => {
         const found = await findOneByName(ctx.api, "project", { name: spec.name });
         return found && ownerOf(found.environment) === ctx.stack ? found : undefined;

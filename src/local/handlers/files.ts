@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import type { Schemas } from "../../client/index.js";
 import { getProject, type PlatformContext, projectRoot } from "../context.js";
 import { badRequest, notFound } from "../errors.js";
-import { freeName, resolveInProject } from "../project-files.js";
+import { resolveInProject, writeNewFile } from "../project-files.js";
 import type { Handlers } from "../server.js";
 import { param } from "./projects.js";
 
@@ -38,7 +38,7 @@ export function fileHandlers(ctx: PlatformContext): Handlers {
         const target = targets[index];
         if (!target) continue;
         await mkdir(dirname(target), { recursive: true });
-        await writeFile(freeName(target), new Uint8Array(await blob.arrayBuffer()));
+        await writeNewFile(target, new Uint8Array(await blob.arrayBuffer()));
       }
       return {};
     },

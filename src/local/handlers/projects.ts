@@ -29,7 +29,7 @@ export function projectHandlers(ctx: PlatformContext, hooks: ProjectHooks): Hand
       if (!LOCAL_TEMPLATES.has(template)) {
         throw badRequest(`template ${template} is not supported by the local platform (use blank or local)`);
       }
-      if (Object.values(ctx.state.projects).some((p) => p.name === name)) {
+      if (!ctx.duplicateProjectNames && Object.values(ctx.state.projects).some((p) => p.name === name)) {
         throw conflict(`a project named ${name} already exists`);
       }
       const id = shortId();
@@ -50,8 +50,14 @@ export function projectHandlers(ctx: PlatformContext, hooks: ProjectHooks): Hand
         shared_memory_limit: req.shared_memory_limit ?? 0,
         environment: envToWire(req.environment ?? {}),
       };
-      await mkdir(projectRoot(ctx, id), { recursive: true });
+      // Claimed before the first await, so two concurrent creates of one name cannot both pass the check above.
       ctx.state.projects[id] = project;
+      try {
+        await mkdir(projectRoot(ctx, id), { recursive: true });
+      } catch (error) {
+        delete ctx.state.projects[id];
+        throw error;
+      }
       const timer = setTimeout(() => {
         const current = ctx.state.projects[id];
         if (current?.creation_status === "creating") {

@@ -2,6 +2,7 @@
  * `deploy run` (exit code = outcome, --follow streams the log, a dependent job runs after its parent),
  * `deploy logs`, and two concurrent applies serialised by the stack lock — against the local platform.
  */
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findOneByName, unwrap, uploadProjectFile, waitFor } from "../../../src/client/index.js";
 import { startTestPlatform, type TestPlatform } from "../../local/helpers.js";
@@ -102,6 +103,24 @@ describe("run, logs and the stack lock (local platform)", () => {
     await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
   });
 
+  it("two machines applying a new stack at once end with one project (the workspace refuses a second name: 409)", async () => {
+    const out = await raceForNewProject(tp, "Two Machines");
+    // Which way the race goes depends on timing; each way must coordinate, never apply twice at once.
+    expect(out).toMatch(/another apply (created|filled|took over) project "Two Machines"|waiting for the stack lock/);
+  });
+
+  it("two machines applying a new stack at once end with one project (the workspace allows duplicates)", async () => {
+    const lenient = await startTestPlatform({ duplicateProjectNames: true });
+    try {
+      const out = await raceForNewProject(lenient, "Two Copies");
+      expect(out).toMatch(
+        /another apply (created project "Two Copies" at the same moment; this one deleted its copy|(took over|filled) project "Two Copies")|waiting for the stack lock/,
+      );
+    } finally {
+      await lenient.close();
+    }
+  });
+
   it("waits for a lock held from another machine, names its holder, and ignores an expired one", async () => {
     const dir = writeTree({ "lab.yaml": MANIFEST("Remote Lock"), ...SOURCES });
     expect((await deploy(["apply", "lab.yaml"], env, dir)).code).toBe(0);
@@ -164,3 +183,32 @@ describe("run, logs and the stack lock (local platform)", () => {
     await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
   });
 });
+
+/** Two applies of a new stack at once, each with its own same-machine lock layer (two machines); returns stderr. */
+async function raceForNewProject(platform: TestPlatform, name: string): Promise<string> {
+  const env = { CML_API_URL: platform.platform.apiUrl, CML_API_KEY: platform.platform.apiKey };
+  const dir = writeTree({ "lab.yaml": MANIFEST(name), ...SOURCES });
+  const machine = (n: number) => ({ ...env, CML_LAB_LOCK_DIR: path.join(dir, `.locks-machine-${n}`) });
+  const [a, b] = await Promise.all([
+    deploy(["apply", "lab.yaml", "--lock-timeout", "60"], machine(1), dir),
+    deploy(["apply", "lab.yaml", "--lock-timeout", "60"], machine(2), dir),
+  ]);
+  expect(a.code, a.out + a.err).toBe(0);
+  expect(b.code, b.out + b.err).toBe(0);
+  const inv = await inventory(platform.api);
+  expect(inv.projects.filter((p) => p === name)).toHaveLength(1);
+  expect(
+    inv.jobs.filter((j) => j.startsWith(`${name}/`)),
+    a.out + a.err + b.out + b.err,
+  ).toEqual([`${name}/bad`, `${name}/populate`, `${name}/scrape`]);
+  const project = await findOneByName(platform.api, "project", { name });
+  const files = await platform.api.GET("/api/v2/projects/{project_id}/files/{path}", {
+    params: { path: { project_id: project?.id ?? "", path: "jobs" } },
+  });
+  // No renamed duplicates such as scrape(1).py: only one apply ever wrote into the project.
+  expect((files.data?.files ?? []).map((f) => f.path).sort()).toEqual(["bad.py", "populate.py", "scrape.py"]);
+  const again = await deploy(["plan", "lab.yaml", "--detailed-exitcode"], env, dir);
+  expect(again.code, again.out).toBe(0);
+  await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
+  return a.err + b.err;
+}
