@@ -4,6 +4,7 @@
 //             in `expected` or listed in `excluded` with the reason it does not answer
 //   deep:     every expected page answers only at or past word 1,000 of its main text
 //   short:    a vague 3-6 word question
+//   earlier:  for a deep question, why an earlier mention of the term on a page does not answer it
 //   error:    the pasted error message, left out of the lexical-overlap check
 export const checks = {
   "pg-001": {
@@ -26,7 +27,7 @@ export const checks = {
       "plpgsql-control-structures.html":
         /It is recommended that applications use INSERT with ON CONFLICT DO UPDATE rather than actually using this pattern/,
       "sql-insert.html": /The optional ON CONFLICT clause specifies an alternative action/,
-      "sql-merge.html": /WHEN NOT MATCHED/,
+      "sql-merge.html": /If the item already exists, instead update the stock count/,
     },
     term: /ON CONFLICT DO UPDATE|WHEN NOT MATCHED/,
     excluded: {
@@ -69,6 +70,7 @@ export const checks = {
     deep: true,
     pages: { "sql-select.html": /With SKIP LOCKED , any selected rows that cannot be immediately locked are skipped/ },
     term: /SKIP LOCKED/,
+    earlier: { "sql-select.html": "the synopsis at the top lists the keyword with no explanation" },
     excluded: { "fdw-callbacks.html": "FDW callback contract" },
   },
 
@@ -135,13 +137,12 @@ export const checks = {
     },
   },
   "pg-010": {
-    pages: {
-      "backup-dump.html": /run psql with the ON_ERROR_STOP variable set/,
-      "app-psql.html": /ON_ERROR_STOP By default, command processing continues after an error/,
-    },
-    term: /ON_ERROR_STOP/,
+    deep: true,
+    pages: { "app-psql.html": /\\watch \[ seconds \] Repeatedly execute the current query buffer/ },
+    term: /\\watch/,
     excluded: {},
   },
+
   "pg-011": {
     pages: {
       "limits.html": /field size 1 GB/,
@@ -164,19 +165,18 @@ export const checks = {
     },
   },
   "pg-012": {
+    deep: true,
     pages: {
-      "sql-set-transaction.html":
-        /READ COMMITTED A statement can only see rows committed before it began\. This is the default/,
-      "transaction-iso.html": /Read Committed is the default isolation level in PostgreSQL/,
-      "runtime-config-client.html":
-        /default_transaction_isolation \( enum \)[^.]*\.[^.]*\. The default is “ read committed ”/,
+      "runtime-config-query.html":
+        /effective_cache_size \( integer \) Sets the planner's assumption about the effective size of the disk cache/,
     },
-    term: /default isolation level|default_transaction_isolation/,
+    term: /effective_cache_size/,
     excluded: {
-      "applevel-consistency.html": "advice to change the default to serializable",
-      "pgbench.html": "pgbench example output",
+      "gist-implementation.html": "GiST buffered build threshold",
+      "sql-createindex.html": "GiST buffering parameter",
     },
   },
+
   "pg-013": {
     pages: {
       "runtime-config-preset.html": /the default max_identifier_length is 63 bytes/,
@@ -234,10 +234,17 @@ export const checks = {
     excluded: {},
   },
   "pg-017": {
-    pages: { "datatype-character.html": /There is no performance difference among these three types/ },
-    term: /no performance difference/,
+    deep: true,
+    pages: {
+      "ddl-partitioning.html":
+        /Inserting data into the parent table that does not map to one of the existing partitions will cause an error/,
+      "sql-createtable.html":
+        /A partition key value not fitting into any other partition of the given parent will be routed to the default partition/,
+    },
+    term: /does not map to one of the existing partitions|not fitting into any other partition|routed to the default partition/,
     excluded: {},
   },
+
   "pg-018": {
     deep: true,
     pages: {
@@ -259,10 +266,11 @@ export const checks = {
   "pg-020": {
     short: true,
     pages: {
+      "datatype-numeric.html": /gaps in the sequence of values which appears in the column/,
       "sql-createsequence.html": /Because nextval and setval calls are never rolled back/,
-      "functions-sequence.html": /never rolled back/,
+      "functions-sequence.html": /transaction aborts or database crashes can result in gaps in the sequence/,
     },
-    term: /never rolled back/,
+    term: /never rolled back|gapless|gaps in the sequence/,
     excluded: {},
   },
   "pg-021": {
@@ -271,12 +279,38 @@ export const checks = {
       "sql-createtable.html": /fillfactor \( integer \) The fillfactor for a table is a percentage/,
     },
     term: /fillfactor/,
-    excluded: {},
+    excluded: {
+      "pgbench.html": "pgbench option",
+      "sql-alterindex.html": "index fillfactor example",
+      "sql-altertable.html": "lock level for storage parameters",
+      "sql-cluster.html": "keeps cluster order; not about update cost",
+      "sql-createindex.html": "index page fillfactor",
+      "sql-reindex.html": "when to reindex",
+    },
   },
   "pg-022": {
-    pages: { "storage-toast.html": /PostgreSQL uses a fixed page size/ },
-    term: /TOAST/,
-    excluded: {},
+    pages: {
+      "glossary.html":
+        /large attributes of table rows are split and stored in a secondary table, called the TOAST table/,
+      "storage-toast.html": /PostgreSQL uses a fixed page size/,
+    },
+    term: /out-of-line|out of line|secondary table|secondary storage area|too wide to fit|too large to keep/,
+    excluded: {
+      "catalog-pg-class.html": "catalog column note, aside",
+      "datatype-bit.html": "aside pointing to character types",
+      "disk-usage.html": "aside about the extra TOAST file in a size count",
+      "libpq-example.html": "out-of-line query parameters",
+      "limits.html": "aside in a limits table",
+      "lo-intro.html": "aside comparing large objects with TOAST",
+      "spgist-extensibility.html": "SP-GiST API rule",
+      "spi-interface.html": "SPI parameters",
+      "spi-spi-execute-extended.html": "SPI parameters",
+      "spi-spi-execute-with-args.html": "SPI parameters",
+      "spi.html": "SPI parameters",
+      "sql-expressions.html": "query parameters",
+      "storage-file-layout.html": "aside in the file layout description",
+      "xfunc-c.html": "C function API",
+    },
   },
   "pg-023": {
     pages: {
@@ -284,46 +318,93 @@ export const checks = {
         /BRIN is designed for handling very large tables in which certain columns have some natural correlation/,
       "indexes-types.html": /BRIN indexes \(a shorthand for Block Range INdexes\)/,
     },
-    term: /BRIN|block range/,
-    excluded: {},
+    term: /natural correlation|Block Range IN|block range/i,
+    excluded: {
+      "brin-builtin-opclasses.html": "operator class parameters",
+      "brin-extensibility.html": "operator class internals",
+      "sql-createindex.html": "pages_per_range parameter",
+    },
   },
   "pg-024": {
-    pages: { "indexes-partial.html": /A partial index is an index built over a subset of a table/ },
+    pages: {
+      "sql-createindex.html": /A partial index is an index that contains entries for only a portion of a table/,
+      "indexes-partial.html": /A partial index is an index built over a subset of a table/,
+    },
     term: /partial index/,
-    excluded: {},
+    excluded: {
+      "biblio.html": "bibliography",
+      "catalog-pg-index.html": "catalog column",
+      "ddl-constraints.html": "unique partial index mentioned as an aside",
+      "explicit-locking.html": "foreign key locking aside",
+      "hash-intro.html": "aside on hash indexes",
+      "index-functions.html": "index AM API",
+      "indexes-index-only-scans.html": "interaction with index-only scans",
+      "sql-altertable.html": "restriction on constraint indexes",
+      "sql-createtable.html": "EXCLUDE constraint predicate",
+      "sql-insert.html": "ON CONFLICT inference",
+      "storage-hot.html": "HOT condition",
+    },
   },
   "pg-025": {
     pages: {
       "ddl-rowsecurity.html": /row security policies that restrict, on a per-user basis, which rows/,
       "sql-createpolicy.html": /CREATE POLICY command defines a new row-level security policy/,
     },
-    term: /row security polic|row-level security polic/,
-    excluded: {},
+    term: /row security polic|row-level security polic|ROW LEVEL SECURITY/i,
+    excluded: {
+      "catalog-pg-authid.html": "catalog column",
+      "catalog-pg-policy.html": "catalog",
+      "ddl-inherit.html": "policies with inheritance",
+      "ddl.html": "table of contents",
+      "logical-replication-security.html": "replication and policies",
+      "perm-functions.html": "security warning",
+      "reference.html": "command list",
+      "runtime-config-client.html": "row_security setting",
+      "sql-alterpolicy.html": "changing a policy",
+      "sql-altertable.html": "switch syntax only",
+      "sql-commands.html": "command list",
+      "sql-createfunction.html": "leakproof note",
+      "sql-createview.html": "views over protected tables",
+      "sql-droppolicy.html": "removing a policy",
+      "sql.html": "table of contents",
+      "view-pg-policies.html": "system view",
+      "view-pg-roles.html": "system view",
+      "view-pg-shadow.html": "system view",
+      "view-pg-user.html": "system view",
+    },
   },
   "pg-026": {
-    pages: {
-      "datatype-json.html":
-        /The non-default GIN operator class jsonb_path_ops does not support the key-exists operators/,
-      "gin-builtin-opclasses.html": /jsonb_path_ops supports fewer operators but/,
-    },
-    term: /jsonb_path_ops/,
+    deep: true,
+    pages: { "datatype-json.html": /Order of array elements is not significant/ },
+    term: /Order of array elements|Duplicate array elements/i,
     excluded: {},
   },
+
   "pg-027": {
-    deep: true,
     error:
       "ERROR:  deadlock detected DETAIL:  Process 4242 waits for ShareLock on transaction 901; blocked by process 4317.",
-    pages: { "explicit-locking.html": /The best defense against deadlocks is generally to avoid them/ },
+    pages: {
+      "sql-lock.html":
+        /To avoid deadlocks, make sure all transactions acquire locks on the same objects in the same order/,
+      "explicit-locking.html": /The best defense against deadlocks is generally to avoid them/,
+    },
     term: /deadlocks/,
-    excluded: {},
+    excluded: {
+      "fdw-row-locking.html": "FDW locking",
+      "libpq-pipeline-mode.html": "client/server pipeline deadlocks",
+      "monitoring-stats.html": "deadlock counter",
+      "runtime-config-developer.html": "debug setting",
+      "runtime-config-locks.html": "deadlock_timeout: when checks run, not prevention",
+      "sql-merge.html": "aside on MERGE row order",
+    },
   },
   "pg-028": {
     error: 'FATAL:  no pg_hba.conf entry for host "10.0.3.17", user "shop", database "shop", no encryption',
     pages: {
       "client-authentication-problems.html": /FATAL: no pg_hba\.conf entry for host/,
-      "auth-pg-hba-conf.html": /host This record matches connection attempts made using TCP\/IP/,
+      "auth-pg-hba-conf.html": /If no record matches, access is denied/,
     },
-    term: /no pg_hba\.conf entry/,
+    term: /no pg_hba\.conf entry|If no record matches/,
     excluded: {},
   },
   "pg-029": {
@@ -335,16 +416,29 @@ export const checks = {
       "runtime-config-replication.html": /hot_standby_feedback \( boolean \)/,
     },
     term: /hot_standby_feedback|max_standby_streaming_delay/,
-    excluded: {},
+    excluded: {
+      "monitoring-stats.html": "view column",
+      "protocol-replication.html": "protocol detail",
+      "warm-standby.html": "aside comparing slots with feedback",
+    },
   },
   "pg-030": {
-    deep: true,
-    error: 'ERROR:  column "price" cannot be cast automatically to type numeric',
+    error: 'ERROR:  column "amount" cannot be cast automatically to type integer',
     pages: {
+      "ddl-alter.html": /add a USING clause that specifies how to compute the new values from the old/,
       "sql-altertable.html": /The optional USING clause specifies how to compute the new column value from the old/,
     },
     term: /USING clause/,
-    excluded: {},
+    excluded: {
+      "ddl-rowsecurity.html": "policy USING clause",
+      "ecpg-commands.html": "ECPG EXECUTE USING",
+      "ecpg-dynamic.html": "ECPG EXECUTE USING",
+      "plpgsql-statements.html": "EXECUTE USING",
+      "queries-table-expressions.html": "join USING",
+      "sql-createpolicy.html": "policy USING",
+      "sql-delete.html": "DELETE USING",
+      "sql-select.html": "join and ORDER BY USING",
+    },
   },
   "pg-031": {
     deep: true,
@@ -354,21 +448,35 @@ export const checks = {
     excluded: {},
   },
   "pg-032": {
-    deep: true,
     error:
       'psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: No such file or directory',
-    pages: { "server-start.html": /failed: No such file or directory Is the server running locally/ },
+    pages: {
+      "tutorial-createdb.html": /This means that the server was not started/,
+      "server-start.html": /failed: No such file or directory Is the server running locally/,
+    },
     term: /No such file or directory/,
-    excluded: {},
+    excluded: {
+      "install-post.html": "shared library error",
+      "kernel-resources.html": "shared memory warning",
+      "libpq-build.html": "compiler error",
+      "pgsurgery.html": "corruption example",
+    },
   },
   "pg-033": {
     error: "ERROR:  could not serialize access due to concurrent update",
     pages: {
-      "mvcc-serialization-failure-handling.html": /retry/,
+      "mvcc-serialization-failure-handling.html":
+        /must be prepared to retry transactions that fail due to serialization errors/,
       "transaction-iso.html": /could not serialize access due to concurrent update/,
     },
     term: /could not serialize access|serialization failure/,
-    excluded: {},
+    excluded: {
+      "applevel-consistency.html": "advice to use a retry framework, aside",
+      "pgbench.html": "pgbench failure counting",
+      "sql-select.html": "aside on locking order",
+      "sql-set-transaction.html": "DEFERRABLE read-only mode",
+      "sql-update.html": "partition row movement",
+    },
   },
   "pg-034": {
     deep: true,
@@ -376,8 +484,16 @@ export const checks = {
       "runtime-config-resource.html":
         /work_mem \( integer \) Sets the base maximum amount of memory to be used by a query operation/,
     },
-    term: /work_mem/,
-    excluded: {},
+    term: /(?<![a-z_])work_mem/,
+    excluded: {
+      "app-postgres.html": "command-line switch that sets it",
+      "kernel-resources.html": "out-of-memory advice",
+      "plpgsql-control-structures.html": "RETURN NEXT buffering",
+      "regress-evaluation.html": "test output",
+      "regress-run.html": "test setup",
+      "runtime-config-query.html": "partitionwise plans",
+      "runtime-config-short.html": "short option table",
+    },
   },
   "pg-035": {
     short: true,
@@ -395,19 +511,30 @@ export const checks = {
       "auth-pg-hba-conf.html": /host This record matches connection attempts made using TCP\/IP/,
     },
     term: /listen_addresses/,
-    excluded: {},
+    excluded: {
+      "app-postgres.html": "deprecated -i switch, points to listen_addresses",
+      "runtime-config-short.html": "short option table",
+      "ssh-tunnels.html": "aside in SSH tunnel setup",
+      "warm-standby.html": "standby setup step",
+    },
   },
   "pg-037": {
     deep: true,
-    pages: { "runtime-config-client.html": /idle_in_transaction_session_timeout \( integer \) Terminate any session/ },
+    pages: {
+      "transaction-iso.html":
+        /idle_in_transaction_session_timeout may be used to automatically disconnect lingering sessions/,
+      "runtime-config-client.html": /idle_in_transaction_session_timeout \( integer \) Terminate any session/,
+    },
     term: /idle_in_transaction_session_timeout/,
-    excluded: {},
+    excluded: {
+      "errcodes-appendix.html": "error code list",
+    },
   },
   "pg-038": {
-    deep: true,
     pages: {
+      "runtime-config-autovacuum.html": /can be overridden for individual tables by changing table storage parameters/,
       "sql-createtable.html": /autovacuum_vacuum_scale_factor \( floating point \) Per-table value/,
-      "routine-vacuuming.html": /storage parameters/,
+      "routine-vacuuming.html": /on a per-table basis; see Storage Parameters/,
     },
     term: /autovacuum_vacuum_scale_factor/,
     excluded: {},
@@ -419,11 +546,42 @@ export const checks = {
         /Reducing this value relative to seq_page_cost will cause the system to prefer index scans/,
     },
     term: /random_page_cost/,
-    excluded: {},
+    excluded: {
+      "index-cost-estimation.html": "index AM cost estimator API",
+      "sql-altertablespace.html": "per-tablespace override, no SSD advice",
+      "sql-createtablespace.html": "per-tablespace override, no SSD advice",
+      "transaction-iso.html": "aside for serializable tuning",
+    },
   },
   "pg-040": {
-    pages: { "libpq-pgpass.html": /The file \.pgpass in a user's home directory can contain passwords/ },
+    pages: {
+      "libpq-connect.html": /passfile Specifies the name of the file used to store passwords/,
+      "libpq-pgpass.html": /The file \.pgpass in a user's home directory can contain passwords/,
+    },
     term: /\.pgpass|pgpass\.conf|PGPASSFILE/,
-    excluded: {},
+    excluded: {
+      "app-clusterdb.html": "client option text pointing to the password file, aside",
+      "app-createdb.html": "client option text pointing to the password file, aside",
+      "app-createuser.html": "client option text pointing to the password file, aside",
+      "app-dropdb.html": "client option text pointing to the password file, aside",
+      "app-dropuser.html": "client option text pointing to the password file, aside",
+      "app-pg-dumpall.html": "client option text pointing to the password file, aside",
+      "app-pgamcheck.html": "client option text pointing to the password file, aside",
+      "app-pgbasebackup.html": "client option text pointing to the password file, aside",
+      "app-pgdump.html": "client option text pointing to the password file, aside",
+      "app-pgreceivewal.html": "client option text pointing to the password file, aside",
+      "app-pgrecvlogical.html": "client option text pointing to the password file, aside",
+      "app-pgrestore.html": "client option text pointing to the password file, aside",
+      "app-psql.html": "client option text pointing to the password file, aside",
+      "app-reindexdb.html": "client option text pointing to the password file, aside",
+      "app-vacuumdb.html": "client option text pointing to the password file, aside",
+      "contrib-dblink-connect-u.html": "aside: password file for a replication, upgrade or server-side connection",
+      "libpq-envars.html": "PGPASSFILE/PGPASSWORD pointers to the password file",
+      "pgupgrade.html": "aside: password file for a replication, upgrade or server-side connection",
+      "postgres-fdw.html": "aside: password file for a replication, upgrade or server-side connection",
+      "runtime-config-replication.html": "aside: password file for a replication, upgrade or server-side connection",
+      "vacuumlo.html": "client option text pointing to the password file, aside",
+      "warm-standby.html": "aside: password file for a replication, upgrade or server-side connection",
+    },
   },
 };

@@ -126,6 +126,11 @@ function cmdCheck(table) {
       else {
         cells.push(`\`${rel}\` @${m.at}`);
         if (c.deep && m.at < DEEP_WORDS) bad(id, `deep but ${rel} answers at word ${m.at}`);
+        // A deep question's key term must not turn up earlier on the page either, unless a reason says why that
+        // earlier mention (a synopsis line, a table of contents) does not answer the question.
+        const early = c.deep && c.term ? firstMatch(c.term, p.main) : null;
+        if (early && early.at < DEEP_WORDS && !c.earlier?.[rel])
+          bad(id, `deep but the term occurs in ${rel} at word ${early.at}`);
       }
       const question = c.error ? q.question.replace(c.error, " ") : q.question;
       const run = longestSharedRun(question, p.full);
