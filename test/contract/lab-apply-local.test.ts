@@ -6,6 +6,8 @@
  * runtime on PATCH → 500). Every request is recorded so the test can assert what the engine sent.
  */
 
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bypass, HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
@@ -24,6 +26,7 @@ interface Recorded {
   body: string;
 }
 const requests: Recorded[] = [];
+const lockDir = mkdtempSync(join(tmpdir(), "cml-lab-contract-locks-"));
 let t: TestPlatform;
 let decoyProjectId = "";
 
@@ -58,7 +61,13 @@ async function deploy(argv: string[], vars: string[] = []) {
       out += s;
     },
     isTTY: false,
-    env: { CML_API_URL: WORKSPACE, CML_API_KEY: t.platform.apiKey, PATH: process.env.PATH ?? "" },
+    // Its own same-machine lock directory: another run of this suite (another checkout) uses the same workspace URL.
+    env: {
+      CML_API_URL: WORKSPACE,
+      CML_API_KEY: t.platform.apiKey,
+      PATH: process.env.PATH ?? "",
+      CML_LAB_LOCK_DIR: lockDir,
+    },
     cwd: root,
   };
   const code = await main([...argv, "manifests/lab.yaml", "--target", "workspace", ...vars], io);

@@ -2,7 +2,9 @@
  * Contract test: the full `deploy apply` of manifests/lab.yaml against a fake CML v2 API that enforces the real
  * API's quirks (test/contract/fake-cml.ts). A regression that only the quirks expose fails here.
  */
-import { resolve } from "node:path";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { setupServer } from "msw/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/deploy/main.js";
@@ -18,6 +20,7 @@ const PROJECT = "LLM Hands-on Lab";
 const fake = createFakeCml({ baseUrl: BASE, apiKey: API_KEY });
 const server = setupServer(fake.handler);
 const outputs: string[] = [];
+const lockDir = mkdtempSync(join(tmpdir(), "cml-lab-contract-locks-"));
 
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
 afterAll(() => server.close());
@@ -29,7 +32,14 @@ async function deploy(args: string[]): Promise<{ code: number; out: string; err:
     err: "",
     isTTY: false,
     // PATH and HOME only: no AWS/Pinecone credentials leak in from the machine running the tests.
-    env: { CML_API_URL: BASE, CML_API_KEY: API_KEY, PATH: process.env.PATH, HOME: process.env.HOME },
+    // Its own same-machine lock directory: another run of this suite (another checkout) uses the same workspace URL.
+    env: {
+      CML_API_URL: BASE,
+      CML_API_KEY: API_KEY,
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      CML_LAB_LOCK_DIR: lockDir,
+    },
     cwd: ROOT,
     stdout: (t: string) => {
       io.out += t;

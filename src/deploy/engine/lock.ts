@@ -195,6 +195,8 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
           continue;
         }
         if (holder) await deleteRemote();
+        if (Date.now() >= deadline)
+          throw new Error(`bug: the stack lock ${path} never read back after upload in project ${projectId}`);
         await uploadProjectFile(options.api, projectId, path, JSON.stringify(me));
       } catch (error) {
         // The lock's own calls are not idempotent POSTs the client may retry: a throttled or failed one is
