@@ -1,33 +1,68 @@
 import { analyze } from "../analyze.js";
 import { type Embedder, l2normalize } from "./embedder.js";
 
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const WORD = fnv1aFrom(FNV_OFFSET, "w:");
+const BIGRAM = fnv1aFrom(FNV_OFFSET, "b:");
+const TRIGRAM = fnv1aFrom(FNV_OFFSET, "c:");
+const CARET = 0x5e;
+const DOLLAR = 0x24;
+const SPACE = 0x20;
+
 /**
  * Deterministic feature hashing (the "hashing trick") of analysed words, word bigrams and character trigrams of
  * each word, with sublinear term frequency, L2-normalised. No model and no download: the offline default and
  * what tests use. It is a lexical-semantic proxy, not a language model: character n-grams let "cache" meet
  * "caching" and bigrams reward phrase matches.
+ *
+ * The features are the FNV-1a hashes of the strings `w:<term>`, `b:<previous> <term>` and `c:<trigram of ^term$>`;
+ * FNV-1a is sequential, so each hash continues from the hashed prefix instead of building the string (the
+ * vectors are bit-identical to hashing the strings, which test/ingest/hash-golden.test.ts pins).
  */
 export function createHashEmbedder(options: { dim?: number } = {}): Embedder {
   const dim = options.dim ?? 512;
+  // Reused across calls: sums in a dense array (same additions in the same order as a Map, so the same doubles).
+  const sums = new Float64Array(dim);
+  const touched = new Uint8Array(dim);
+  const slots: number[] = [];
+  const add = (h: number, weight: number) => {
+    const slot = h % dim;
+    if (touched[slot] === 0) {
+      touched[slot] = 1;
+      slots.push(slot);
+    }
+    // The sign bit decorrelates colliding features (Weinberger et al., 2009).
+    sums[slot] = (sums[slot] ?? 0) + ((h & 0x80000000) === 0 ? weight : -weight);
+  };
   const embed = (text: string): Float32Array => {
-    const counts = new Map<number, number>();
-    const add = (feature: string, weight: number) => {
-      const h = fnv1a(feature);
-      const slot = h % dim;
-      // The sign bit decorrelates colliding features (Weinberger et al., 2009).
-      const signed = (h & 0x80000000) === 0 ? weight : -weight;
-      counts.set(slot, (counts.get(slot) ?? 0) + signed);
-    };
     const terms = analyze(text);
+    let previous = 0;
     for (let i = 0; i < terms.length; i++) {
       const term = terms[i] ?? "";
-      add(`w:${term}`, 1);
-      if (i > 0) add(`b:${terms[i - 1]} ${term}`, 0.5);
-      const padded = `^${term}$`;
-      for (let j = 0; j + 3 <= padded.length; j++) add(`c:${padded.slice(j, j + 3)}`, 0.25);
+      add(fnv1aFrom(WORD, term) >>> 0, 1);
+      if (i > 0) add(fnv1aFrom(previous, term) >>> 0, 0.5);
+      // State after `b:<term> `, the prefix of the next bigram.
+      previous = Math.imul(fnv1aFrom(BIGRAM, term) ^ SPACE, FNV_PRIME);
+      // Trigrams of `^term$`: code units at positions -1 (^), 0..n-1 and n ($).
+      const n = term.length;
+      for (let j = -1; j + 2 <= n; j++) {
+        let h = TRIGRAM;
+        for (let k = j; k < j + 3; k++) {
+          const code = k < 0 ? CARET : k >= n ? DOLLAR : term.charCodeAt(k);
+          h = Math.imul(h ^ code, FNV_PRIME);
+        }
+        add(h >>> 0, 0.25);
+      }
     }
     const vector = new Float32Array(dim);
-    for (const [slot, value] of counts) vector[slot] = Math.sign(value) * Math.log1p(Math.abs(value));
+    for (const slot of slots) {
+      const value = sums[slot] ?? 0;
+      vector[slot] = Math.sign(value) * Math.log1p(Math.abs(value));
+      sums[slot] = 0;
+      touched[slot] = 0;
+    }
+    slots.length = 0;
     return l2normalize(vector);
   };
   return {
@@ -39,11 +74,9 @@ export function createHashEmbedder(options: { dim?: number } = {}): Embedder {
   };
 }
 
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
+/** FNV-1a continued from `state` over the UTF-16 code units of `text` (not yet made unsigned). */
+function fnv1aFrom(state: number, text: string): number {
+  let hash = state;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), FNV_PRIME);
+  return hash;
 }
