@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createHashEmbedder } from "../../src/workloads/rag/embedders/hash.js";
+import { analyze } from "../../src/workloads/rag/analyze.js";
+import { analyzeCached, createHashEmbedder } from "../../src/workloads/rag/embedders/hash.js";
 
 // Pinned from the original Map-based implementation: a faster hash embedder must produce the same bits, or every
 // stored `hash-v1-*` index would silently disagree with its queries.
@@ -48,4 +51,20 @@ describe("hash embedder golden vectors", () => {
       expect(digest(await embedder.embedQuery(TEXTS[1] ?? ""))).toBe(digests[1]);
     });
   }
+});
+
+describe("analyzeCached", () => {
+  it("gives analyze's terms for real documentation text", () => {
+    const text = readFileSync(
+      join(import.meta.dirname, "..", "..", "samples", "python-docs", "tutorial", "classes.html"),
+      "utf8",
+    )
+      .replace(/<[^>]+>/g, " ")
+      .replace(/&[a-z]+;/g, " ");
+    expect(text.length).toBeGreaterThan(10_000);
+    for (let at = 0; at < text.length; at += 2_000) {
+      const slice = `${text.slice(at, at + 2_000)} ${TEXTS.join(" ")}`;
+      expect(analyzeCached(slice)).toEqual(analyze(slice));
+    }
+  });
 });

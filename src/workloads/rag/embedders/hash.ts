@@ -36,7 +36,7 @@ export function createHashEmbedder(options: { dim?: number } = {}): Embedder {
     sums[slot] = (sums[slot] ?? 0) + ((h & 0x80000000) === 0 ? weight : -weight);
   };
   const embed = (text: string): Float32Array => {
-    const terms = analyze(text);
+    const terms = analyzeCached(text);
     let previous = 0;
     for (let i = 0; i < terms.length; i++) {
       const term = terms[i] ?? "";
@@ -65,13 +65,50 @@ export function createHashEmbedder(options: { dim?: number } = {}): Embedder {
     slots.length = 0;
     return l2normalize(vector);
   };
-  return {
+  const embedder: Embedder = {
     id: `hash-v1-${dim}`,
     dim,
     maxTokens: Number.POSITIVE_INFINITY,
     embedDocuments: async (texts) => texts.map(embed),
     embedQuery: async (text) => embed(text),
   };
+  HASH_EMBEDDERS.set(embedder, { dim });
+  return embedder;
+}
+
+const HASH_EMBEDDERS = new WeakMap<Embedder, { dim: number }>();
+
+/**
+ * The options of an embedder made by createHashEmbedder (undefined for any other, including wrappers): the indexer
+ * builds the same embedder inside its worker threads, since it is pure computation.
+ */
+export function hashEmbedderOptions(embedder: Embedder): { dim: number } | undefined {
+  return HASH_EMBEDDERS.get(embedder);
+}
+
+// analyze.ts's tokens: what it splits a (NFKC) text into before it looks at each token on its own.
+const TOKEN = /\d+(?:\.\d+)+|[\p{L}\p{N}_]+/gu;
+const TERMS_CACHE_LIMIT = 100_000;
+const termsOfToken = new Map<string, string[]>();
+
+/**
+ * analyze(text), token by token through a cache: analyze treats each token on its own (lower case, stop words,
+ * identifier parts, stemming), so the terms of a text are the concatenated terms of its tokens, and a corpus
+ * repeats its tokens endlessly. test/ingest/hash-golden.test.ts checks the equality on real text.
+ */
+export function analyzeCached(text: string): string[] {
+  const terms: string[] = [];
+  for (const match of text.normalize("NFKC").matchAll(TOKEN)) {
+    const token = match[0];
+    let cached = termsOfToken.get(token);
+    if (!cached) {
+      if (termsOfToken.size >= TERMS_CACHE_LIMIT) termsOfToken.clear();
+      cached = analyze(token);
+      termsOfToken.set(token, cached);
+    }
+    for (const term of cached) terms.push(term);
+  }
+  return terms;
 }
 
 /** FNV-1a continued from `state` over the UTF-16 code units of `text` (not yet made unsigned). */
