@@ -1,7 +1,8 @@
-import { Readability } from "@mozilla/readability";
-import { parseHTML } from "linkedom";
-import TurndownService from "turndown";
-import { gfm } from "turndown-plugin-gfm";
+import { createRequire } from "node:module";
+import type { Readability as ReadabilityClass } from "@mozilla/readability";
+import type { parseHTML as parseHTMLFunction } from "linkedom";
+import type TurndownService from "turndown";
+import type { gfm as gfmPlugin } from "turndown-plugin-gfm";
 import {
   canonicalUrl,
   clean,
@@ -20,11 +21,37 @@ import type { ExtractedPage } from "./extract.js";
  * extractor is compared with (test/ingest/fast-extract.test.ts, bench/ingest/compare-extract.mjs).
  */
 
+interface DomModules {
+  parseHTML: typeof parseHTMLFunction;
+  TurndownService: typeof TurndownService;
+  gfm: typeof gfmPlugin;
+  Readability: typeof ReadabilityClass;
+}
+
+let modules: DomModules | undefined;
+
+/**
+ * Loaded on first use (their CommonJS builds, synchronously): most pages never need a DOM, and linkedom alone
+ * costs each indexing worker thread a large part of a second to load.
+ */
+function dom(): DomModules {
+  if (modules) return modules;
+  const require = createRequire(import.meta.url);
+  modules = {
+    parseHTML: require("linkedom").parseHTML,
+    TurndownService: require("turndown"),
+    gfm: require("turndown-plugin-gfm").gfm,
+    Readability: require("@mozilla/readability").Readability,
+  };
+  return modules;
+}
+
 let converter: TurndownService | undefined;
 
 function turndown(): TurndownService {
   if (converter) return converter;
-  const service = new TurndownService({
+  const { TurndownService: Service, gfm } = dom();
+  const service = new Service({
     headingStyle: "atx",
     codeBlockStyle: "fenced",
     bulletListMarker: "-",
@@ -96,7 +123,7 @@ function addTableRows(table: Element): void {
 }
 
 function parse(html: string): Document {
-  return parseHTML(html.includes("<html") ? html : `<!doctype html><html><body>${html}</body></html>`).document;
+  return dom().parseHTML(html.includes("<html") ? html : `<!doctype html><html><body>${html}</body></html>`).document;
 }
 
 function pickRoot(document: Document): HTMLElement | undefined {
@@ -157,6 +184,7 @@ export function extractWithReadability(html: string): ExtractedPage | undefined 
   // Read before Readability rewrites the document (it drops an h1 that repeats the title).
   const documentH1 = clean(document.querySelector("h1")?.textContent ?? "");
   // Classes stay: the highlight-/language- classes name a code block's language.
+  const { Readability } = dom();
   const article = new Readability<Node>(document, { keepClasses: true, serializer: (node) => node }).parse();
   const content = article?.content;
   if (!content || !isHtmlElement(content) || !(content.textContent ?? "").trim()) return undefined;
