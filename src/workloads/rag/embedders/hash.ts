@@ -88,6 +88,7 @@ export function hashEmbedderOptions(embedder: Embedder): { dim: number } | undef
 
 // analyze.ts's tokens: what it splits a (NFKC) text into before it looks at each token on its own.
 const TOKEN = /\d+(?:\.\d+)+|[\p{L}\p{N}_]+/gu;
+const ASCII = /^[\x00-\x7f]*$/;
 const TERMS_CACHE_LIMIT = 100_000;
 const termsOfToken = new Map<string, string[]>();
 
@@ -98,7 +99,9 @@ const termsOfToken = new Map<string, string[]>();
  */
 export function analyzeCached(text: string): string[] {
   const terms: string[] = [];
-  for (const match of text.normalize("NFKC").matchAll(TOKEN)) {
+  // NFKC leaves ASCII as it is; most chunk text is ASCII and the check is much cheaper than normalising.
+  const normalized = ASCII.test(text) ? text : text.normalize("NFKC");
+  for (const match of normalized.matchAll(TOKEN)) {
     const token = match[0];
     let cached = termsOfToken.get(token);
     if (!cached) {
