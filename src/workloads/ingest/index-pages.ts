@@ -2,9 +2,11 @@ import { UserError } from "../../shared/errors.js";
 import type { ChunkCatalog } from "../rag/catalog.js";
 import { type ChunkRecord, embeddingText } from "../rag/chunk-record.js";
 import type { Embedder } from "../rag/embedders/embedder.js";
+import { hashEmbedderOptions } from "../rag/embedders/hash.js";
 import { describeMeta, type StoreMeta, sameMeta, type VectorStore } from "../rag/stores/store.js";
 import { CHUNKER_VERSION, type ChunkOptions } from "./chunk.js";
-import { pageToChunks } from "./page-to-chunks.js";
+import { createPageSource } from "./page-pool.js";
+import { noTimes } from "./page-to-chunks.js";
 
 /** One page to index: where it came from and how to read its HTML (read only when the page changed). */
 export interface PageInput {
@@ -41,6 +43,13 @@ export interface IndexSummary {
   /** Calls to embedDocuments and the texts they carried: zero on a no-op re-run. */
   embedCalls: number;
   embeddedTexts: number;
+  /** Worker threads that extracted (and hash-embedded) changed pages; 0 when all ran on the main thread. */
+  workerThreads: number;
+  /**
+   * Seconds per phase, summed over threads (so with workers they can add up to more than `seconds`); `store` is
+   * the main thread's catalog and store writes.
+   */
+  phases: { extract: number; chunk: number; embed: number; store: number };
   seconds: number;
 }
 
@@ -55,6 +64,11 @@ export interface IndexOptions {
   reindex?: boolean;
   /** Texts per embedDocuments call. */
   batchSize?: number;
+  /**
+   * Worker threads for extract + chunk (+ the hash embedder) of changed pages; default: the available cores, and
+   * none for small inputs. 0 keeps everything on this thread.
+   */
+  workers?: number;
   onEvent?: (event: IndexEvent) => void;
 }
 
@@ -63,6 +77,8 @@ interface PendingPage {
   records: ChunkRecord[];
   toEmbed: ChunkRecord[];
   stale: string[];
+  /** Vectors a worker already computed for toEmbed, by id. */
+  vectors: Map<string, Float32Array> | undefined;
 }
 
 /**
@@ -102,25 +118,48 @@ export async function indexPages(options: IndexOptions): Promise<IndexSummary> {
     chunksTotal: 0,
     embedCalls: 0,
     embeddedTexts: 0,
+    workerThreads: 0,
+    phases: { extract: 0, chunk: 0, embed: 0, store: 0 },
     seconds: 0,
   };
   const batchSize = options.batchSize ?? 64;
+  const times = noTimes();
+  let storeMs = 0;
   let pending: PendingPage[] = [];
   let pendingTexts = 0;
 
   const commit = async () => {
     const toEmbed = pending.flatMap((entry) => entry.toEmbed);
+    const ready = new Map<string, Float32Array>();
+    for (const entry of pending) {
+      if (!entry.vectors) continue;
+      for (const [id, vector] of entry.vectors) ready.set(id, vector);
+      // Workers embed a page's new chunks in one call.
+      if (entry.toEmbed.length) summary.embedCalls++;
+    }
     for (let at = 0; at < toEmbed.length; at += batchSize) {
       const batch = toEmbed.slice(at, at + batchSize);
-      const vectors = await embedder.embedDocuments(batch.map(embeddingText));
-      summary.embedCalls++;
+      const missing = batch.filter((record) => !ready.has(record.id));
+      if (missing.length) {
+        const started = performance.now();
+        const vectors = await embedder.embedDocuments(missing.map(embeddingText));
+        times.embed += performance.now() - started;
+        summary.embedCalls++;
+        for (const [i, record] of missing.entries()) ready.set(record.id, vectors[i] ?? new Float32Array(want.dim));
+      }
       summary.embeddedTexts += batch.length;
-      await store.upsert(batch.map((record, i) => ({ ...record, vector: vectors[i] ?? new Float32Array(want.dim) })));
+      const started = performance.now();
+      await store.upsert(
+        batch.map((record) => ({ ...record, vector: ready.get(record.id) ?? new Float32Array(want.dim) })),
+      );
+      storeMs += performance.now() - started;
     }
+    const started = performance.now();
     const stale = pending.flatMap((entry) => entry.stale);
     if (stale.length) await store.deleteByIds(stale);
+    for (const entry of pending) catalog.setDoc(entry.page.docId, entry.page.sha256, entry.records);
+    storeMs += performance.now() - started;
     for (const entry of pending) {
-      catalog.setDoc(entry.page.docId, entry.page.sha256, entry.records);
       summary.chunksAdded += entry.toEmbed.length;
       summary.chunksDeleted += entry.stale.length;
       const status = entry.records.length ? "indexed" : "empty";
@@ -139,22 +178,47 @@ export async function indexPages(options: IndexOptions): Promise<IndexSummary> {
     pendingTexts = 0;
   };
 
-  for (const page of unique.values()) {
+  const isUnchanged = (page: PageInput) => {
+    const known = catalog.docs.get(page.docId);
+    return known !== undefined && known.pageSha === page.sha256 && sameIds(known.ids, stored.get(page.docId) ?? []);
+  };
+  const changed = [...unique.values()].filter((page) => !isUnchanged(page));
+  const source = createPageSource({
+    pages: changed,
+    embedderId: embedder.id,
+    chunk: options.chunk,
+    hashDim: hashEmbedderOptions(embedder)?.dim,
+    stored,
+    workers: options.workers,
+    times,
+  });
+  summary.workerThreads = source.threads;
+  try {
+    for (const page of unique.values()) {
+      await indexPage(page);
+    }
+    await commit();
+  } finally {
+    await source.close();
+  }
+
+  async function indexPage(page: PageInput): Promise<void> {
     const storedIds = stored.get(page.docId) ?? [];
     const known = catalog.docs.get(page.docId);
-    if (known && known.pageSha === page.sha256 && sameIds(known.ids, storedIds)) {
+    if (known && isUnchanged(page)) {
       summary.unchanged++;
       emit({ type: "page", docId: page.docId, status: "unchanged", chunks: known.ids.length, added: 0, deleted: 0 });
-      continue;
+      return;
     }
     let records: ChunkRecord[];
+    let vectors: Map<string, Float32Array> | undefined;
     try {
-      records = pageToChunks(await page.read(), page, embedder.id, options.chunk).records;
+      ({ records, vectors } = await source.next(page));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       summary.failed.push({ docId: page.docId, reason });
       emit({ type: "page", docId: page.docId, status: "failed", chunks: 0, added: 0, deleted: 0, reason });
-      continue;
+      return;
     }
     const have = new Set(storedIds);
     const next = new Set(records.map((record) => record.id));
@@ -163,12 +227,12 @@ export async function indexPages(options: IndexOptions): Promise<IndexSummary> {
       records,
       toEmbed: records.filter((record) => !have.has(record.id)),
       stale: storedIds.filter((id) => !next.has(id)),
+      vectors,
     };
     pending.push(entry);
     pendingTexts += entry.toEmbed.length;
     if (pendingTexts >= batchSize * 4) await commit();
   }
-  await commit();
 
   const removed = new Set([...stored.keys(), ...catalog.docs.keys()].filter((docId) => !unique.has(docId)));
   const removedIds = [...removed].flatMap((docId) => stored.get(docId) ?? []);
@@ -177,8 +241,17 @@ export async function indexPages(options: IndexOptions): Promise<IndexSummary> {
   summary.removedPages = removed.size;
   summary.chunksDeleted += removedIds.length;
 
+  const flushStarted = performance.now();
   await store.flush();
   catalog.save();
+  storeMs += performance.now() - flushStarted;
+  const seconds = (ms: number) => Number((ms / 1000).toFixed(3));
+  summary.phases = {
+    extract: seconds(times.extract),
+    chunk: seconds(times.chunk),
+    embed: seconds(times.embed),
+    store: seconds(storeMs),
+  };
   for (const doc of catalog.docs.values()) summary.chunksTotal += doc.ids.length;
   summary.seconds = (performance.now() - started) / 1000;
   emit({ type: "index-done", summary });

@@ -2,14 +2,28 @@ import { type ChunkRecord, chunkId } from "../rag/chunk-record.js";
 import { type ChunkOptions, chunkMarkdown } from "./chunk.js";
 import { extractPage } from "./extract.js";
 
+/** Milliseconds spent per phase, summed over pages (and threads): what the ingest benchmark reports. */
+export interface PhaseTimes {
+  extract: number;
+  chunk: number;
+  embed: number;
+}
+
+export function noTimes(): PhaseTimes {
+  return { extract: 0, chunk: 0, embed: 0 };
+}
+
 /** HTML of one page → its chunk records (ids depend on the embedder, so a new embedder never reuses vectors). */
 export function pageToChunks(
   html: string,
   page: { docId: string; url: string },
   embedderId: string,
   options: ChunkOptions = {},
+  times?: PhaseTimes,
 ): { title: string; markdown: string; records: ChunkRecord[] } {
+  const started = performance.now();
   const extracted = extractPage(html);
+  const extractedAt = performance.now();
   const title = extracted.title || page.docId;
   const base = page.url.replace(/#.*$/, "");
   const seen = new Set<string>();
@@ -28,6 +42,10 @@ export function pageToChunks(
       text: chunk.text,
       index: records.length,
     });
+  }
+  if (times) {
+    times.extract += extractedAt - started;
+    times.chunk += performance.now() - extractedAt;
   }
   return { title, markdown: extracted.markdown, records };
 }

@@ -1,0 +1,124 @@
+import { ELEMENT, type TreeNode } from "./html-tree.js";
+
+/*
+ * What counts as content, shared by the fast extractor (extract.ts on html-tree.ts) and the DOM one
+ * (extract-dom.ts on linkedom, used for the Readability fallback and as the reference in tests).
+ */
+
+/**
+ * Content roots tried in order; the first that holds a reasonable amount of text wins. Doc generators
+ * (Sphinx, MkDocs, Docusaurus, GitBook, DITA) put the article in one of these.
+ */
+export const ROOT_SELECTORS = [
+  "[role=main]",
+  "main",
+  "article",
+  ".rst-content",
+  ".md-content",
+  ".markdown-body",
+  ".theme-doc-markdown",
+  "#main-content",
+  "#content",
+  ".body",
+  ".content",
+];
+
+/** Page furniture: navigation, chrome and anything that is not prose for a reader. */
+export const DROP_SELECTORS = [
+  "script",
+  "style",
+  "noscript",
+  "template",
+  "iframe",
+  "svg",
+  "canvas",
+  "form",
+  "button",
+  "nav",
+  "header",
+  "footer",
+  "aside",
+  "[role=navigation]",
+  "[role=banner]",
+  "[role=contentinfo]",
+  "[aria-hidden=true]",
+  ".headerlink",
+  ".sphinxsidebar",
+  ".related",
+  ".breadcrumb",
+  ".breadcrumbs",
+  ".toc",
+  ".sidebar",
+];
+
+export const MIN_ROOT_CHARS = 200;
+
+/**
+ * A predicate for the one-part selectors above (`tag`, `.class`, `#id`, `[attr=value]`), so both extractors read
+ * the same lists. Anything else is a programming error.
+ */
+export function simpleSelector(selector: string): (node: TreeNode) => boolean {
+  const attribute = /^\[([\w-]+)=([\w-]+)\]$/.exec(selector);
+  if (attribute) {
+    const [, name = "", value] = attribute;
+    return (node) => node.attrs[name] === value;
+  }
+  if (selector.startsWith(".")) {
+    const name = selector.slice(1);
+    return (node) => node.hasClass(name);
+  }
+  if (selector.startsWith("#")) {
+    const id = selector.slice(1);
+    return (node) => node.attrs.id === id;
+  }
+  if (/^[a-z][a-z0-9]*$/.test(selector)) {
+    const tag = selector.toUpperCase();
+    return (node) => node.name === tag;
+  }
+  throw new Error(`unsupported selector ${selector}`);
+}
+
+export function clean(text: string): string {
+  return text
+    .replace(/[\u00b6\u200b]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/** The highlight language named by a `highlight-`, `language-` or `lang-` class (Sphinx's `python3` → `python`). */
+export function languageFromClass(className: string): string | undefined {
+  const match = /(?:^|\s)(?:highlight|language|lang)-([\w+-]+)/.exec(className);
+  return match?.[1] && match[1] !== "default" ? match[1].replace(/\d+$/, "") : undefined;
+}
+
+/** The language of a bare `<pre>` from the classes of up to three enclosing elements. */
+export function codeLanguageOf(node: TreeNode): string {
+  let element = node.parentElement;
+  for (let depth = 0; element && depth < 3; depth++, element = element.parentElement) {
+    const language = languageFromClass(element.attrs.class ?? "");
+    if (language) return language;
+  }
+  return "";
+}
+
+/** `<title>` usually carries a site suffix ("X — Python 3.11 documentation"); h1 is the page's own name. */
+export function pageTitle(h1Text: string, titleTag: string): string {
+  return (h1Text || titleTag.split(/\s+[|\u2014\u2013-]\s+/)[0] || titleTag).normalize("NFKC");
+}
+
+export function canonicalUrl(href: string | undefined | null): string | undefined {
+  return href && /^https?:\/\//i.test(href) ? href : undefined;
+}
+
+export function finishMarkdown(markdown: string): string {
+  return markdown
+    .normalize("NFKC")
+    .replace(/\r\n?/g, "\n")
+    .replace(/[ \t]+\n/g, "\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+}
+
+export function isElement(node: TreeNode | undefined): node is TreeNode {
+  return node?.type === ELEMENT;
+}
