@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -100,5 +100,12 @@ describe("cml-lab ingest with --embedder local-onnx (tiny generated model, no ne
     expect(await main(argv, wrong.io)).toBe(1);
     expect(wrong.stderr()).toMatch(/ONNX model directory .*nope does not exist/);
     expect(wrong.stderr()).toMatch(/onnx\/model\.onnx/);
+
+    // `ingest run` checks the model directory before it scrapes: a typo does not cost a whole scrape.
+    const run = bufferIo(cwd);
+    const runArgv = ["ingest", "run", "--dir", "corpus", "--data-dir", "fresh", "--embedder", "local-onnx"];
+    expect(await main([...runArgv, "--onnx-model-dir", "nope"], run.io)).toBe(1);
+    expect(run.stderr()).toMatch(/nope does not exist/);
+    expect(existsSync(join(cwd, "fresh", "pages"))).toBe(false);
   });
 });

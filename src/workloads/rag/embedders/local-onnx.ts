@@ -63,8 +63,8 @@ function notInstalled(packageName: string, cause?: unknown): UserError {
   return new UserError(`--embedder local-onnx needs ${packageName}, which is not installed`, {
     cause,
     notes: [
-      `it is an optional dependency (about 470 MB with onnxruntime): install it with ${INSTALL}`,
-      "or run npm ci without --omit=optional",
+      `install it with ${INSTALL}`,
+      "it is an optional dependency of cml-lab (about 470 MB with onnxruntime): npm ci installs it unless --omit=optional",
     ],
   });
 }
