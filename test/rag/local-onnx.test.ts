@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -12,8 +12,8 @@ const norm = (v: Float32Array) => Math.sqrt(v.reduce((sum, x) => sum + x * x, 0)
 const dot = (x: Float32Array, y: Float32Array) => x.reduce((sum, value, i) => sum + value * (y[i] ?? 0), 0);
 const vec = (v: Float32Array | undefined) => v ?? new Float32Array();
 
-function copyModel(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), "onnx-model-")), "tiny-bert");
+function copyModel(name = "tiny-bert"): string {
+  const dir = join(mkdtempSync(join(tmpdir(), "onnx-model-")), name);
   cpSync(MODEL_DIR, dir, { recursive: true });
   return dir;
 }
@@ -81,6 +81,12 @@ describe("local-onnx embedder (transformers.js, local model directory only)", ()
     }
   });
 
+  it("loads from a directory whose name is not a valid Hub model id", async () => {
+    const odd = createLocalOnnxEmbedder({ modelDir: copyModel("my model--copy") });
+    expect(odd.id).toMatch(/^local-onnx:my model--copy@/);
+    expect(await odd.embedQuery("raise an error")).toEqual(await embedder.embedQuery("raise an error"));
+  });
+
   it("a changed model gets a new id, so a store built with the old one refuses it", () => {
     const dir = copyModel();
     const before = createLocalOnnxEmbedder({ modelDir: dir }).id;
@@ -89,6 +95,27 @@ describe("local-onnx embedder (transformers.js, local model directory only)", ()
     bytes[bytes.length - 20] = (bytes[bytes.length - 20] ?? 0) ^ 1;
     writeFileSync(model, bytes);
     expect(createLocalOnnxEmbedder({ modelDir: dir }).id).not.toBe(before);
+  });
+
+  it("honours sentence-transformers' max_seq_length and pooling files, which change the id", async () => {
+    const dir = copyModel();
+    const plain = createLocalOnnxEmbedder({ modelDir: dir });
+    writeFileSync(join(dir, "sentence_bert_config.json"), JSON.stringify({ max_seq_length: 64 }));
+    const capped = createLocalOnnxEmbedder({ modelDir: dir });
+    expect(capped.maxTokens).toBe(64);
+    // [CLS] + 63 words fill 64 tokens (transformers.js cuts the trailing [SEP] too): the rest is cut off, by
+    // the capped embedder only.
+    const head = Array.from({ length: 63 }, (_, i) => (i % 2 ? "error" : "traceback")).join(" ");
+    const long = `${head} ${"kitten ".repeat(30)}`;
+    expect(await capped.embedQuery(long)).toEqual(await capped.embedQuery(head));
+    expect(await plain.embedQuery(long)).not.toEqual(await plain.embedQuery(head));
+    mkdirSync(join(dir, "1_Pooling"));
+    writeFileSync(join(dir, "1_Pooling", "config.json"), JSON.stringify({ pooling_mode_cls_token: true }));
+    const cls = createLocalOnnxEmbedder({ modelDir: dir });
+    expect(new Set([plain.id, capped.id, cls.id]).size).toBe(3);
+    // CLS pooling takes the first token's vector; in a bag-of-words model that is [CLS] whatever the text.
+    expect(await cls.embedQuery("raise an error")).toEqual(await cls.embedQuery("my kitten"));
+    expect(await plain.embedQuery("raise an error")).not.toEqual(await plain.embedQuery("my kitten"));
   });
 });
 

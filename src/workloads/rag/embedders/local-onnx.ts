@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { UserError } from "../../../shared/errors.js";
-import type { Embedder } from "./embedder.js";
+import { type Embedder, l2normalize } from "./embedder.js";
 import { readOnnxModelDir } from "./onnx-model-dir.js";
 
 export const TRANSFORMERS_PACKAGE = "@huggingface/transformers";
@@ -39,12 +39,19 @@ export interface TransformersModule {
   ): Promise<FeatureExtractor>;
 }
 
+/** A tensor as transformers.js hands it out: `data` is checked at run time (Float32Array, BigInt64Array). */
+export interface TensorLike {
+  dims: number[];
+  data: unknown;
+}
+
+/** The feature-extraction pipeline, used for its loaded tokenizer and model; pooling is done here. */
 export interface FeatureExtractor {
-  (
+  tokenizer: (
     texts: string[],
-    options: { pooling: "mean" | "cls"; normalize: boolean },
-  ): Promise<{ dims: number[]; data: unknown }>;
-  tokenizer: { model_max_length: number };
+    options: { padding: true; truncation: true; max_length: number },
+  ) => { attention_mask: TensorLike };
+  model: (inputs: { attention_mask: TensorLike }) => Promise<Record<string, unknown>>;
 }
 
 function isTransformersModule(value: unknown): value is TransformersModule {
@@ -85,10 +92,11 @@ async function importTransformers(packageName: string): Promise<TransformersModu
 
 // One pipeline per model directory per process. Loads run one at a time because transformers.js reads the
 // model location from its global `env.localModelPath`.
+const HUB_ID = /^\w(?:[\w.-]{0,94}\w)?$/;
 const pipelines = new Map<string, Promise<FeatureExtractor>>();
 let loading: Promise<unknown> = Promise.resolve();
 
-function loadPipeline(packageName: string, dir: string, subfolder: string, maxTokens: number) {
+function loadPipeline(packageName: string, dir: string, subfolder: string) {
   const key = `${packageName}\0${dir}`;
   let pipeline = pipelines.get(key);
   if (!pipeline) {
@@ -105,8 +113,12 @@ function loadPipeline(packageName: string, dir: string, subfolder: string, maxTo
       env.fetch = async (input) => {
         throw new Error(`local-onnx never uses the network (transformers.js asked for ${String(input)})`);
       };
+      // transformers.js looks a model id up under localModelPath; a directory name it would not accept as an id
+      // (spaces, "--") is passed as the absolute path, which it reads as is.
+      const name = basename(dir);
+      const usableAsId = HUB_ID.test(name) && !name.includes("--") && !name.includes("..");
       env.localModelPath = `${dirname(dir)}/`;
-      const modelId = dir.slice(dirname(dir).length + 1);
+      const modelId = usableAsId ? name : dir;
       let extractor: FeatureExtractor;
       try {
         extractor = await transformers.pipeline("feature-extraction", modelId, {
@@ -118,8 +130,6 @@ function loadPipeline(packageName: string, dir: string, subfolder: string, maxTo
         const reason = error instanceof Error ? error.message : String(error);
         throw new UserError(`cannot load the ONNX model in ${dir}: ${reason}`, { cause: error });
       }
-      // Some exports leave model_max_length at a huge sentinel; truncate to what the position embeddings allow.
-      if (!(extractor.tokenizer.model_max_length <= maxTokens)) extractor.tokenizer.model_max_length = maxTokens;
       return extractor;
     });
     loading = pipeline.catch(() => undefined);
@@ -147,15 +157,13 @@ export function createLocalOnnxEmbedder(options: LocalOnnxEmbedderOptions): Embe
   const batchSize = options.batchSize ?? 32;
 
   const forward = async (texts: string[]): Promise<Float32Array[]> => {
-    const extractor = await loadPipeline(packageName, model.dir, model.subfolder, model.maxTokens);
-    const output = await extractor(texts, { pooling: model.pooling, normalize: true });
-    const { data, dims } = output;
-    if (!(data instanceof Float32Array) || dims[0] !== texts.length || dims[1] !== model.dim) {
-      throw new UserError(
-        `the ONNX model in ${model.dir} returned shape [${dims.join(", ")}]; expected [${texts.length}, ${model.dim}] (hidden_size in config.json)`,
-      );
-    }
-    return texts.map((_, row) => data.slice(row * model.dim, (row + 1) * model.dim));
+    const { tokenizer, model: run } = await loadPipeline(packageName, model.dir, model.subfolder);
+    // max_length, not the tokenizer's own model_max_length: some exports leave that at a huge sentinel, and
+    // sentence-transformers truncates earlier (max_seq_length).
+    const inputs = tokenizer(texts, { padding: true, truncation: true, max_length: model.maxTokens });
+    const outputs = await run(inputs);
+    const hidden = outputs.last_hidden_state ?? outputs.token_embeddings;
+    return pool(hidden, inputs.attention_mask, texts.length, model.dim, model.pooling, model.dir);
   };
 
   const embedDocuments = async (texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> => {
@@ -184,4 +192,48 @@ export function createLocalOnnxEmbedder(options: LocalOnnxEmbedderOptions): Embe
       return (await forward([text]))[0] ?? new Float32Array(model.dim);
     },
   };
+}
+
+/**
+ * Token embeddings [batch, seq, dim] → one L2-normalised vector per text: the mean over the tokens the
+ * attention mask keeps (padding excluded, so batching does not change a text's vector), or the first token's.
+ */
+function pool(
+  hidden: unknown,
+  mask: TensorLike,
+  batch: number,
+  dim: number,
+  pooling: "mean" | "cls",
+  dir: string,
+): Float32Array[] {
+  const isTensor = (value: unknown): value is TensorLike =>
+    typeof value === "object" && value !== null && "dims" in value && Array.isArray(value.dims) && "data" in value;
+  const shape = isTensor(hidden) ? hidden.dims : [];
+  const data = isTensor(hidden) ? hidden.data : undefined;
+  const seq = shape[1] ?? 0;
+  if (!(data instanceof Float32Array) || shape.length !== 3 || shape[0] !== batch || shape[2] !== dim) {
+    throw new UserError(
+      `the ONNX model in ${dir} returned token embeddings of shape [${shape.join(", ")}]; expected [${batch}, sequence, ${dim}] (hidden_size in config.json) named last_hidden_state or token_embeddings`,
+    );
+  }
+  const keep = mask.data;
+  if (!(keep instanceof BigInt64Array) || keep.length !== batch * seq) {
+    throw new Error(`the tokenizer returned an attention mask of ${mask.dims.join("x")}; expected ${batch}x${seq}`);
+  }
+  return Array.from({ length: batch }, (_, row) => {
+    const vector = new Float32Array(dim);
+    if (pooling === "cls") {
+      vector.set(data.subarray(row * seq * dim, row * seq * dim + dim));
+    } else {
+      let count = 0;
+      for (let t = 0; t < seq; t++) {
+        if (keep[row * seq + t] === 0n) continue;
+        count++;
+        const at = (row * seq + t) * dim;
+        for (let d = 0; d < dim; d++) vector[d] = (vector[d] ?? 0) + (data[at + d] ?? 0);
+      }
+      if (count > 0) for (let d = 0; d < dim; d++) vector[d] = (vector[d] ?? 0) / count;
+    }
+    return l2normalize(vector);
+  });
 }

@@ -11,13 +11,13 @@ export interface OnnxModelDir {
   name: string;
   /** `hidden_size` from config.json: the vector size of mean-pooled token embeddings. */
   dim: number;
-  /** Longest input in tokens: the tokenizer's `model_max_length`, capped by the model's position embeddings. */
+  /** Longest input in tokens: the least of model_max_length, max_position_embeddings and sentence-transformers' max_seq_length. */
   maxTokens: number;
   /** Where the ONNX file sits: `onnx` (transformers.js / Hugging Face layout) or `` (optimum-cli's export layout). */
   subfolder: "onnx" | "";
   /** sentence-transformers' pooling (1_Pooling/config.json) when the directory says so; mean otherwise. */
   pooling: "mean" | "cls";
-  /** Short hash of the weights, tokenizer and pooling: a re-exported or swapped model gets a new embedder id. */
+  /** Short hash of the weights, tokenizer, pooling and length limit: a changed model gets a new embedder id. */
   fingerprint: string;
 }
 
@@ -51,9 +51,14 @@ export function readOnnxModelDir(path: string): OnnxModelDir {
     throw new UserError(`${join(dir, "config.json")} has no positive integer hidden_size`, { notes: hint });
   }
   const tokenizerConfig = readJson(join(dir, "tokenizer_config.json"));
-  const limits = [tokenizerConfig.model_max_length, config.max_position_embeddings].filter(
-    (value): value is number => typeof value === "number" && value > 0,
-  );
+  // sentence-transformers truncates at its own max_seq_length (256 for all-MiniLM-L6-v2, below BERT's 512).
+  const sentenceConfigFile = join(dir, "sentence_bert_config.json");
+  const sentenceConfig = existsSync(sentenceConfigFile) ? readJson(sentenceConfigFile) : {};
+  const limits = [
+    tokenizerConfig.model_max_length,
+    config.max_position_embeddings,
+    sentenceConfig.max_seq_length,
+  ].filter((value): value is number => typeof value === "number" && value > 0);
   const maxTokens = limits.length > 0 ? Math.min(...limits) : 512;
 
   const poolingFile = join(dir, "1_Pooling", "config.json");
@@ -62,7 +67,7 @@ export function readOnnxModelDir(path: string): OnnxModelDir {
   const hash = createHash("sha256");
   hashFile(hash, join(dir, subfolder, "model.onnx"));
   hashFile(hash, join(dir, "tokenizer.json"));
-  hash.update(pooling);
+  hash.update(`${pooling} ${maxTokens}`);
   return {
     dir,
     name: basename(dir),
