@@ -62,7 +62,9 @@ function isTransformersModule(value: unknown): value is TransformersModule {
     typeof value.pipeline === "function" &&
     "env" in value &&
     typeof value.env === "object" &&
-    value.env !== null
+    value.env !== null &&
+    "LogLevel" in value &&
+    typeof value.LogLevel === "object"
   );
 }
 
@@ -86,7 +88,7 @@ async function importTransformers(packageName: string): Promise<TransformersModu
     }
     throw error;
   }
-  if (!isTransformersModule(loaded)) throw new Error(`${packageName} does not export pipeline and env`);
+  if (!isTransformersModule(loaded)) throw new Error(`${packageName} does not export pipeline, env and LogLevel`);
   return loaded;
 }
 
