@@ -36,6 +36,7 @@ interface IndexArgs extends CommonArgs {
   "pinecone-host": string | undefined;
   "openai-base-url": string | undefined;
   "openai-model": string | undefined;
+  "onnx-model-dir": string | undefined;
   collection: string | undefined;
   reindex: boolean;
   "chunk-tokens": number;
@@ -84,6 +85,10 @@ const indexOptions = <T>(y: Argv<T>) =>
     .option("pinecone-host", { type: "string", describe: "Pinecone data-plane host (default: looked up)" })
     .option("openai-base-url", { type: "string", describe: "OpenAI-compatible API (default: OPENAI_BASE_URL)" })
     .option("openai-model", { type: "string", describe: "Embedding model (default: OPENAI_EMBEDDING_MODEL)" })
+    .option("onnx-model-dir", {
+      type: "string",
+      describe: "Local ONNX model directory for --embedder local-onnx (default: CML_LAB_ONNX_MODEL_DIR)",
+    })
     .option("chroma-url", { type: "string", describe: "Chroma server URL (default: CHROMA_URL)" })
     .option("collection", { type: "string", describe: "Chroma collection (default: cml-lab-docs)" })
     .option("reindex", {
@@ -130,8 +135,16 @@ function embedderSpec(ctx: CommandContext, args: IndexArgs): EmbedderSpec {
       }
       return { kind: "openai", baseUrl, model, dim, apiKey: ctx.io.env.OPENAI_API_KEY };
     }
-    case "local-onnx":
-      throw new UserError("--embedder local-onnx is not available in this build (transformers.js is not installed)");
+    case "local-onnx": {
+      const modelDir = args["onnx-model-dir"] ?? ctx.io.env.CML_LAB_ONNX_MODEL_DIR;
+      if (!modelDir) {
+        throw new UserError("--embedder local-onnx needs --onnx-model-dir (or CML_LAB_ONNX_MODEL_DIR)", {
+          notes: ["a directory with config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx"],
+        });
+      }
+      if (dim !== undefined) throw new UserError("--embedding-dim does not apply to local-onnx (hidden_size sets it)");
+      return { kind: "local-onnx", modelDir: resolve(ctx.io.cwd, modelDir) };
+    }
   }
 }
 

@@ -53,6 +53,8 @@ export async function ingest(
 ): Promise<IngestResult> {
   const cwd = config.cwd ?? process.cwd();
   const result: IngestResult = { tooManyFailures: false };
+  // Before scraping: a wrong embedder setting (a missing model directory) must not cost a whole scrape first.
+  const embedder = config.index ? createEmbedder(config.index.embedder) : undefined;
   if (config.scrape) {
     const scrape = config.scrape;
     const out = resolve(cwd, scrape.out);
@@ -78,14 +80,14 @@ export async function ingest(
     const ratio = result.scrape.urls ? result.scrape.failures.length / result.scrape.urls : 0;
     result.tooManyFailures = ratio > (scrape.maxFailures ?? 0.1);
   }
-  if (config.index && !result.tooManyFailures) {
+  if (config.index && embedder && !result.tooManyFailures) {
     const index = config.index;
     const { store, catalog } = await openStore(resolve(cwd, config.dataDir), index);
     result.index = await indexPages({
       pages: pageCacheInputs(resolve(cwd, index.pages)),
       store,
       catalog,
-      embedder: createEmbedder(index.embedder),
+      embedder,
       reindex: index.reindex,
       chunk: index.chunk,
       onEvent,
