@@ -88,7 +88,7 @@ export function hashEmbedderOptions(embedder: Embedder): { dim: number } | undef
 
 // analyze.ts's tokens: what it splits a (NFKC) text into before it looks at each token on its own.
 const TOKEN = /\d+(?:\.\d+)+|[\p{L}\p{N}_]+/gu;
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^\p{ASCII}*$/u;
 const TERMS_CACHE_LIMIT = 100_000;
 const termsOfToken = new Map<string, string[]>();
 
