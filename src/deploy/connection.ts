@@ -4,8 +4,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { type CmlConnection, connectionFromEnv } from "../client/index.js";
+import { type CmlClient, type CmlConnection, connectionFromEnv, createCmlClient } from "../client/index.js";
 import { UserError } from "../shared/errors.js";
+import type { CliIo } from "../shared/io.js";
 
 export const DEFAULT_LOCAL_DATA_DIR = ".cml-local";
 
@@ -33,6 +34,20 @@ export async function resolveConnection(request: ConnectionRequest): Promise<Cml
   const record = await readLocalServerRecord(dataDir);
   if (record) return localConnection(dataDir);
   return connectionFromEnv(request.env);
+}
+
+/** For commands without a manifest (api, import, app set-script): `--target`/`--data-dir` → a client. */
+export async function connectFromArgs(
+  args: { target?: string | undefined; "data-dir"?: string | undefined },
+  io: Pick<CliIo, "env" | "cwd">,
+): Promise<{ connection: CmlConnection; api: CmlClient }> {
+  const connection = await resolveConnection({
+    target: args.target,
+    dataDir: args["data-dir"],
+    env: io.env,
+    cwd: io.cwd,
+  });
+  return { connection, api: createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey }) };
 }
 
 export async function readLocalServerRecord(dataDir: string): Promise<LocalServerRecord | undefined> {

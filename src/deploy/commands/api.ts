@@ -1,10 +1,10 @@
 /**
  * `deploy api METHOD PATH`: a raw call for operators and debugging, like `gh api`. Prints the JSON answer.
  */
-import { createCmlClient, rawRequest } from "../../client/index.js";
+import { rawRequest } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
-import { resolveConnection } from "../connection.js";
+import { connectFromArgs } from "../connection.js";
 
 const METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"] as const;
 
@@ -45,13 +45,7 @@ export const apiCommand: CliCommand = (ctx) =>
           "search by name (substring, case-sensitive)",
         ),
     handler: async (args) => {
-      const connection = await resolveConnection({
-        target: args.target,
-        dataDir: args["data-dir"],
-        env: ctx.io.env,
-        cwd: ctx.io.cwd,
-      });
-      const api = createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey });
+      const { api } = await connectFromArgs(args, ctx.io);
       const fields = { ...parseFields(args.field ?? [], true), ...parseFields(args["raw-field"] ?? [], false) };
       const method = String(args.method);
       const inQuery = method === "GET" || method === "DELETE";

@@ -2,9 +2,9 @@
  * `deploy app set-script APP SCRIPT`: re-point an application without a manifest (thin handler; the work is
  * operations/set-app-script.ts, which is also a library function).
  */
-import { createCmlClient, formatDuration } from "../../client/index.js";
+import { formatDuration } from "../../client/index.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
-import { resolveConnection } from "../connection.js";
+import { connectFromArgs } from "../connection.js";
 import { type SetAppScriptEvent, setAppScript } from "../operations/set-app-script.js";
 
 export const appCommand: CliCommand = (ctx) =>
@@ -46,13 +46,7 @@ export const appCommand: CliCommand = (ctx) =>
                 "the lab's last exercise",
               ),
           async (args) => {
-            const connection = await resolveConnection({
-              target: args.target,
-              dataDir: args["data-dir"],
-              env: ctx.io.env,
-              cwd: ctx.io.cwd,
-            });
-            const api = createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey });
+            const { api } = await connectFromArgs(args, ctx.io);
             const result = await setAppScript(
               api,
               {

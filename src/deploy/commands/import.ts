@@ -1,7 +1,6 @@
 /** `deploy import --project NAME > manifest.yaml`: a manifest for an existing project (thin; engine/import.ts). */
-import { createCmlClient } from "../../client/index.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
-import { resolveConnection } from "../connection.js";
+import { connectFromArgs } from "../connection.js";
 import { importProject } from "../engine/import.js";
 
 interface ImportArgs {
@@ -26,13 +25,7 @@ export const importCommand: CliCommand = (ctx) =>
         .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
         .example("$0 import --project 'LLM Hands-on Lab' > lab.yaml", "then: deploy plan lab.yaml --adopt"),
     handler: async (args) => {
-      const connection = await resolveConnection({
-        target: args.target,
-        dataDir: args["data-dir"],
-        env: ctx.io.env,
-        cwd: ctx.io.cwd,
-      });
-      const api = createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey });
+      const { connection, api } = await connectFromArgs(args, ctx.io);
       const local = connection.source?.includes("local") ?? false;
       ctx.io.stdout(
         await importProject(api, { project: args.project, ...(args.stack ? { stack: args.stack } : {}), local }),
