@@ -1,6 +1,13 @@
+import { lexicalTerms } from "./analyze.js";
 import type { ChunkRecord } from "./chunk-record.js";
 import type { Embedder } from "./embedders/embedder.js";
-import { type Bm25Options, type LexicalDocument, LexicalIndex } from "./lexical.js";
+import {
+  type Bm25Options,
+  type LexicalDocument,
+  type LexicalHit,
+  LexicalIndex,
+  type ProximityOptions,
+} from "./lexical.js";
 import type { VectorStore } from "./stores/store.js";
 import type { RetrievedSource, RetrieveOptions, Retriever, StoreKind } from "./types.js";
 
@@ -23,6 +30,19 @@ export interface HybridOptions {
   weights?: { lexical?: number; dense?: number; page?: number };
   /** BM25F parameters of the passage index. */
   bm25?: Bm25Options;
+  /**
+   * Page-level aggregation of passage BM25 scores: a page scores its best passage plus `decay`^i times its
+   * (i+1)-th best, over its `depth` best passages, so a page that answers in several places outranks one lucky
+   * passage. decay 0 is max-passage.
+   */
+  aggregate?: { depth?: number; decay?: number };
+  /**
+   * Pseudo-relevance feedback (RM3-like): `terms` expansion terms from the `docs` best passages, each weighing at
+   * most `weight` against a question term. terms 0 turns it off.
+   */
+  feedback?: { docs?: number; terms?: number; weight?: number };
+  /** Term-proximity bonus on passages (see ProximityOptions); weight 0 turns it off. */
+  proximity?: ProximityOptions;
 }
 
 export interface RankedPage {
@@ -64,6 +84,9 @@ export class HybridRetriever implements Retriever {
       minDenseScore: options.minDenseScore ?? 0.25,
       weights: options.weights ?? {},
       bm25: options.bm25 ?? {},
+      aggregate: options.aggregate ?? {},
+      feedback: options.feedback ?? {},
+      proximity: options.proximity ?? { window: 0, weight: 0 },
     };
     this.chunkIndex = new LexicalIndex(
       [...records.values()].map((record) => ({
@@ -72,7 +95,7 @@ export class HybridRetriever implements Retriever {
         headings: headingsOf(record),
         body: record.text,
       })),
-      this.options.bm25,
+      { ...this.options.bm25, positions: this.options.proximity.weight > 0 },
     );
     const pages = new Map<string, LexicalDocument & { headingSet: Set<string>; bodies: string[] }>();
     for (const record of records.values()) {
@@ -101,7 +124,7 @@ export class HybridRetriever implements Retriever {
 
   async rankPages(question: string, signal?: AbortSignal): Promise<RankedPage[]> {
     const { mode, candidates, rrfK, minDenseScore, weights } = this.options;
-    const lexical = mode === "dense" ? [] : this.chunkIndex.search(question, candidates);
+    const lexical = mode === "dense" ? [] : this.searchPassages(question);
     const pageLexical = mode === "dense" ? [] : this.pageIndex.search(question, candidates);
     let dense: { id: string; score: number }[] = [];
     if (mode !== "bm25" && this.store && this.embedder) {
@@ -131,8 +154,9 @@ export class HybridRetriever implements Retriever {
       list.forEach((hit, rank) => {
         chunkScores.set(hit.id, (chunkScores.get(hit.id) ?? 0) + weight / (rrfK + rank + 1));
       });
-      addPageRanks(list, (id) => this.records.get(id)?.docId, weight);
     }
+    addPageRanks(this.aggregatePages(lexical), (id) => id, weights.lexical ?? 1);
+    addPageRanks(dense, (id) => this.records.get(id)?.docId, weights.dense ?? 1);
     const matchedPages = new Set([...lexical, ...dense].map((hit) => this.records.get(hit.id)?.docId));
     addPageRanks(
       pageLexical.filter((hit) => matchedPages.has(hit.id)),
@@ -157,6 +181,45 @@ export class HybridRetriever implements Retriever {
     return ranked;
   }
 
+  /** Passage BM25F, re-run with pseudo-relevance-feedback terms when feedback is on. */
+  private searchPassages(question: string): LexicalHit[] {
+    const { candidates, feedback } = this.options;
+    const own = [...new Set(lexicalTerms(question))];
+    const query = own.map((term) => ({ term, weight: 1 }));
+    const first = this.chunkIndex.searchTerms(query, candidates, this.options.proximity);
+    const count = feedback.terms ?? 0;
+    if (!count || !first.length) return first;
+    const expansion = expansionTerms(
+      first.slice(0, feedback.docs ?? 5).map((hit) => ({ record: this.records.get(hit.id), score: hit.score })),
+      new Set(own),
+      this.chunkIndex,
+      count,
+    );
+    const weight = feedback.weight ?? 0.3;
+    return this.chunkIndex.searchTerms(
+      [...query, ...expansion.map((entry) => ({ term: entry.term, weight: entry.weight * weight }))],
+      candidates,
+      this.options.proximity,
+    );
+  }
+
+  /** Pages ranked by their aggregated passage scores (see HybridOptions.aggregate). */
+  private aggregatePages(hits: readonly LexicalHit[]): LexicalHit[] {
+    const depth = this.options.aggregate.depth ?? 1;
+    const decay = this.options.aggregate.decay ?? 0;
+    const perPage = new Map<string, number[]>();
+    for (const hit of hits) {
+      const docId = this.records.get(hit.id)?.docId;
+      if (!docId) continue;
+      const scores = perPage.get(docId) ?? [];
+      if (scores.length < depth) scores.push(hit.score);
+      perPage.set(docId, scores);
+    }
+    return [...perPage]
+      .map(([id, scores]) => ({ id, score: scores.reduce((sum, score, i) => sum + score * decay ** i, 0) }))
+      .sort((a, b) => b.score - a.score);
+  }
+
   async retrieve(question: string, options: RetrieveOptions = {}): Promise<RetrievedSource[]> {
     const k = options.k ?? 5;
     const sources: RetrievedSource[] = [];
@@ -176,4 +239,33 @@ export class HybridRetriever implements Retriever {
     }
     return sources;
   }
+}
+
+/**
+ * Feedback terms from the best passages: each term's tf·idf in a passage, weighted by the passage's share of the
+ * best score, summed and scaled so the strongest term weighs 1. Very common terms (in more than 5% of passages)
+ * and the question's own terms are left out.
+ */
+export function expansionTerms(
+  top: readonly { record: ChunkRecord | undefined; score: number }[],
+  exclude: ReadonlySet<string>,
+  index: Pick<LexicalIndex, "idf" | "df" | "size">,
+  count: number,
+): { term: string; weight: number }[] {
+  const best = top[0]?.score || 1;
+  const weights = new Map<string, number>();
+  for (const { record, score } of top) {
+    if (!record) continue;
+    const tf = new Map<string, number>();
+    for (const term of lexicalTerms(`${headingsOf(record)}\n${record.text}`)) tf.set(term, (tf.get(term) ?? 0) + 1);
+    for (const [term, freq] of tf) {
+      if (exclude.has(term) || term.length < 3) continue;
+      const df = index.df(term);
+      if (df < 2 || df > index.size * 0.05) continue;
+      weights.set(term, (weights.get(term) ?? 0) + (score / best) * Math.log1p(freq) * index.idf(term));
+    }
+  }
+  const ranked = [...weights].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, count);
+  const max = ranked[0]?.[1] ?? 1;
+  return ranked.map(([term, weight]) => ({ term, weight: weight / max }));
 }
