@@ -36,11 +36,6 @@ export interface HybridOptions {
    * passage. decay 0 is max-passage.
    */
   aggregate?: { depth?: number; decay?: number };
-  /**
-   * Pseudo-relevance feedback (RM3-like): `terms` expansion terms from the `docs` best passages, each weighing at
-   * most `weight` against a question term. terms 0 turns it off.
-   */
-  feedback?: { docs?: number; terms?: number; weight?: number };
   /** Term-proximity bonus on passages (see ProximityOptions); weight 0 turns it off. */
   proximity?: ProximityOptions;
 }
@@ -79,14 +74,13 @@ export class HybridRetriever implements Retriever {
     this.options = {
       mode: options.mode ?? "hybrid",
       candidates: options.candidates ?? 100,
-      rrfK: options.rrfK ?? 60,
+      rrfK: options.rrfK ?? 20,
       perPage: options.perPage ?? 2,
       minDenseScore: options.minDenseScore ?? 0.25,
-      weights: options.weights ?? {},
+      weights: { lexical: 1, dense: 0.6, page: 1, ...options.weights },
       bm25: options.bm25 ?? {},
       aggregate: options.aggregate ?? {},
-      feedback: options.feedback ?? {},
-      proximity: options.proximity ?? { window: 0, weight: 0 },
+      proximity: options.proximity ?? { window: 5, weight: 0.5 },
     };
     this.chunkIndex = new LexicalIndex(
       [...records.values()].map((record) => ({
@@ -181,26 +175,10 @@ export class HybridRetriever implements Retriever {
     return ranked;
   }
 
-  /** Passage BM25F, re-run with pseudo-relevance-feedback terms when feedback is on. */
+  /** Passage BM25F with the proximity bonus. */
   private searchPassages(question: string): LexicalHit[] {
-    const { candidates, feedback } = this.options;
-    const own = [...new Set(lexicalTerms(question))];
-    const query = own.map((term) => ({ term, weight: 1 }));
-    const first = this.chunkIndex.searchTerms(query, candidates, this.options.proximity);
-    const count = feedback.terms ?? 0;
-    if (!count || !first.length) return first;
-    const expansion = expansionTerms(
-      first.slice(0, feedback.docs ?? 5).map((hit) => ({ record: this.records.get(hit.id), score: hit.score })),
-      new Set(own),
-      this.chunkIndex,
-      count,
-    );
-    const weight = feedback.weight ?? 0.3;
-    return this.chunkIndex.searchTerms(
-      [...query, ...expansion.map((entry) => ({ term: entry.term, weight: entry.weight * weight }))],
-      candidates,
-      this.options.proximity,
-    );
+    const terms = [...new Set(lexicalTerms(question))].map((term) => ({ term, weight: 1 }));
+    return this.chunkIndex.searchTerms(terms, this.options.candidates, this.options.proximity);
   }
 
   /** Pages ranked by their aggregated passage scores (see HybridOptions.aggregate). */
@@ -239,33 +217,4 @@ export class HybridRetriever implements Retriever {
     }
     return sources;
   }
-}
-
-/**
- * Feedback terms from the best passages: each term's tf·idf in a passage, weighted by the passage's share of the
- * best score, summed and scaled so the strongest term weighs 1. Very common terms (in more than 5% of passages)
- * and the question's own terms are left out.
- */
-export function expansionTerms(
-  top: readonly { record: ChunkRecord | undefined; score: number }[],
-  exclude: ReadonlySet<string>,
-  index: Pick<LexicalIndex, "idf" | "df" | "size">,
-  count: number,
-): { term: string; weight: number }[] {
-  const best = top[0]?.score || 1;
-  const weights = new Map<string, number>();
-  for (const { record, score } of top) {
-    if (!record) continue;
-    const tf = new Map<string, number>();
-    for (const term of lexicalTerms(`${headingsOf(record)}\n${record.text}`)) tf.set(term, (tf.get(term) ?? 0) + 1);
-    for (const [term, freq] of tf) {
-      if (exclude.has(term) || term.length < 3) continue;
-      const df = index.df(term);
-      if (df < 2 || df > index.size * 0.05) continue;
-      weights.set(term, (weights.get(term) ?? 0) + (score / best) * Math.log1p(freq) * index.idf(term));
-    }
-  }
-  const ranked = [...weights].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, count);
-  const max = ranked[0]?.[1] ?? 1;
-  return ranked.map(([term, weight]) => ({ term, weight: weight / max }));
 }
