@@ -30,6 +30,8 @@ export interface HybridOptions {
   weights?: { lexical?: number; dense?: number; page?: number };
   /** BM25F parameters of the passage index. */
   bm25?: Bm25Options;
+  /** BM25F parameters of the whole-page index (same field weights as the passages by default). */
+  pageBm25?: Bm25Options;
   /**
    * Page-level aggregation of passage BM25 scores: a page scores its best passage plus `decay`^i times its
    * (i+1)-th best, over its `depth` best passages, so a page that answers in several places outranks one lucky
@@ -79,6 +81,7 @@ export class HybridRetriever implements Retriever {
       minDenseScore: options.minDenseScore ?? 0.25,
       weights: { lexical: 1, dense: 0.6, page: 1, ...options.weights },
       bm25: options.bm25 ?? {},
+      pageBm25: options.pageBm25 ?? {},
       aggregate: options.aggregate ?? {},
       proximity: options.proximity ?? { window: 5, weight: 0.5 },
     };
@@ -108,7 +111,7 @@ export class HybridRetriever implements Retriever {
         headings: [...page.headingSet].join(" "),
         body: page.bodies.join("\n"),
       })),
-      { headingWeight: 1 },
+      { headingWeight: 2, ...this.options.pageBm25 },
     );
   }
 
