@@ -112,7 +112,10 @@ export class LexicalIndex {
     limit: number,
     proximity?: ProximityOptions,
   ): LexicalHit[] {
-    const scores = new Map<number, number>();
+    // A dense score array and the list of documents touched: cheaper than a Map on common terms.
+    const scores = new Float64Array(this.ids.length);
+    const seen = new Uint8Array(this.ids.length);
+    const touched: number[] = [];
     for (const { term, weight } of terms) {
       const posting = this.postings.get(term);
       if (!posting) continue;
@@ -122,10 +125,17 @@ export class LexicalIndex {
         const doc = posting.docs[i] ?? 0;
         const tf = posting.tfs[i] ?? 0;
         const norm = 1 - this.b + (this.b * (this.lengths[doc] ?? 1)) / this.averageLength;
-        scores.set(doc, (scores.get(doc) ?? 0) + (idf * tf * (this.k1 + 1)) / (tf + this.k1 * norm));
+        if (!seen[doc]) {
+          seen[doc] = 1;
+          touched.push(doc);
+        }
+        scores[doc] = (scores[doc] ?? 0) + (idf * tf * (this.k1 + 1)) / (tf + this.k1 * norm);
       }
     }
-    let ranked = [...scores].sort((x, y) => y[1] - x[1]).slice(0, limit);
+    let ranked = touched
+      .map((doc): [number, number] => [doc, scores[doc] ?? 0])
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, limit);
     if (proximity && proximity.weight > 0 && this.sequences.length) {
       const query = new Map<number, number>();
       for (const { term, weight } of terms) {
