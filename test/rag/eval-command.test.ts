@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
+import { filterQuestions } from "../../src/workloads/rag/eval.js";
 import { SAMPLES } from "./helpers.js";
 
 // Made-up questions over the 26-page sample (the real eval set stays out of the test suite).
@@ -64,5 +65,25 @@ describe("cml-lab eval", () => {
     });
     expect(code).toBe(1);
     expect(err).toContain(`${questions}:2:1: error:`);
+  });
+});
+
+describe("filterQuestions", () => {
+  const questions = ["py-001", "py-002", "py-013", "py-040", "misc"].map((id) => ({
+    id,
+    question: id,
+    expected: [],
+    kind: "howto",
+  }));
+  const ids = (filter: string) => filterQuestions(questions, filter).map((q) => q.id);
+
+  it("splits by the number in the id: odd for dev, even for test", () => {
+    expect(ids("odd")).toEqual(["py-001", "py-013"]);
+    expect(ids("even")).toEqual(["py-002", "py-040"]);
+  });
+
+  it("takes any other filter as a regular expression over ids, and reports a bad one", () => {
+    expect(ids("^py-0[0-1]")).toEqual(["py-001", "py-002", "py-013"]);
+    expect(() => ids("(")).toThrow(/--questions-filter/);
   });
 });

@@ -7,7 +7,14 @@ import { resolve } from "node:path";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { createEmbedder } from "../../workloads/rag/embedders/create.js";
-import { EVAL_CONFIGS, type EvalConfig, type EvalReport, loadQuestions, runEval } from "../../workloads/rag/eval.js";
+import {
+  EVAL_CONFIGS,
+  type EvalConfig,
+  type EvalReport,
+  filterQuestions,
+  loadQuestions,
+  runEval,
+} from "../../workloads/rag/eval.js";
 
 interface EvalArgs {
   corpus: string;
@@ -16,6 +23,7 @@ interface EvalArgs {
   embedder: "hash";
   "embedding-dim": number | undefined;
   json: boolean;
+  "questions-filter": string | undefined;
 }
 
 export const evalCommand: CliCommand = (ctx) =>
@@ -29,13 +37,23 @@ export const evalCommand: CliCommand = (ctx) =>
         .option("config", { choices: [...EVAL_CONFIGS, "all"] as const, default: "all" as const })
         .option("embedder", { choices: ["hash"] as const, default: "hash" as const })
         .option("embedding-dim", { type: "number" })
+        .option("questions-filter", {
+          type: "string",
+          describe:
+            "Only the questions whose id matches: odd or even (by the number in the id, for a dev/test split), " +
+            "or a regular expression",
+        })
         .option("json", { type: "boolean", default: false, describe: "Print one JSON document" }),
     handler: async (args) => {
       const corpus = resolve(ctx.io.cwd, args.corpus);
       const questionsFile = resolve(ctx.io.cwd, args.questions);
       if (!existsSync(corpus)) throw new UserError(`no corpus directory at ${corpus}`);
       if (!existsSync(questionsFile)) throw new UserError(`no questions file at ${questionsFile}`);
-      const questions = loadQuestions(questionsFile);
+      const all = loadQuestions(questionsFile);
+      const filter = args["questions-filter"];
+      const questions = filter === undefined ? all : filterQuestions(all, filter);
+      if (!questions.length)
+        throw new UserError(`no question in ${questionsFile} matches --questions-filter ${filter}`);
       const configs = args.config === "all" ? EVAL_CONFIGS : [args.config];
       const report = await runEval({
         corpus,
@@ -52,13 +70,13 @@ export function renderReport(report: EvalReport): string {
     `corpus ${report.corpus}: ${report.pages} pages, ${report.chunks} chunks, ${report.questions} questions, ` +
       `embedder ${report.embedder}, ingest ${report.ingestSeconds.toFixed(1)}s`,
     "",
-    `${"config".padEnd(14)}${["hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "ms/q"].map((h) => h.padStart(9)).join("")}`,
+    `${"config".padEnd(14)}${["hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "ms/q", "p50 ms"].map((h) => h.padStart(9)).join("")}`,
   ];
   const kinds = new Set<string>();
   for (const [config, result] of Object.entries(report.configs)) {
     const values = [result["hit@1"], result["hit@5"], result["hit@10"], result["mrr@10"], result["ndcg@10"]];
     lines.push(
-      `${config.padEnd(14)}${values.map((v) => v.toFixed(3).padStart(9)).join("")}${result.queryMs.toFixed(1).padStart(9)}`,
+      `${config.padEnd(14)}${values.map((v) => v.toFixed(3).padStart(9)).join("")}${result.queryMs.toFixed(1).padStart(9)}${result.queryP50Ms.toFixed(1).padStart(9)}`,
     );
     for (const kind of Object.keys(result.byKind)) kinds.add(kind);
   }

@@ -46,17 +46,53 @@ function identifierParts(raw: string): string[] {
   return parts.length > 1 ? parts : [];
 }
 
-/** Index terms of a text, in order (duplicates kept: callers count them). */
+/**
+ * Index terms of a text, in order (duplicates kept: callers count them). The hash embedder's vectors are made of
+ * these terms, so this function's output is frozen: improvements go into `lexicalTerms`.
+ */
 export function analyze(text: string): string[] {
+  return terms(text, TOKEN, false);
+}
+
+// Contractions stay one token ("doesn't", "python's") so they can be dropped or reduced whole; split at the
+// apostrophe they leave "doesn" and "t" behind, which match thousands of unrelated passages.
+const LEXICAL_TOKEN = /\d+(?:\.\d+)+|[\p{L}\p{N}_]+(?:['\u2019]\p{L}+)*/gu;
+
+// Negations and auxiliaries in their contracted forms, and the split forms that some texts carry (NLTK's list).
+const LEXICAL_STOP_WORDS = new Set([
+  ...STOP_WORDS,
+  ..."aren't couldn't didn't doesn't hadn't hasn't haven't i'd i'll i've isn't let's mustn't shan't shouldn't that's there's they're wasn't we're weren't what's won't wouldn't you'd you'll you're you've".split(
+    " ",
+  ),
+  ..."aren couldn didn doesn hadn hasn haven isn mustn shan shouldn wasn weren won wouldn ll ve".split(" "),
+]);
+
+/** Terms for the lexical index and its queries: `analyze` plus contraction handling. */
+export function lexicalTerms(text: string): string[] {
+  return terms(text, LEXICAL_TOKEN, true);
+}
+
+function terms(text: string, token: RegExp, lexical: boolean): string[] {
   const terms: string[] = [];
-  for (const match of text.normalize("NFKC").matchAll(TOKEN)) {
-    const raw = match[0];
-    const lower = raw.toLowerCase();
+  const stops = lexical ? LEXICAL_STOP_WORDS : STOP_WORDS;
+  for (const match of text.normalize("NFKC").matchAll(token)) {
+    let raw = match[0];
+    let lower = raw.toLowerCase();
     if (lower.length > 40) continue;
-    if (!STOP_WORDS.has(lower)) terms.push(stem(lower));
+    if (lexical) {
+      lower = lower.replace("\u2019", "'");
+      const apostrophe = lower.indexOf("'");
+      if (apostrophe >= 0) {
+        if (stops.has(lower)) continue;
+        // "python's" → "python"; "o'clock"-style words keep their first part, a rare loss.
+        lower = lower.slice(0, apostrophe);
+        raw = raw.slice(0, apostrophe);
+      }
+    }
+    if (!stops.has(lower)) terms.push(stem(lower));
     for (const part of identifierParts(raw)) {
       const p = part.toLowerCase();
-      if (!STOP_WORDS.has(p) && p !== lower) terms.push(stem(p));
+      if (!stops.has(p) && p !== lower) terms.push(stem(p));
     }
   }
   return terms;

@@ -32,6 +32,8 @@ export interface ConfigResult {
   byKind: Record<string, number>;
   /** Mean milliseconds per question. */
   queryMs: number;
+  /** Median milliseconds per question. */
+  queryP50Ms: number;
   /** Question ids missed at 5, to compare systems question by question. */
   missedAt5: string[];
 }
@@ -81,6 +83,27 @@ export function loadQuestions(file: string): EvalQuestion[] {
       });
     });
   return questions;
+}
+
+/**
+ * Selects questions by id for a dev/test split: `odd` and `even` by the last number in the id (py-007 is odd),
+ * anything else is a regular expression the id must match. Tune on one half, report the other.
+ */
+export function filterQuestions(questions: readonly EvalQuestion[], filter: string): EvalQuestion[] {
+  if (filter === "odd" || filter === "even") {
+    const want = filter === "odd" ? 1 : 0;
+    return questions.filter((question) => {
+      const digits = /(\d+)\D*$/.exec(question.id)?.[1];
+      return digits !== undefined && Number(digits) % 2 === want;
+    });
+  }
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(filter);
+  } catch (error) {
+    throw new UserError(`--questions-filter: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return questions.filter((question) => pattern.test(question.id));
 }
 
 type PageRanker = (question: string) => Promise<string[]>;
@@ -185,12 +208,15 @@ async function score(ranker: PageRanker, questions: readonly EvalQuestion[]): Pr
   let mrr = 0;
   let ndcg = 0;
   let ms = 0;
+  const times: number[] = [];
   const kinds = new Map<string, { n: number; hits: number }>();
   const missedAt5: string[] = [];
   for (const question of questions) {
     const started = performance.now();
     const ranked = [...new Set(await ranker(question.question))].slice(0, 10);
-    ms += performance.now() - started;
+    const elapsed = performance.now() - started;
+    ms += elapsed;
+    times.push(elapsed);
     const expected = new Set(question.expected);
     const first = ranked.findIndex((docId) => expected.has(docId));
     if (first === 0) hit1++;
@@ -222,6 +248,7 @@ async function score(ranker: PageRanker, questions: readonly EvalQuestion[]): Pr
     "ndcg@10": round(ndcg / n),
     byKind: Object.fromEntries([...kinds].map(([kind, value]) => [kind, round(value.hits / value.n)])),
     queryMs: round(ms / n),
+    queryP50Ms: round(times.sort((a, b) => a - b)[times.length >> 1] ?? 0),
     missedAt5,
   };
 }

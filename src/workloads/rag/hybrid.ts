@@ -1,6 +1,13 @@
+import { lexicalTerms } from "./analyze.js";
 import type { ChunkRecord } from "./chunk-record.js";
 import type { Embedder } from "./embedders/embedder.js";
-import { type Bm25Options, type LexicalDocument, LexicalIndex } from "./lexical.js";
+import {
+  type Bm25Options,
+  type LexicalDocument,
+  type LexicalHit,
+  LexicalIndex,
+  type ProximityOptions,
+} from "./lexical.js";
 import type { VectorStore } from "./stores/store.js";
 import type { RetrievedSource, RetrieveOptions, Retriever, StoreKind } from "./types.js";
 
@@ -23,6 +30,16 @@ export interface HybridOptions {
   weights?: { lexical?: number; dense?: number; page?: number };
   /** BM25F parameters of the passage index. */
   bm25?: Bm25Options;
+  /** BM25F parameters of the whole-page index (same field weights as the passages by default). */
+  pageBm25?: Bm25Options;
+  /**
+   * Page-level aggregation of passage BM25 scores: a page scores its best passage plus `decay`^i times its
+   * (i+1)-th best, over its `depth` best passages, so a page that answers in several places outranks one lucky
+   * passage. decay 0 is max-passage.
+   */
+  aggregate?: { depth?: number; decay?: number };
+  /** Term-proximity bonus on passages (see ProximityOptions); weight 0 turns it off. */
+  proximity?: ProximityOptions;
 }
 
 export interface RankedPage {
@@ -59,11 +76,14 @@ export class HybridRetriever implements Retriever {
     this.options = {
       mode: options.mode ?? "hybrid",
       candidates: options.candidates ?? 100,
-      rrfK: options.rrfK ?? 60,
+      rrfK: options.rrfK ?? 20,
       perPage: options.perPage ?? 2,
       minDenseScore: options.minDenseScore ?? 0.25,
-      weights: options.weights ?? {},
+      weights: { lexical: 1, dense: 0.6, page: 1, ...options.weights },
       bm25: options.bm25 ?? {},
+      pageBm25: options.pageBm25 ?? {},
+      aggregate: options.aggregate ?? {},
+      proximity: options.proximity ?? { window: 5, weight: 0.5 },
     };
     this.chunkIndex = new LexicalIndex(
       [...records.values()].map((record) => ({
@@ -72,7 +92,7 @@ export class HybridRetriever implements Retriever {
         headings: headingsOf(record),
         body: record.text,
       })),
-      this.options.bm25,
+      { ...this.options.bm25, positions: this.options.proximity.weight > 0 },
     );
     const pages = new Map<string, LexicalDocument & { headingSet: Set<string>; bodies: string[] }>();
     for (const record of records.values()) {
@@ -91,7 +111,7 @@ export class HybridRetriever implements Retriever {
         headings: [...page.headingSet].join(" "),
         body: page.bodies.join("\n"),
       })),
-      { headingWeight: 1 },
+      { headingWeight: 2, ...this.options.pageBm25 },
     );
   }
 
@@ -101,7 +121,7 @@ export class HybridRetriever implements Retriever {
 
   async rankPages(question: string, signal?: AbortSignal): Promise<RankedPage[]> {
     const { mode, candidates, rrfK, minDenseScore, weights } = this.options;
-    const lexical = mode === "dense" ? [] : this.chunkIndex.search(question, candidates);
+    const lexical = mode === "dense" ? [] : this.searchPassages(question);
     const pageLexical = mode === "dense" ? [] : this.pageIndex.search(question, candidates);
     let dense: { id: string; score: number }[] = [];
     if (mode !== "bm25" && this.store && this.embedder) {
@@ -131,8 +151,9 @@ export class HybridRetriever implements Retriever {
       list.forEach((hit, rank) => {
         chunkScores.set(hit.id, (chunkScores.get(hit.id) ?? 0) + weight / (rrfK + rank + 1));
       });
-      addPageRanks(list, (id) => this.records.get(id)?.docId, weight);
     }
+    addPageRanks(this.aggregatePages(lexical), (id) => id, weights.lexical ?? 1);
+    addPageRanks(dense, (id) => this.records.get(id)?.docId, weights.dense ?? 1);
     const matchedPages = new Set([...lexical, ...dense].map((hit) => this.records.get(hit.id)?.docId));
     addPageRanks(
       pageLexical.filter((hit) => matchedPages.has(hit.id)),
@@ -155,6 +176,29 @@ export class HybridRetriever implements Retriever {
     for (const page of ranked) page.chunks.sort((a, b) => b.score - a.score);
     ranked.sort((a, b) => b.score - a.score || (b.chunks[0]?.score ?? 0) - (a.chunks[0]?.score ?? 0));
     return ranked;
+  }
+
+  /** Passage BM25F with the proximity bonus. */
+  private searchPassages(question: string): LexicalHit[] {
+    const terms = [...new Set(lexicalTerms(question))].map((term) => ({ term, weight: 1 }));
+    return this.chunkIndex.searchTerms(terms, this.options.candidates, this.options.proximity);
+  }
+
+  /** Pages ranked by their aggregated passage scores (see HybridOptions.aggregate). */
+  private aggregatePages(hits: readonly LexicalHit[]): LexicalHit[] {
+    const depth = this.options.aggregate.depth ?? 1;
+    const decay = this.options.aggregate.decay ?? 0;
+    const perPage = new Map<string, number[]>();
+    for (const hit of hits) {
+      const docId = this.records.get(hit.id)?.docId;
+      if (!docId) continue;
+      const scores = perPage.get(docId) ?? [];
+      if (scores.length < depth) scores.push(hit.score);
+      perPage.set(docId, scores);
+    }
+    return [...perPage]
+      .map(([id, scores]) => ({ id, score: scores.reduce((sum, score, i) => sum + score * decay ** i, 0) }))
+      .sort((a, b) => b.score - a.score);
   }
 
   async retrieve(question: string, options: RetrieveOptions = {}): Promise<RetrievedSource[]> {

@@ -1,4 +1,4 @@
-import { analyze } from "./analyze.js";
+import { lexicalTerms } from "./analyze.js";
 
 /** A document for the lexical index: fields are weighted (BM25F) so titles and headings count more than prose. */
 export interface LexicalDocument {
@@ -19,6 +19,18 @@ export interface Bm25Options {
   b?: number;
   titleWeight?: number;
   headingWeight?: number;
+  /** Keep each body's term sequence, which the proximity bonus reads. */
+  positions?: boolean;
+}
+
+/**
+ * Term-proximity bonus (Rasolofo & Savoy, 2003): every pair of distinct query terms that occur within `window`
+ * terms of each other in a body adds 1/distance² to the pair's count; each pair then adds
+ * min(idf) · (k1+1)·count / (k1+count), times `weight`. Applied to the `limit` best BM25 documents.
+ */
+export interface ProximityOptions {
+  window: number;
+  weight: number;
 }
 
 /**
@@ -28,7 +40,9 @@ export interface Bm25Options {
 export class LexicalIndex {
   private readonly ids: string[] = [];
   private readonly lengths: number[] = [];
-  private readonly postings = new Map<string, { docs: number[]; tfs: number[] }>();
+  private readonly postings = new Map<string, { id: number; docs: number[]; tfs: number[] }>();
+  /** Body term ids in order, per document (with `positions`). */
+  private readonly sequences: Int32Array[] = [];
   private averageLength = 0;
   private readonly k1: number;
   private readonly b: number;
@@ -48,9 +62,9 @@ export class LexicalIndex {
       const add = (terms: string[], weight: number) => {
         for (const term of terms) tf.set(term, (tf.get(term) ?? 0) + weight);
       };
-      const body = analyze(document.body);
-      add(analyze(document.title), this.titleWeight);
-      add(analyze(document.headings), this.headingWeight);
+      const body = lexicalTerms(document.body);
+      add(lexicalTerms(document.title), this.titleWeight);
+      add(lexicalTerms(document.headings), this.headingWeight);
       add(body, 1);
       // Length normalisation on the body only: a long title should not penalise its page.
       const length = body.length + 1;
@@ -59,12 +73,13 @@ export class LexicalIndex {
       for (const [term, freq] of tf) {
         let posting = this.postings.get(term);
         if (!posting) {
-          posting = { docs: [], tfs: [] };
+          posting = { id: this.postings.size, docs: [], tfs: [] };
           this.postings.set(term, posting);
         }
         posting.docs.push(doc);
         posting.tfs.push(freq);
       }
+      if (options.positions) this.sequences.push(Int32Array.from(body, (term) => this.postings.get(term)?.id ?? -1));
     }
     this.averageLength = this.ids.length ? total / this.ids.length : 1;
   }
@@ -73,25 +88,95 @@ export class LexicalIndex {
     return this.ids.length;
   }
 
+  /** Inverse document frequency (BM25's, always positive); 0 for a term no document holds. */
+  idf(term: string): number {
+    const df = this.postings.get(term)?.docs.length ?? 0;
+    return df ? Math.log(1 + (this.ids.length - df + 0.5) / (df + 0.5)) : 0;
+  }
+
+  /** How many documents hold `term`. */
+  df(term: string): number {
+    return this.postings.get(term)?.docs.length ?? 0;
+  }
+
   search(query: string, limit: number): LexicalHit[] {
-    const terms = [...new Set(analyze(query))];
-    const n = this.ids.length;
-    const scores = new Map<number, number>();
-    for (const term of terms) {
+    return this.searchTerms(
+      [...new Set(lexicalTerms(query))].map((term) => ({ term, weight: 1 })),
+      limit,
+    );
+  }
+
+  /** BM25 for weighted query terms (a weight scales the term's idf): expanded queries use it. */
+  searchTerms(
+    terms: readonly { term: string; weight: number }[],
+    limit: number,
+    proximity?: ProximityOptions,
+  ): LexicalHit[] {
+    // A dense score array and the list of documents touched: cheaper than a Map on common terms.
+    const scores = new Float64Array(this.ids.length);
+    const seen = new Uint8Array(this.ids.length);
+    const touched: number[] = [];
+    for (const { term, weight } of terms) {
       const posting = this.postings.get(term);
       if (!posting) continue;
+      const idf = this.idf(term) * weight;
       const df = posting.docs.length;
-      const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
       for (let i = 0; i < df; i++) {
         const doc = posting.docs[i] ?? 0;
         const tf = posting.tfs[i] ?? 0;
         const norm = 1 - this.b + (this.b * (this.lengths[doc] ?? 1)) / this.averageLength;
-        scores.set(doc, (scores.get(doc) ?? 0) + (idf * tf * (this.k1 + 1)) / (tf + this.k1 * norm));
+        if (!seen[doc]) {
+          seen[doc] = 1;
+          touched.push(doc);
+        }
+        scores[doc] = (scores[doc] ?? 0) + (idf * tf * (this.k1 + 1)) / (tf + this.k1 * norm);
       }
     }
-    return [...scores]
+    let ranked = touched
+      .map((doc): [number, number] => [doc, scores[doc] ?? 0])
       .sort((x, y) => y[1] - x[1])
-      .slice(0, limit)
-      .map(([doc, score]) => ({ id: this.ids[doc] ?? "", score }));
+      .slice(0, limit);
+    if (proximity && proximity.weight > 0 && this.sequences.length) {
+      const query = new Map<number, number>();
+      for (const { term, weight } of terms) {
+        const id = this.postings.get(term)?.id;
+        if (id !== undefined) query.set(id, Math.max(query.get(id) ?? 0, this.idf(term) * weight));
+      }
+      if (query.size > 1) {
+        ranked = ranked
+          .map(([doc, score]): [number, number] => [
+            doc,
+            score + proximity.weight * this.proximity(doc, query, proximity),
+          ])
+          .sort((x, y) => y[1] - x[1]);
+      }
+    }
+    return ranked.map(([doc, score]) => ({ id: this.ids[doc] ?? "", score }));
+  }
+
+  private proximity(doc: number, query: ReadonlyMap<number, number>, options: ProximityOptions): number {
+    const sequence = this.sequences[doc];
+    if (!sequence) return 0;
+    const pairs = new Map<number, number>();
+    const recent: { term: number; at: number }[] = [];
+    for (let at = 0; at < sequence.length; at++) {
+      const term = sequence[at] ?? -1;
+      if (!query.has(term)) continue;
+      while (recent.length && at - (recent[0]?.at ?? 0) > options.window) recent.shift();
+      for (const earlier of recent) {
+        if (earlier.term === term) continue;
+        const key = Math.min(term, earlier.term) * 0x4000000 + Math.max(term, earlier.term);
+        const distance = at - earlier.at;
+        pairs.set(key, (pairs.get(key) ?? 0) + 1 / (distance * distance));
+      }
+      recent.push({ term, at });
+    }
+    let bonus = 0;
+    for (const [key, count] of pairs) {
+      const a = query.get(Math.floor(key / 0x4000000)) ?? 0;
+      const b = query.get(key % 0x4000000) ?? 0;
+      bonus += (Math.min(a, b) * (this.k1 + 1) * count) / (this.k1 + count);
+    }
+    return bonus;
   }
 }

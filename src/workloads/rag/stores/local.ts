@@ -83,15 +83,20 @@ export class LocalStore implements VectorStore {
   async query(vector: Float32Array, k: number): Promise<DenseHit[]> {
     const matrix = this.denseMatrix();
     const { ids, data, dim } = matrix;
-    const scores = new Float32Array(ids.length);
+    const query = vector.length === dim ? vector : Float32Array.from({ length: dim }, (_, i) => vector[i] ?? 0);
+    // Keep the k best rows in a list sorted best first; a row that cannot enter is rejected by one comparison.
+    const best: { row: number; score: number }[] = [];
     for (let row = 0; row < ids.length; row++) {
       let dot = 0;
       const base = row * dim;
-      for (let i = 0; i < dim; i++) dot += (data[base + i] ?? 0) * (vector[i] ?? 0);
-      scores[row] = dot;
+      for (let i = 0; i < dim; i++) dot += (data[base + i] ?? 0) * (query[i] ?? 0);
+      if (best.length >= k && dot <= (best[best.length - 1]?.score ?? Number.NEGATIVE_INFINITY)) continue;
+      let at = best.length;
+      while (at > 0 && (best[at - 1]?.score ?? 0) < dot) at--;
+      best.splice(at, 0, { row, score: dot });
+      if (best.length > k) best.pop();
     }
-    const order = [...scores.keys()].sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0)).slice(0, k);
-    return order.map((row) => ({ id: ids[row] ?? "", score: scores[row] ?? 0 }));
+    return best.map(({ row, score }) => ({ id: ids[row] ?? "", score }));
   }
 
   /** One contiguous matrix for the scan: far faster than walking a Map of small arrays per query. */
