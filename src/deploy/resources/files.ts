@@ -61,6 +61,8 @@ interface SyncState {
   record: FileRecord;
   /** Record writes are serialised: several files: items finish concurrently. */
   writing: Promise<void>;
+  /** Paths this apply has uploaded (or tried to). */
+  touched: Set<string>;
 }
 
 const syncStates = new WeakMap<ApplyContext, SyncState>();
@@ -69,7 +71,7 @@ function syncState(ctx: ApplyContext): SyncState {
   let state = syncStates.get(ctx);
   if (!state) {
     const sets = structuredClone(ctx.live.fileRecord?.sets ?? {});
-    state = { record: { version: 1, stack: ctx.stack, sets }, writing: Promise.resolve() };
+    state = { record: { version: 1, stack: ctx.stack, sets }, writing: Promise.resolve(), touched: new Set() };
     syncStates.set(ctx, state);
   }
   return state;
@@ -77,8 +79,13 @@ function syncState(ctx: ApplyContext): SyncState {
 
 /** Delete, then upload: CML never overwrites. The pair is repeatable, so a lost answer is simply retried. */
 async function replaceFile(ctx: ApplyContext, path: string, content: Uint8Array | string): Promise<void> {
+  const touched = syncState(ctx).touched;
   await repeatIdempotent(async () => {
-    await deleteFile(ctx, path);
+    // A project this apply created holds nothing until we upload it (a race for the project re-plans before any
+    // file goes in), so the first upload of a path needs no delete; any repeat does.
+    const fresh = ctx.live.projects.length === 0 && !touched.has(path);
+    touched.add(path);
+    if (!fresh) await deleteFile(ctx, path);
     await uploadProjectFile(ctx.api, ctx.projectId(), path, content);
   }, ctx.signal);
 }
