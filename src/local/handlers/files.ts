@@ -3,7 +3,7 @@
  * paginated), download, delete.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Schemas } from "../../client/index.js";
 import { getProject, type PlatformContext, projectRoot } from "../context.js";
@@ -68,9 +68,13 @@ export function fileHandlers(ctx: PlatformContext): Handlers {
       const info = await statOrNull(full);
       if (!info) throw notFound(`${path} not found in project`);
       if (info.isDirectory()) throw badRequest(`${path} is a directory`);
-      return new Response(new Uint8Array(await readFile(full)), {
-        headers: { "Content-Type": "application/octet-stream" },
+      // Deleted between the stat and the read (a concurrent delete of the file or its project): still a 404.
+      const bytes = await readFile(full).catch((error: unknown) => {
+        if (error instanceof Error && "code" in error && error.code === "ENOENT")
+          throw notFound(`${path} not found in project`);
+        throw error;
       });
+      return new Response(new Uint8Array(bytes), { headers: { "Content-Type": "application/octet-stream" } });
     },
 
     DeleteProjectFile: async ({ params }) => {
