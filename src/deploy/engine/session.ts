@@ -88,6 +88,7 @@ export async function openSession(request: SessionRequest): Promise<Session> {
   const appUrl = appUrlFor(api, connection.baseUrl);
   const planFrom = (state: LiveState) =>
     request.destroy ? planDestroy(desired, state, planOptions) : plan(desired, state, planOptions);
+  const readNow = async () => withAppUrls(await readLive(api, manifest), appUrl);
   const [desired, firstLive] = await Promise.all([gatherDesired(manifest, api), readLive(api, manifest)]);
   let live = await withAppUrls(firstLive, appUrl);
   let p = planFrom(live);
@@ -95,28 +96,34 @@ export async function openSession(request: SessionRequest): Promise<Session> {
   // A plan with nothing to do mutates nothing, so it needs no lock: a no-op apply costs only the reads.
   const nothingToDo = p.conflicts.length === 0 && p.entries.every((e) => e.action === "skip");
   if (request.lock && !nothingToDo) {
+    const known = onlyProjectId(live);
     lock = await acquireLock({
       api,
       apiUrl: connection.baseUrl,
       stack: manifest.name,
       project: manifest.project.name,
-      projectId: live.projects.length === 1 ? live.projects[0]?.id : undefined,
+      projectId: known,
       env: request.io.env,
       timeoutMs: request.lock.timeoutMs,
       onWait: (holder) => request.lock?.onWait?.(holder),
     });
     // Another apply may have run between the first read and the lock: plan again from what is there now.
-    live = await withAppUrls(await readLive(api, manifest), appUrl);
-    // The project appeared in between (another machine is creating it): the lock must cover it before planning.
-    const appeared = live.projects.length === 1 ? live.projects[0]?.id : undefined;
-    if (appeared) {
-      const { waited } = await lock.extendTo(appeared);
-      if (waited) live = await withAppUrls(await readLive(api, manifest), appUrl);
+    live = await readNow();
+    // The project appeared in between (another machine is creating it): the lock must cover it, and what we plan
+    // from must be read under that lock (its maker may have filled it between our read and our lock).
+    const appeared = onlyProjectId(live);
+    if (appeared && appeared !== known) {
+      await lock.extendTo(appeared);
+      live = await readNow();
     }
     p = planFrom(live);
   }
-  const planAgain = async () => planFrom(await withAppUrls(await readLive(api, manifest), appUrl));
+  const planAgain = async () => planFrom(await readNow());
   return { manifest, connection, api, desired, live, plan: p, planAgain, ...(lock ? { lock } : {}) };
+}
+
+function onlyProjectId(live: LiveState): string | undefined {
+  return live.projects.length === 1 ? live.projects[0]?.id : undefined;
 }
 
 /** URLs of the live applications (computed on a workspace; one call each on the local platform). */
