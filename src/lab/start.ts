@@ -5,6 +5,7 @@
  * the chat app's URL. A second run finds nothing to change and nothing to ingest, and prints the same URL.
  */
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type CmlClient, createCmlClient, findOneByName, listAll, waits } from "../client/index.js";
 import { resolveConnection } from "../deploy/connection.js";
 import { appUrlFor } from "../deploy/engine/session.js";
@@ -138,7 +139,7 @@ async function waitForRunAfter(
       });
       return done.status ?? "unknown";
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   throw new UserError(`populate-chroma did not start within ${Math.round(timeoutMs / 1000)} s after scrape`);
 }

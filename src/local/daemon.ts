@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { UserError } from "../shared/errors.js";
 import { appLogFile } from "./applications.js";
@@ -86,7 +87,7 @@ export async function localUp(options: { dataDir: string; port?: number }): Prom
     const record = await runningServer(dataDir);
     if (record && record.pid === pid) return { record, alreadyRunning: false, logFile };
     if (pid === undefined || !processAlive(pid)) break;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new UserError(`the local platform did not start (see ${logFile})`, {
     notes: ["a port given with --port may be in use; try without --port"],
@@ -101,7 +102,7 @@ export async function localDown(dataDir: string): Promise<{ stopped: boolean; pi
   }
   process.kill(record.pid, "SIGTERM");
   const deadline = Date.now() + 15_000;
-  while (processAlive(record.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (processAlive(record.pid) && Date.now() < deadline) await sleep(50);
   if (processAlive(record.pid)) process.kill(record.pid, "SIGKILL");
   await rm(join(resolve(dataDir), SERVER_RECORD), { force: true });
   return { stopped: true, pid: record.pid };

@@ -149,8 +149,7 @@ async function run(
  */
 async function projectCreated(session: Session, projectId: string): Promise<string | undefined> {
   const name = session.manifest.project.name;
-  const settled = await settleNewProject(session.api, session.manifest.name, name, projectId);
-  if (!settled.keep)
+  if (!(await settleNewProject(session.api, session.manifest.name, name, projectId)))
     return `another apply created project "${name}" at the same moment; this one deleted its copy (${projectId})`;
   const extended = await session.lock?.extendTo(projectId);
   if (extended?.waited) return `another apply took over project "${name}" while it was being created`;

@@ -3,6 +3,7 @@
  * deployment. CML's API has no log endpoint; the local platform adds one (src/local/README.md), so on a workspace
  * this says where to look instead.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { findApplicationBySubdomain, findOneByName, unwrap } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
@@ -81,7 +82,7 @@ export const logsCommand: CliCommand = (ctx) =>
       if (!args.follow) return;
       const until = Date.now() + args.timeout * 1000;
       while (Date.now() < until) {
-        await new Promise((r) => setTimeout(r, 1000));
+        await sleep(1000);
         await follower.poll();
       }
     },

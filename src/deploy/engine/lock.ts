@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type CmlClient, unwrap, uploadProjectFile } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
 import { deleteIfPresent, mayHaveActed } from "../resources/create.js";
@@ -134,38 +135,41 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
       });
     waited = true;
     options.onWait?.(holder);
-    await new Promise((r) => setTimeout(r, poll));
+    await sleep(poll);
   };
 
-  // Registered before the file exists: between its exclusive create and its write, the file names nobody.
-  heldHere.add(me.token);
   // Local layer.
-  for (;;) {
-    try {
-      const handle = await open(localFile, "wx");
-      await handle.writeFile(JSON.stringify(me));
-      await handle.close();
-      break;
-    } catch (error) {
-      if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error;
-      const text = await readFile(localFile, "utf8").catch(() => undefined);
-      if (text === "" && Date.now() - ((await stat(localFile).catch(() => undefined))?.mtimeMs ?? 0) < 10_000) {
-        // Just created by another acquirer that has not written its holder yet.
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      const holder = parseHolder(text);
-      if (!holder || isStale(holder)) {
-        await rm(localFile, { force: true });
-        continue;
-      }
+  const takeLocal = async () => {
+    for (;;) {
       try {
+        const handle = await open(localFile, "wx");
+        await handle.writeFile(JSON.stringify(me));
+        await handle.close();
+        return;
+      } catch (error) {
+        if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error;
+        const text = await readFile(localFile, "utf8").catch(() => undefined);
+        if (text === "" && Date.now() - ((await stat(localFile).catch(() => undefined))?.mtimeMs ?? 0) < 10_000) {
+          // Just created by another acquirer that has not written its holder yet.
+          await sleep(20);
+          continue;
+        }
+        const holder = parseHolder(text);
+        if (!holder || isStale(holder)) {
+          await rm(localFile, { force: true });
+          continue;
+        }
         await waitOrFail(holder);
-      } catch (waitError) {
-        heldHere.delete(me.token);
-        throw waitError;
       }
     }
+  };
+  // Registered before the file exists: between its exclusive create and its write, the file names nobody.
+  heldHere.add(me.token);
+  try {
+    await takeLocal();
+  } catch (error) {
+    heldHere.delete(me.token);
+    throw error;
   }
   const releaseLocal = async () => {
     heldHere.delete(me.token);
@@ -202,7 +206,7 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
         // The lock's own calls are not idempotent POSTs the client may retry: a throttled or failed one is
         // retried here, from a fresh read, within the lock timeout.
         if (!mayHaveActed(error) || Date.now() >= deadline) throw error;
-        await new Promise((r) => setTimeout(r, Math.min(poll, 250)));
+        await sleep(Math.min(poll, 250));
       }
     }
     coveredProject = projectId;
@@ -218,7 +222,7 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
               `could not release the stack lock ${path} in the project: ${error instanceof Error ? error.message : String(error)}`,
               { notes: [`it expires at ${me.expiresAt}; or delete ${path} from the project`] },
             );
-          await new Promise((r) => setTimeout(r, 200 * attempt));
+          await sleep(200 * attempt);
         }
       }
     };
@@ -232,7 +236,6 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
       return { waited };
     },
     async release() {
-      heldHere.delete(me.token);
       try {
         await remoteRelease?.();
       } finally {

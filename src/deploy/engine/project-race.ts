@@ -16,23 +16,22 @@ export class PlanOutOfDate extends Error {
   override name = "PlanOutOfDate";
 }
 
-export type ProjectSettlement = { keep: true } | { keep: false; winnerId: string };
-
+/** Whether the project this process created is the one that stays (otherwise it has been deleted). */
 export async function settleNewProject(
   api: CmlClient,
   stack: string,
   name: string,
   createdId: string,
-): Promise<ProjectSettlement> {
+): Promise<boolean> {
   const copies = (await listByFilter(api, "project", { name })).filter(
     (p) => p.name === name && p.id && ownerOf(p.environment) === stack,
   );
   const first = copies.sort(
     (a, b) => (a.created_at ?? "").localeCompare(b.created_at ?? "") || (a.id ?? "").localeCompare(b.id ?? ""),
   )[0];
-  if (!first?.id || first.id === createdId) return { keep: true };
+  if (!first?.id || first.id === createdId) return true;
   await deleteIfPresent(() =>
     unwrap(api.DELETE("/api/v2/projects/{project_id}", { params: { path: { project_id: createdId } } })),
   );
-  return { keep: false, winnerId: first.id };
+  return false;
 }

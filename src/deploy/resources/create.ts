@@ -3,6 +3,7 @@
  * engine does it safely: after a failure that may have happened after the server acted (5xx, 429, no answer),
  * look the object up by natural key and marker before posting again.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { isApiError } from "../../client/index.js";
 
 const ATTEMPTS = 6;
@@ -73,5 +74,5 @@ export async function repeatIdempotent<T>(operation: () => Promise<T>, signal?: 
 
 /** The client already backs off on idempotent calls; this only spaces out whole-operation repeats. */
 function pause(attempt: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
+  return sleep(Math.min(2_000, 100 * 2 ** attempt));
 }

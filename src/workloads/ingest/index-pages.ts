@@ -183,6 +183,7 @@ export async function indexPages(options: IndexOptions): Promise<IndexSummary> {
     return known !== undefined && known.pageSha === page.sha256 && sameIds(known.ids, stored.get(page.docId) ?? []);
   };
   const changed = [...unique.values()].filter((page) => !isUnchanged(page));
+  const changedPages = new Set(changed);
   const source = createPageSource({
     pages: changed,
     embedderId: embedder.id,
@@ -205,7 +206,7 @@ export async function indexPages(options: IndexOptions): Promise<IndexSummary> {
   async function indexPage(page: PageInput): Promise<void> {
     const storedIds = stored.get(page.docId) ?? [];
     const known = catalog.docs.get(page.docId);
-    if (known && isUnchanged(page)) {
+    if (known && !changedPages.has(page)) {
       summary.unchanged++;
       emit({ type: "page", docId: page.docId, status: "unchanged", chunks: known.ids.length, added: 0, deleted: 0 });
       return;

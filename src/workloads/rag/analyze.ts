@@ -16,7 +16,8 @@ const STOP_WORDS = new Set(
 );
 
 // Decimal numbers and versions ("0.1", "3.11") stay whole: split, they would match every digit in the corpus.
-const TOKEN = /\d+(?:\.\d+)+|[\p{L}\p{N}_]+/gu;
+/** What `analyze` splits a (NFKC) text into before it looks at each token on its own (the hash embedder relies on it). */
+export const TOKEN = /\d+(?:\.\d+)+|[\p{L}\p{N}_]+/gu;
 
 /** Light stemming (plural, -ing, -ed, -ly): consistent for queries and documents, not linguistically complete. */
 export function stem(word: string): string {

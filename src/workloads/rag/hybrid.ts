@@ -1,4 +1,3 @@
-import { lexicalTerms } from "./analyze.js";
 import type { ChunkRecord } from "./chunk-record.js";
 import type { Embedder } from "./embedders/embedder.js";
 import {
@@ -121,7 +120,7 @@ export class HybridRetriever implements Retriever {
 
   async rankPages(question: string, signal?: AbortSignal): Promise<RankedPage[]> {
     const { mode, candidates, rrfK, minDenseScore, weights } = this.options;
-    const lexical = mode === "dense" ? [] : this.searchPassages(question);
+    const lexical = mode === "dense" ? [] : this.chunkIndex.search(question, candidates, this.options.proximity);
     const pageLexical = mode === "dense" ? [] : this.pageIndex.search(question, candidates);
     let dense: { id: string; score: number }[] = [];
     if (mode !== "bm25" && this.store && this.embedder) {
@@ -176,12 +175,6 @@ export class HybridRetriever implements Retriever {
     for (const page of ranked) page.chunks.sort((a, b) => b.score - a.score);
     ranked.sort((a, b) => b.score - a.score || (b.chunks[0]?.score ?? 0) - (a.chunks[0]?.score ?? 0));
     return ranked;
-  }
-
-  /** Passage BM25F with the proximity bonus. */
-  private searchPassages(question: string): LexicalHit[] {
-    const terms = [...new Set(lexicalTerms(question))].map((term) => ({ term, weight: 1 }));
-    return this.chunkIndex.searchTerms(terms, this.options.candidates, this.options.proximity);
   }
 
   /** Pages ranked by their aggregated passage scores (see HybridOptions.aggregate). */

@@ -99,14 +99,15 @@ export class LexicalIndex {
     return this.postings.get(term)?.docs.length ?? 0;
   }
 
-  search(query: string, limit: number): LexicalHit[] {
+  search(query: string, limit: number, proximity?: ProximityOptions): LexicalHit[] {
     return this.searchTerms(
       [...new Set(lexicalTerms(query))].map((term) => ({ term, weight: 1 })),
       limit,
+      proximity,
     );
   }
 
-  /** BM25 for weighted query terms (a weight scales the term's idf): expanded queries use it. */
+  /** BM25 for weighted query terms (a weight scales the term's idf). */
   searchTerms(
     terms: readonly { term: string; weight: number }[],
     limit: number,

@@ -1,4 +1,4 @@
-import { analyze } from "../analyze.js";
+import { analyze, TOKEN } from "../analyze.js";
 import { type Embedder, l2normalize } from "./embedder.js";
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -86,8 +86,6 @@ export function hashEmbedderOptions(embedder: Embedder): { dim: number } | undef
   return HASH_EMBEDDERS.get(embedder);
 }
 
-// analyze.ts's tokens: what it splits a (NFKC) text into before it looks at each token on its own.
-const TOKEN = /\d+(?:\.\d+)+|[\p{L}\p{N}_]+/gu;
 const ASCII = /^\p{ASCII}*$/u;
 const TERMS_CACHE_LIMIT = 100_000;
 const termsOfToken = new Map<string, string[]>();
