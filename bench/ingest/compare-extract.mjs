@@ -7,7 +7,8 @@ import { extractPage } from "../../dist/workloads/ingest/extract.js";
 import { extractPageDom } from "../../dist/workloads/ingest/extract-dom.js";
 
 const corpus = process.argv[2] ?? "/work/shared/eval/corpus/python-3.11";
-const show = Number(process.argv[process.argv.indexOf("--show") + 1] || 20);
+const showAt = process.argv.indexOf("--show");
+const show = showAt >= 0 ? Number(process.argv[showAt + 1]) : 20;
 const files = [];
 const walk = (dir) => {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

@@ -122,3 +122,33 @@ ${paragraphs}
     }
   });
 });
+
+describe("DocBook XSL pages (PostgreSQL and many GNU manuals)", () => {
+  // The shape DocBook XSL writes for a chunked reference page: navigation tables around a div classed after the
+  // DocBook element. Readability took such pages for a blog and kept only the longest block of prose, so the
+  // synopsis and description of a reference page were lost.
+  const options = Array.from(
+    { length: 12 },
+    (_, i) =>
+      `<dt><span class="term"><code class="literal">OPTION_${i}</code></span></dt><dd><p>Option ${i} changes how the command behaves in a long and detailed way that Readability prefers to anything short.</p></dd>`,
+  ).join("");
+  const page = `<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd"><html xmlns="http://www.w3.org/1999/xhtml"><head><title>FROB TABLE</title><meta name="generator" content="DocBook XSL Stylesheets Vsnapshot" /></head>
+<body><div class="navheader"><table width="100%" summary="Navigation header"><tr><td><a accesskey="p" href="prev.html">Prev</a></td><th>SQL Commands</th><td><a accesskey="n" href="next.html">Next</a></td></tr></table><hr /></div>
+<div class="refentry" id="SQL-FROBTABLE"><div class="refnamediv"><h2><span class="refentrytitle">FROB TABLE</span></h2><p>FROB TABLE — frobnicate a table</p></div>
+<div class="refsynopsisdiv"><h2>Synopsis</h2><pre class="synopsis">FROB TABLE <em class="replaceable"><code>name</code></em></pre></div>
+<div class="refsect1" id="id-1.2"><h2>Description</h2><p><code class="command">FROB TABLE</code> frobnicates a table once.</p></div>
+<div class="refsect1" id="id-1.3"><h2>Parameters</h2><div class="variablelist"><dl class="variablelist">${options}</dl></div></div></div>
+<div class="navfooter"><hr /><table width="100%" summary="Navigation footer"><tr><td><a accesskey="p" href="prev.html">Prev</a></td><td><a accesskey="h" href="index.html">Home</a></td></tr></table></div></body></html>`;
+
+  it("takes the DocBook division whole and leaves the navigation out", () => {
+    const extracted = extractPage(page);
+    expect(extracted.title).toBe("FROB TABLE");
+    expect(extracted.markdown).toMatch(/^## FROB TABLE\n\nFROB TABLE — frobnicate a table/);
+    expect(extracted.markdown).toContain("## Synopsis");
+    expect(extracted.markdown).toContain("frobnicates a table once");
+    expect(extracted.markdown).toContain("`OPTION_11`");
+    expect(extracted.markdown).not.toMatch(/Prev|Next|Home|SQL Commands/);
+    expect(extracted.markdown).toBe(extractPageDom(page).markdown);
+  });
+});

@@ -7,7 +7,10 @@ import { ELEMENT, type TreeNode } from "./html-tree.js";
 
 /**
  * Content roots tried in order; the first that holds a reasonable amount of text wins. Doc generators
- * (Sphinx, MkDocs, Docusaurus, GitBook, DITA) put the article in one of these.
+ * (Sphinx, MkDocs, Docusaurus, GitBook, DITA) put the article in one of these. DocBook XSL (PostgreSQL, many GNU
+ * and Linux manuals) wraps each page in a div classed after its DocBook element, between its `.navheader` and
+ * `.navfooter`; those come last, outermost first, so a one-page book is taken whole. Without them such pages went
+ * to Readability, which is slow there and dropped whole sections (a reference page's synopsis and description).
  */
 export const ROOT_SELECTORS = [
   "[role=main]",
@@ -21,6 +24,19 @@ export const ROOT_SELECTORS = [
   "#content",
   ".body",
   ".content",
+  ".set",
+  ".book",
+  ".part",
+  ".reference",
+  ".article",
+  ".chapter",
+  ".appendix",
+  ".preface",
+  ".glossary",
+  ".bibliography",
+  ".refentry",
+  ".sect1",
+  ".section",
 ];
 
 /** Page furniture: navigation, chrome and anything that is not prose for a reader. */
