@@ -74,8 +74,9 @@ describe("fast extractor", () => {
     expect(page.markdown).toContain("# Widgets {#widgets}");
     expect(page.markdown).toContain("## Tables {#tables}");
     expect(page.markdown).toContain("```python\nimport widgets\n>>> widgets.make(3)   # comment\n```");
-    // Cells holding a <p> keep turndown's line breaks (as the DOM extractor does); the heading row and alignment stay.
-    expect(page.markdown).toMatch(/\| Meaning \|\n\| --- \| --: \|\n/);
+    // Cells holding a <p> stay on their row (turndown's GFM rule broke the row over several lines); a pipe in a
+    // cell is escaped; the heading row and alignment stay.
+    expect(page.markdown).toContain("| Option | Meaning |\n| --- | --: |\n| size | how *big* \\| pipes |\n");
     expect(page.markdown).toContain("<table><tr><td>no</td><td>heading row</td></tr></table>");
     expect(page.markdown).not.toMatch(/next|© Copyright|¶/);
   });
@@ -120,6 +121,25 @@ ${paragraphs}
     for (const junk of ["", "\u0000\u0001\ufffd binary", "<div><p>unclosed <b>tags", "<html><body></body></html>"]) {
       expect(() => extractPage(junk)).not.toThrow();
     }
+  });
+});
+
+describe("tables", () => {
+  it("keeps every row of a table on one line whatever its cells hold", () => {
+    const html = wrap(`<table><thead><tr><th><p>Name</p></th><th>Notes</th></tr></thead><tbody>
+<tr><td><p>first</p><p>second paragraph</p></td><td><ul><li>one</li><li>two</li></ul></td></tr>
+<tr><td><pre>code
+block</pre></td><td>a | b</td></tr></tbody></table>`);
+    const page = extractPage(html);
+    const rows = page.markdown.split("\n").filter((line) => line.startsWith("|"));
+    expect(rows).toEqual([
+      "| Name | Notes |",
+      "| --- | --- |",
+      "| first second paragraph | - one - two |",
+      "| `code block` | a \\| b |",
+    ]);
+    expect(page.markdown.split("\n").filter((line) => line.includes("|") && !line.startsWith("|"))).toEqual([]);
+    expect(page).toEqual(extractPageDom(html));
   });
 });
 

@@ -1,10 +1,13 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { filterQuestions } from "../../src/workloads/rag/eval.js";
 import { SAMPLES } from "./helpers.js";
+
+const TINY_MODEL = fileURLToPath(new URL("../fixtures/tiny-bert", import.meta.url));
 
 // Made-up questions over the 26-page sample (the real eval set stays out of the test suite).
 const QUESTIONS = [
@@ -47,6 +50,68 @@ describe("cml-lab eval", () => {
     // The lab's method returns one page, so its hit@10 can never exceed its hit@1.
     expect(report.configs["lab-baseline"]["hit@10"]).toBe(report.configs["lab-baseline"]["hit@1"]);
     expect(Object.keys(hybrid.byKind).sort()).toEqual(["config", "howto"]);
+  });
+
+  it("scores only the configs asked for, repeated or comma-separated, and names a wrong one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eval-cmd-"));
+    const questions = join(dir, "q.jsonl");
+    writeFileSync(questions, QUESTIONS.map((q) => JSON.stringify(q)).join("\n"));
+    const run = async (...configs: string[]) => {
+      let out = "";
+      let err = "";
+      const code = await main(
+        ["eval", "--corpus", SAMPLES, "--questions", questions, "--json", ...configs.flatMap((c) => ["--config", c])],
+        {
+          stdout: (text) => {
+            out += text;
+          },
+          stderr: (text) => {
+            err += text;
+          },
+          isTTY: false,
+          env: {},
+          cwd: dir,
+        },
+      );
+      return { code, configs: code === 0 ? Object.keys(JSON.parse(out).configs) : [], err };
+    };
+    expect((await run("hybrid,bm25-page")).configs).toEqual(["hybrid", "bm25-page"]);
+    expect((await run("dense", "bm25")).configs).toEqual(["dense", "bm25"]);
+    const wrong = await run("hybrid,bm42");
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toContain("--config bm42: not a config");
+  });
+
+  it("measures the embedder an ingest would use: local-onnx from a model directory", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eval-cmd-"));
+    const questions = join(dir, "q.jsonl");
+    writeFileSync(questions, QUESTIONS.map((q) => JSON.stringify(q)).join("\n"));
+    let out = "";
+    const code = await main(
+      [
+        "eval",
+        "--corpus",
+        SAMPLES,
+        "--questions",
+        questions,
+        "--json",
+        "--config",
+        "dense",
+        "--embedder",
+        "local-onnx",
+      ],
+      {
+        stdout: (text) => {
+          out += text;
+        },
+        stderr: () => undefined,
+        isTTY: false,
+        env: { CML_LAB_ONNX_MODEL_DIR: TINY_MODEL },
+        cwd: dir,
+      },
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(out).embedder).toMatch(/^local-onnx:tiny-bert@[0-9a-f]+:16$/);
   });
 
   it("points at the bad line of a questions file", async () => {

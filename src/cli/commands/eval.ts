@@ -15,13 +15,12 @@ import {
   loadQuestions,
   runEval,
 } from "../../workloads/rag/eval.js";
+import { type EmbedderArgs, embedderOptions, embedderSpec } from "./embedder-options.js";
 
-interface EvalArgs {
+interface EvalArgs extends EmbedderArgs {
   corpus: string;
   questions: string;
-  config: EvalConfig | "all";
-  embedder: "hash";
-  "embedding-dim": number | undefined;
+  config: string[];
   json: boolean;
   "questions-filter": string | undefined;
 }
@@ -31,12 +30,15 @@ export const evalCommand: CliCommand = (ctx) =>
     command: "eval",
     describe: "Measure retrieval (hit@k, MRR@10, nDCG@10) on a corpus of HTML pages and a questions file",
     builder: (y) =>
-      y
+      embedderOptions(y)
         .option("corpus", { type: "string", demandOption: true, describe: "Directory of HTML pages" })
         .option("questions", { type: "string", demandOption: true, describe: "JSONL: id, question, expected, kind" })
-        .option("config", { choices: [...EVAL_CONFIGS, "all"] as const, default: "all" as const })
-        .option("embedder", { choices: ["hash"] as const, default: "hash" as const })
-        .option("embedding-dim", { type: "number" })
+        .option("config", {
+          type: "string",
+          array: true,
+          default: ["all"],
+          describe: `Configs to score, repeated or comma-separated: ${EVAL_CONFIGS.join(", ")} or all`,
+        })
         .option("questions-filter", {
           type: "string",
           describe:
@@ -54,16 +56,26 @@ export const evalCommand: CliCommand = (ctx) =>
       const questions = filter === undefined ? all : filterQuestions(all, filter);
       if (!questions.length)
         throw new UserError(`no question in ${questionsFile} matches --questions-filter ${filter}`);
-      const configs = args.config === "all" ? EVAL_CONFIGS : [args.config];
       const report = await runEval({
         corpus,
         questions,
-        configs,
-        embedder: createEmbedder({ kind: args.embedder, dim: args["embedding-dim"] }),
+        configs: parseConfigs(args.config),
+        embedder: createEmbedder(embedderSpec(ctx, args)),
       });
       ctx.io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
     },
   });
+
+/** `--config hybrid --config bm25-page`, `--config hybrid,bm25-page` or `all`, in the order given. */
+export function parseConfigs(values: readonly string[]): EvalConfig[] {
+  const configs = new Set<EvalConfig>();
+  for (const value of values.flatMap((v) => v.split(",")).map((v) => v.trim())) {
+    if (value === "all") for (const config of EVAL_CONFIGS) configs.add(config);
+    else if ((EVAL_CONFIGS as readonly string[]).includes(value)) configs.add(value as EvalConfig);
+    else throw new UserError(`--config ${value}: not a config; choose from ${EVAL_CONFIGS.join(", ")} or all`);
+  }
+  return [...configs];
+}
 
 export function renderReport(report: EvalReport): string {
   const lines = [

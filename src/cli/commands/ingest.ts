@@ -7,7 +7,7 @@ import type { Argv } from "yargs";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, type CommandContext, defineCommand } from "../../shared/run-cli.js";
 import { type IngestConfig, ingest } from "../../workloads/ingest/ingest.js";
-import type { EmbedderSpec } from "../../workloads/rag/embedders/create.js";
+import { type EmbedderArgs, embedderOptions, embedderSpec } from "./embedder-options.js";
 import { progressRenderer } from "./ingest-progress.js";
 
 interface CommonArgs {
@@ -25,18 +25,13 @@ interface ScrapeArgs extends CommonArgs {
   timeout: number;
   retries: number;
 }
-interface IndexArgs extends CommonArgs {
+interface IndexArgs extends CommonArgs, EmbedderArgs {
   pages: string | undefined;
   store: "local" | "chroma" | "pinecone";
-  embedder: "hash" | "bedrock" | "openai" | "local-onnx";
-  "embedding-dim": number | undefined;
   "chroma-url": string | undefined;
   "pinecone-index": string | undefined;
   "pinecone-namespace": string | undefined;
   "pinecone-host": string | undefined;
-  "openai-base-url": string | undefined;
-  "openai-model": string | undefined;
-  "onnx-model-dir": string | undefined;
   collection: string | undefined;
   reindex: boolean;
   "chunk-tokens": number;
@@ -75,20 +70,14 @@ const scrapeOptions = <T>(y: Argv<T>) =>
     .option("retries", { type: "number", default: 3, describe: "Retries on 429, 5xx and network errors" });
 
 const indexOptions = <T>(y: Argv<T>) =>
-  common(y)
-    .option("pages", { type: "string", describe: "Page cache directory (default: <data-dir>/pages)" })
-    .option("store", { choices: ["local", "chroma", "pinecone"] as const, default: "local" as const })
-    .option("embedder", { choices: ["hash", "bedrock", "openai", "local-onnx"] as const, default: "hash" as const })
-    .option("embedding-dim", { type: "number", describe: "Vector size (hash: any; Titan v2: 256, 512, 1024)" })
+  embedderOptions(
+    common(y)
+      .option("pages", { type: "string", describe: "Page cache directory (default: <data-dir>/pages)" })
+      .option("store", { choices: ["local", "chroma", "pinecone"] as const, default: "local" as const }),
+  )
     .option("pinecone-index", { type: "string", describe: "Pinecone index (key from PINECONE_API_KEY)" })
     .option("pinecone-namespace", { type: "string", describe: "Pinecone namespace (default: cml-lab-docs)" })
     .option("pinecone-host", { type: "string", describe: "Pinecone data-plane host (default: looked up)" })
-    .option("openai-base-url", { type: "string", describe: "OpenAI-compatible API (default: OPENAI_BASE_URL)" })
-    .option("openai-model", { type: "string", describe: "Embedding model (default: OPENAI_EMBEDDING_MODEL)" })
-    .option("onnx-model-dir", {
-      type: "string",
-      describe: "Local ONNX model directory for --embedder local-onnx (default: CML_LAB_ONNX_MODEL_DIR)",
-    })
     .option("chroma-url", { type: "string", describe: "Chroma server URL (default: CHROMA_URL)" })
     .option("collection", { type: "string", describe: "Chroma collection (default: cml-lab-docs)" })
     .option("reindex", {
@@ -114,38 +103,6 @@ function scrapeConfig(ctx: CommandContext, args: ScrapeArgs): NonNullable<Ingest
     timeoutMs: args.timeout * 1000,
     retries: args.retries,
   };
-}
-
-function embedderSpec(ctx: CommandContext, args: IndexArgs): EmbedderSpec {
-  const dim = args["embedding-dim"];
-  switch (args.embedder) {
-    case "hash":
-      return { kind: "hash", dim };
-    case "bedrock":
-      return { kind: "bedrock", dim, region: ctx.io.env.AWS_REGION ?? ctx.io.env.AWS_DEFAULT_REGION };
-    case "openai": {
-      const baseUrl = args["openai-base-url"] ?? ctx.io.env.OPENAI_BASE_URL;
-      const model = args["openai-model"] ?? ctx.io.env.OPENAI_EMBEDDING_MODEL;
-      if (!baseUrl || !model || !dim) {
-        throw new UserError("--embedder openai needs --openai-base-url, --openai-model and --embedding-dim", {
-          notes: [
-            "the key comes from OPENAI_API_KEY; base URL and model may also come from OPENAI_BASE_URL and OPENAI_EMBEDDING_MODEL",
-          ],
-        });
-      }
-      return { kind: "openai", baseUrl, model, dim, apiKey: ctx.io.env.OPENAI_API_KEY };
-    }
-    case "local-onnx": {
-      const modelDir = args["onnx-model-dir"] ?? ctx.io.env.CML_LAB_ONNX_MODEL_DIR;
-      if (!modelDir) {
-        throw new UserError("--embedder local-onnx needs --onnx-model-dir (or CML_LAB_ONNX_MODEL_DIR)", {
-          notes: ["a directory with config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx"],
-        });
-      }
-      if (dim !== undefined) throw new UserError("--embedding-dim does not apply to local-onnx (hidden_size sets it)");
-      return { kind: "local-onnx", modelDir: resolve(ctx.io.cwd, modelDir) };
-    }
-  }
 }
 
 function indexConfig(ctx: CommandContext, args: IndexArgs): NonNullable<IngestConfig["index"]> {

@@ -126,6 +126,21 @@ export function canonicalUrl(href: string | undefined | null): string | undefine
   return href && /^https?:\/\//i.test(href) ? href : undefined;
 }
 
+/**
+ * A table cell's Markdown made fit for one GFM table row. turndown's GFM rule keeps a cell's blocks as they are,
+ * so a cell holding paragraphs, a list or a code block (Sphinx wraps every cell in <p>) broke the row over
+ * several lines and the table stopped being a table for the chunker and the reader. Blocks are joined with
+ * spaces, a fenced block becomes inline code, and a literal pipe is escaped so it does not start a column.
+ */
+export function tableCellMarkdown(content: string): string {
+  return content
+    .replace(/```[^\n`]*\n([\s\S]*?)\n```/g, (_, code: string) => `\`${code.replace(/\s*\n\s*/g, " ").trim()}\``)
+    .replace(/^(\s*(?:[-*+]|\d+\.)) +/gm, "$1 ")
+    .replace(/\s*\n\s*/g, " ")
+    .replace(/(?<!\\)\|/g, "\\|")
+    .trim();
+}
+
 export function finishMarkdown(markdown: string): string {
   return markdown
     .normalize("NFKC")

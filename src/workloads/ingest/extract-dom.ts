@@ -12,6 +12,7 @@ import {
   MIN_ROOT_CHARS,
   pageTitle,
   ROOT_SELECTORS,
+  tableCellMarkdown,
 } from "./content-rules.js";
 import type { ExtractedPage } from "./extract.js";
 
@@ -67,6 +68,14 @@ function turndown(): TurndownService {
       if (!text) return "";
       const anchor = node instanceof Object && "getAttribute" in node ? node.getAttribute("data-anchor") : null;
       return `\n\n${"#".repeat(level)} ${text}${anchor ? ` {#${anchor}}` : ""}\n\n`;
+    },
+  });
+  // turndown-plugin-gfm's own cell rule, with the cell's blocks kept on the row (see tableCellMarkdown).
+  service.addRule("table-cell-on-one-line", {
+    filter: ["th", "td"],
+    replacement: (content, node) => {
+      const first = node.parentNode?.firstChild === node;
+      return `${first ? "| " : " "}${tableCellMarkdown(content)} |`;
     },
   });
   // Sphinx and many generators emit <pre> without an inner <code>; turndown only fences pre>code.

@@ -1,4 +1,4 @@
-import { clean, codeLanguageOf } from "./content-rules.js";
+import { clean, codeLanguageOf, tableCellMarkdown } from "./content-rules.js";
 import { CDATA, ELEMENT, freeze, TEXT, type TreeNode } from "./html-tree.js";
 
 /*
@@ -222,7 +222,7 @@ const tableRow = rule((content, node) => {
   }
   return `\n${content}${borderCells ? `\n${borderCells}` : ""}`;
 });
-const tableCell = rule((content, node) => cell(content, node));
+const tableCell = rule((content, node) => cell(tableCellMarkdown(content), node));
 const strikethrough = rule((content) => `~${content}~`);
 const highlightedCodeBlock = rule((_, node) => {
   const language = (node.attr("class") ?? "").match(HIGHLIGHT)?.[1] ?? "";
