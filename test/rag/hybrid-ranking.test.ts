@@ -56,11 +56,7 @@ describe("proximity bonus", () => {
     const plain = new LexicalIndex(documents).search("memory leak", 10);
     expect(plain[0]?.score).toBeCloseTo(plain[1]?.score ?? 0, 10);
     const index = new LexicalIndex(documents, { positions: true });
-    const terms = [
-      { term: "memory", weight: 1 },
-      { term: "leak", weight: 1 },
-    ];
-    const hits = index.searchTerms(terms, 10, { window: 5, weight: 1 });
+    const hits = index.search("memory leak", 10, { window: 5, weight: 1 });
     expect(hits.map((hit) => hit.id)).toEqual(["adjacent", "apart"]);
     expect(hits[0]?.score).toBeGreaterThan(plain[0]?.score ?? 0);
     // "apart" is 13 terms apart: outside the window, so no bonus.
@@ -69,8 +65,8 @@ describe("proximity bonus", () => {
 
   it("gives a one-term query no bonus", () => {
     const index = new LexicalIndex(documents, { positions: true });
-    const single = index.searchTerms([{ term: "memory", weight: 1 }], 10, { window: 5, weight: 1 });
-    const plain = new LexicalIndex(documents).searchTerms([{ term: "memory", weight: 1 }], 10);
+    const single = index.search("memory", 10, { window: 5, weight: 1 });
+    const plain = new LexicalIndex(documents).search("memory", 10);
     expect(single.map((hit) => hit.score)).toEqual(plain.map((hit) => hit.score));
   });
 });

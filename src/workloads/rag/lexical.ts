@@ -94,33 +94,17 @@ export class LexicalIndex {
     return df ? Math.log(1 + (this.ids.length - df + 0.5) / (df + 0.5)) : 0;
   }
 
-  /** How many documents hold `term`. */
-  df(term: string): number {
-    return this.postings.get(term)?.docs.length ?? 0;
-  }
-
+  /** BM25F over the query's analysed terms (each counted once), with the proximity bonus when asked. */
   search(query: string, limit: number, proximity?: ProximityOptions): LexicalHit[] {
-    return this.searchTerms(
-      [...new Set(lexicalTerms(query))].map((term) => ({ term, weight: 1 })),
-      limit,
-      proximity,
-    );
-  }
-
-  /** BM25 for weighted query terms (a weight scales the term's idf). */
-  searchTerms(
-    terms: readonly { term: string; weight: number }[],
-    limit: number,
-    proximity?: ProximityOptions,
-  ): LexicalHit[] {
+    const terms = [...new Set(lexicalTerms(query))];
     // A dense score array and the list of documents touched: cheaper than a Map on common terms.
     const scores = new Float64Array(this.ids.length);
     const seen = new Uint8Array(this.ids.length);
     const touched: number[] = [];
-    for (const { term, weight } of terms) {
+    for (const term of terms) {
       const posting = this.postings.get(term);
       if (!posting) continue;
-      const idf = this.idf(term) * weight;
+      const idf = this.idf(term);
       const df = posting.docs.length;
       for (let i = 0; i < df; i++) {
         const doc = posting.docs[i] ?? 0;
@@ -139,9 +123,9 @@ export class LexicalIndex {
       .slice(0, limit);
     if (proximity && proximity.weight > 0 && this.sequences.length) {
       const query = new Map<number, number>();
-      for (const { term, weight } of terms) {
+      for (const term of terms) {
         const id = this.postings.get(term)?.id;
-        if (id !== undefined) query.set(id, Math.max(query.get(id) ?? 0, this.idf(term) * weight));
+        if (id !== undefined) query.set(id, this.idf(term));
       }
       if (query.size > 1) {
         ranked = ranked
