@@ -8,6 +8,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { discardBody } from "../shared/discard-body.js";
 import { UserError } from "../shared/errors.js";
 import { appLogFile } from "./applications.js";
 import { buildLogFile, deploymentLogFile } from "./models.js";
@@ -55,7 +56,7 @@ export async function runningServer(dataDir: string): Promise<ServerRecord | und
   if (!record || !processAlive(record.pid)) return undefined;
   try {
     const response = await fetch(`${record.apiUrl}/api/v2/runtimes`, { signal: AbortSignal.timeout(2000) });
-    await response.body?.cancel();
+    discardBody(response);
     return record;
   } catch {
     return undefined;

@@ -1,5 +1,6 @@
 /** Loopback ports for workloads: pick free ones, check one is free, and wait for one to answer HTTP. */
 import { createServer } from "node:net";
+import { discardBody } from "../shared/discard-body.js";
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -30,7 +31,7 @@ export async function waitForHttp(
   while (Date.now() < deadline && !options.giveUp()) {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await response.body?.cancel();
+      discardBody(response);
       return !options.giveUp();
     } catch {
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { realpath, writeFile } from "node:fs/promises";
 import { dirname, extname, join, relative, resolve, sep } from "node:path";
-import { badRequest } from "./errors.js";
+import { badRequest, notFound } from "./errors.js";
 
 export function projectDir(dataDir: string, projectId: string): string {
   return join(dataDir, "projects", projectId);
@@ -37,7 +37,11 @@ export async function resolveInProject(
   const full = resolve(root, normalised);
   if (!isInside(root, full)) throw badRequest(`path must stay inside the project: ${path}`);
   // Follow symlinks on the part that exists: a link out of the project is refused even when the file exists.
-  const realRoot = await realpath(root);
+  // A project deleted while this request ran has no directory left: that is a 404, not a server error.
+  const realRoot = await realpath(root).catch((error: unknown) => {
+    if (error instanceof Error && "code" in error && error.code === "ENOENT") throw notFound("the project was deleted");
+    throw error;
+  });
   let probe = full;
   while (!existsSync(probe) && probe !== root) probe = dirname(probe);
   const realProbe = await realpath(probe);

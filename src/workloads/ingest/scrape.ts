@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import pLimit from "p-limit";
 import { listHtmlPages } from "../../lab/docs-site.js";
+import { discardBody } from "../../shared/discard-body.js";
 import { UserError } from "../../shared/errors.js";
 import { extractCanonical } from "./canonical.js";
 import {
@@ -155,7 +156,7 @@ export async function scrapePages(options: ScrapeOptions): Promise<ScrapeSummary
         }),
       );
       if (response.status >= 300 && response.status < 400 && response.headers.has("location")) {
-        await response.body?.cancel();
+        discardBody(response);
         if (hop >= (options.maxRedirects ?? 5)) throw new FetchFailure("too many redirects", false);
         current = new URL(response.headers.get("location") ?? "", current);
         continue;
@@ -171,7 +172,7 @@ export async function scrapePages(options: ScrapeOptions): Promise<ScrapeSummary
         try {
           const response = await request(new URL("/robots.txt", url), {});
           if (!response.ok) {
-            await response.body?.cancel();
+            discardBody(response);
             return undefined;
           }
           return parseRobots(await response.text(), USER_AGENT);
@@ -201,22 +202,22 @@ export async function scrapePages(options: ScrapeOptions): Promise<ScrapeSummary
       try {
         const response = await request(url, conditional);
         if (response.status === 304 && before) {
-          await response.body?.cancel();
+          discardBody(response);
           notModified++;
           keep({ ...before, fetchedAt: new Date().toISOString() }, "not-modified");
           return;
         }
         if (response.status === 429 || response.status >= 500) {
-          await response.body?.cancel();
+          discardBody(response);
           throw new FetchFailure(`HTTP ${response.status}`, true, retryAfter(response.headers.get("retry-after")));
         }
         if (!response.ok) {
-          await response.body?.cancel();
+          discardBody(response);
           throw new FetchFailure(`HTTP ${response.status}`, false);
         }
         const contentType = response.headers.get("content-type") ?? "";
         if (contentType && !/text\/html|application\/xhtml\+xml/i.test(contentType)) {
-          await response.body?.cancel();
+          discardBody(response);
           throw new FetchFailure(`not HTML (${contentType.split(";")[0]})`, false);
         }
         const bytes = await readCapped(response, options.maxBytes ?? 10 * 1024 * 1024);
@@ -360,7 +361,7 @@ function retryAfter(header: string | null): number | undefined {
 async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(response.headers.get("content-length") ?? "0");
   if (declared > maxBytes) {
-    await response.body?.cancel();
+    discardBody(response);
     throw new FetchFailure(`too large (${declared} bytes > ${maxBytes})`, false);
   }
   const reader = response.body?.getReader();

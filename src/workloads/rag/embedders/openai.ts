@@ -1,4 +1,5 @@
 import pLimit from "p-limit";
+import { discardBody } from "../../../shared/discard-body.js";
 import { type Embedder, l2normalize } from "./embedder.js";
 
 export interface OpenAiEmbedderOptions {
@@ -42,7 +43,7 @@ export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
         signal: signal ?? AbortSignal.timeout(60_000),
       });
       if ((response.status === 429 || response.status >= 500) && attempt < (options.retries ?? 3)) {
-        await response.body?.cancel();
+        discardBody(response);
         const after = Number(response.headers.get("retry-after"));
         await new Promise((resolve) =>
           setTimeout(resolve, Number.isFinite(after) && after > 0 ? after * 1000 : 500 * 2 ** attempt),
