@@ -62,6 +62,14 @@ describe("chunkMarkdown", () => {
     );
   });
 
+  it("keeps identifiers whole in the context header: underscores stay, emphasis, code marks and escapes go", () => {
+    const sections = chunkMarkdown(
+      "argparse",
+      "# argparse\n\n## The `add_argument()` method\n\nText.\n\n## **Bold** \\_\\_main\\_\\_\n\nMore.",
+    ).map((chunk) => chunk.section);
+    expect(sections).toEqual(["argparse \u203a The add_argument() method", "argparse \u203a Bold __main__"]);
+  });
+
   it("respects the budget, overlaps prose and keeps every fence closed and every table headed", () => {
     for (const chunk of chunks) {
       expect(estimateTokens(chunk.text)).toBeLessThanOrEqual(110);

@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ChromaServer, startChromaServer } from "../../src/workloads/chroma/server.js";
-import { indexPages } from "../../src/workloads/ingest/index-pages.js";
+import type { ChunkOptions } from "../../src/workloads/ingest/chunk.js";
+import { CHUNKER_VERSION } from "../../src/workloads/ingest/chunk.js";
+import { type IndexEvent, indexPages } from "../../src/workloads/ingest/index-pages.js";
 import type { Embedder } from "../../src/workloads/rag/embedders/embedder.js";
 import { createHashEmbedder } from "../../src/workloads/rag/embedders/hash.js";
 import { openRetriever } from "../../src/workloads/rag/index.js";
@@ -88,6 +90,40 @@ describe("Chroma store (real server)", () => {
       expect(top?.docId).toBe("tutorial/errors.html");
       expect(retriever.describe()).toMatchObject({ store: "chroma", embedder: "hash-v1-128" });
     }
+  });
+
+  it("chunks every page again in place when only the chunker changed, embedding only the passages that changed", async () => {
+    const rechunk = { store: "chroma" as const, chroma: { url: chroma.url, collection: "rechunk" } };
+    const pages = samplePages().filter((p) => SUBSET.includes(p.docId));
+    const index = async (chunk?: ChunkOptions) => {
+      const { store, catalog } = await openStore(dataDir, rechunk);
+      const { embedder, texts } = counting();
+      const events: IndexEvent[] = [];
+      const summary = await indexPages({ pages, store, catalog, embedder, chunk, onEvent: (e) => events.push(e) });
+      return { summary, texts: texts(), start: events.find((e) => e.type === "index-start") };
+    };
+    const old = await index({ maxTokens: 120 });
+    // Mark the collection and the data directory's catalog as built by an older chunker.
+    const { store, catalog } = await openStore(dataDir, rechunk);
+    const recorded = await store.readMeta();
+    if (!recorded) throw new Error("no meta after indexing");
+    const oldMeta = { ...recorded, chunker: "md-sections-v0" };
+    await store.prepare(oldMeta, { reset: false });
+    writeFileSync(join(catalog.dir, "meta.json"), JSON.stringify(oldMeta));
+
+    const now = await index();
+    expect(now.start).toMatchObject({ rechunk: { from: "md-sections-v0", to: CHUNKER_VERSION } });
+    expect(now.summary).toMatchObject({ unchanged: 0, indexed: SUBSET.length });
+    expect(now.summary.chunksTotal).toBeLessThan(old.summary.chunksTotal);
+    expect(now.summary.chunksDeleted).toBeGreaterThan(0);
+    expect(now.texts).toBe(now.summary.chunksAdded);
+    const live = await (await ChromaStore.connect(chroma.url, "rechunk")).listDocChunks();
+    expect([...live.values()].flat().length).toBe(now.summary.chunksTotal);
+    expect((await (await ChromaStore.connect(chroma.url, "rechunk")).readMeta())?.chunker).toBe(CHUNKER_VERSION);
+
+    const again = await index();
+    expect(again.texts).toBe(0);
+    expect(again.summary).toMatchObject({ unchanged: SUBSET.length, chunksAdded: 0, chunksDeleted: 0 });
   });
 
   it("refuses to mix embedders in one collection", async () => {

@@ -127,3 +127,25 @@ describe("reciprocal-rank fusion", () => {
     expect(await retriever(records, { minDenseScore: 0.95 }, dense).retrieve("zebra")).toEqual([]);
   });
 });
+
+describe("section index pages", () => {
+  // index.html lists every topic as links and matches the question twice; guide.html explains it once.
+  const hub = record(
+    "index.html",
+    0,
+    "[socket timeout](a.html) [socket options](b.html) [timeout errors](c.html) [select](d.html) [ssl](e.html)",
+  );
+  const content = record("guide.html", 0, `A socket timeout is set with settimeout ${filler(0, 12)}`);
+  const other = record("other.html", 0, filler(100, 20));
+
+  it("ranks a page that is mostly links below a page that explains", async () => {
+    const ranked = await retriever([hub, content, other], { mode: "bm25" }).rankPages("socket timeout");
+    expect(ranked.map((page) => page.docId)).toEqual(["guide.html", "index.html"]);
+  });
+
+  it("keeps the lexical order when the demotion is off", async () => {
+    const off = { mode: "bm25" as const, hubPages: { linkShare: 1, factor: 1 } };
+    const ranked = await retriever([hub, content, other], off).rankPages("socket timeout");
+    expect(ranked.map((page) => page.docId)).toEqual(["index.html", "guide.html"]);
+  });
+});

@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { CHUNKER_VERSION } from "../../src/workloads/ingest/chunk.js";
 import { indexPages } from "../../src/workloads/ingest/index-pages.js";
 import { ChunkCatalog } from "../../src/workloads/rag/catalog.js";
 import { createHashEmbedder } from "../../src/workloads/rag/embedders/hash.js";
@@ -94,5 +95,44 @@ describe("local store: index, retrieve, re-run", () => {
     const summary = await run(dataDir, samplePages(), other, true);
     expect(summary.indexed + summary.empty.length).toBe(summary.pages);
     expect((await openRetriever({ dataDir, store: "local" })).describe().embedder).toBe("hash-v1-128");
+  });
+});
+
+describe("local store: a new chunker version", () => {
+  it("chunks every page again in place, embeds only new passages and keeps no stale vectors", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "rag-rechunk-"));
+    const dir = catalogDir(dataDir, "local");
+    const index = async (chunk?: { maxTokens: number }) => {
+      const { embedder, counter } = countingEmbedder();
+      const catalog = ChunkCatalog.open(dir);
+      const summary = await indexPages({
+        pages: samplePages(),
+        store: new LocalStore(catalog),
+        catalog,
+        embedder,
+        chunk,
+      });
+      return { summary, texts: counter.texts };
+    };
+    const old = await index({ maxTokens: 120 });
+    const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8"));
+    writeFileSync(join(dir, "meta.json"), JSON.stringify({ ...meta, chunker: "md-sections-v0" }));
+
+    const now = await index();
+    expect(now.summary.unchanged).toBe(0);
+    expect(now.summary.chunksTotal).toBeLessThan(old.summary.chunksTotal);
+    expect(now.summary.chunksDeleted).toBeGreaterThan(0);
+    expect(now.texts).toBe(now.summary.chunksAdded);
+    expect(JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")).chunker).toBe(CHUNKER_VERSION);
+    // vectors.bin rows are a 32-byte id and dim float32 values: one row per live chunk, none left behind.
+    expect(statSync(join(dir, "vectors.bin")).size).toBe(now.summary.chunksTotal * (32 + 256 * 4));
+    const retriever = await openRetriever({ dataDir, store: "local" });
+    expect((await retriever.retrieve("how does a class inherit methods from its base class"))[0]?.docId).toBe(
+      "tutorial/classes.html",
+    );
+
+    const again = await index();
+    expect(again.texts).toBe(0);
+    expect(again.summary.unchanged).toBe(again.summary.pages - again.summary.empty.length);
   });
 });

@@ -63,6 +63,11 @@ export function progressRenderer(io: CliIo, options: { intervalMs?: number } = {
         done = 0;
         chunks = 0;
         started = performance.now();
+        if (event.rechunk) {
+          io.stdout(
+            `index: built with chunker ${event.rechunk.from}, this is ${event.rechunk.to}: chunking every page again (only changed passages are embedded)\n`,
+          );
+        }
         break;
       case "page":
         done++;

@@ -83,7 +83,7 @@ const indexOptions = <T>(y: Argv<T>) =>
     .option("reindex", {
       type: "boolean",
       default: false,
-      describe: "Rebuild when the store's embedder/chunker differ",
+      describe: "Rebuild a store built with another embedder (a new chunker re-chunks in place without it)",
     })
     .option("chunk-tokens", { type: "number", default: 300, describe: "Chunk budget in tokens" })
     .option("overlap", { type: "number", default: 0.12, describe: "Share of a chunk repeated in the next" });

@@ -4,7 +4,8 @@
  * and tables are split by rows with the header repeated, so every chunk is valid Markdown on its own.
  */
 
-export const CHUNKER_VERSION = "md-sections-v2";
+// v3: headings keep their underscores (v2 dropped them, so `add_argument` was indexed as "addargument").
+export const CHUNKER_VERSION = "md-sections-v3";
 
 export interface ChunkOptions {
   /** Target size of a chunk in tokens (estimated as characters / 4). */
@@ -38,6 +39,14 @@ export function estimateTokens(text: string): number {
 const HEADING = /^(#{1,6})\s+(.*?)(?:\s+\{#([^}\s]+)\})?\s*$/;
 const FENCE = /^\s*(```|~~~)/;
 
+/**
+ * A heading as plain text for the context header: emphasis and code marks and backslash escapes go, underscores
+ * stay (they belong to identifiers such as `add_argument` or `__main__`; turndown writes emphasis with `*`).
+ */
+function headingText(markdown: string): string {
+  return markdown.replace(/\\([\\`*_{}[\]()#+\-.!|])/g, "$1").replace(/[*`]/g, "");
+}
+
 function splitSections(title: string, markdown: string): Section[] {
   const sections: Section[] = [];
   const stack: { level: number; text: string; anchor: string | undefined }[] = [];
@@ -56,7 +65,7 @@ function splitSections(title: string, markdown: string): Section[] {
       sections.push(current);
       const level = heading[1].length;
       while (stack.length && (stack.at(-1)?.level ?? 0) >= level) stack.pop();
-      stack.push({ level, text: heading[2].replace(/[*_`]/g, ""), anchor: heading[3] });
+      stack.push({ level, text: headingText(heading[2]), anchor: heading[3] });
       const anchored = [...stack].reverse().find((entry) => entry.anchor);
       const path = stack.map((entry) => entry.text).filter((text) => text && text !== title);
       current = { path, anchor: anchored?.anchor, lines: [] };

@@ -18,7 +18,13 @@ export interface PageInput {
 }
 
 export type IndexEvent =
-  | { type: "index-start"; pages: number; store: string }
+  | {
+      type: "index-start";
+      pages: number;
+      store: string;
+      /** The index was built with another chunker: every page is chunked again, only changed passages embedded. */
+      rechunk?: { from: string; to: string };
+    }
   | {
       type: "page";
       docId: string;
@@ -92,19 +98,32 @@ export async function indexPages(options: IndexOptions): Promise<IndexSummary> {
   const emit = options.onEvent ?? (() => {});
   const want: StoreMeta = { embedder: embedder.id, dim: embedder.dim, chunker: CHUNKER_VERSION };
   const recorded = await store.readMeta();
-  if (recorded && !sameMeta(recorded, want) && !options.reindex) {
+  // Only the chunker changed: the vectors still compare, so every page is chunked again in place and only the
+  // passages whose text changed are embedded and written (a new version no longer needs --reindex).
+  const rechunk =
+    recorded !== undefined &&
+    recorded.embedder === want.embedder &&
+    recorded.dim === want.dim &&
+    recorded.chunker !== want.chunker;
+  if (recorded && !sameMeta(recorded, want) && !options.reindex && !rechunk) {
     throw new UserError(`the ${store.kind} index at ${store.location} was built with ${describeMeta(recorded)}`, {
       notes: [`this run uses ${describeMeta(want)}`, "re-run with --reindex to rebuild it, or pick the same embedder"],
     });
   }
   const reset = Boolean(options.reindex && recorded && !sameMeta(recorded, want));
   await store.prepare(want, { reset });
-  if (reset || !catalog.meta || !sameMeta(catalog.meta, want)) catalog.reset(want);
 
   const unique = new Map<string, PageInput>();
   for (const page of options.pages) if (!unique.has(page.docId)) unique.set(page.docId, page);
+  // Read what the store holds before a stale catalog is dropped: the local store answers from its catalog.
   const stored = await store.listDocChunks([...unique.keys(), ...catalog.docs.keys()]);
-  emit({ type: "index-start", pages: unique.size, store: store.location });
+  if (reset || !catalog.meta || !sameMeta(catalog.meta, want)) catalog.reset(want);
+  emit({
+    type: "index-start",
+    pages: unique.size,
+    store: store.location,
+    ...(rechunk && !reset ? { rechunk: { from: recorded.chunker, to: want.chunker } } : {}),
+  });
 
   const summary: IndexSummary = {
     pages: unique.size,

@@ -39,6 +39,12 @@ export interface HybridOptions {
   aggregate?: { depth?: number; decay?: number };
   /** Term-proximity bonus on passages (see ProximityOptions); weight 0 turns it off. */
   proximity?: ProximityOptions;
+  /**
+   * Section index pages (a table of contents: more than `linkShare` of the page's text is link text) have their
+   * page score multiplied by `factor`: they name every topic below them and answer none, so as a source they
+   * only send the reader one click further.
+   */
+  hubPages?: { linkShare: number; factor: number };
 }
 
 export interface RankedPage {
@@ -55,6 +61,19 @@ function headingsOf(record: ChunkRecord): string {
   return (parts[0] === record.title ? parts.slice(1) : parts).join(" ");
 }
 
+const MARKDOWN_LINK = /\[([^\]]*)\]\([^)]*\)/g;
+
+/** Characters of a Markdown passage as read (link targets left out) and how many of them are link text. */
+function linkShare(markdown: string): [text: number, links: number] {
+  let links = 0;
+  let targets = 0;
+  for (const match of markdown.matchAll(MARKDOWN_LINK)) {
+    links += match[1]?.length ?? 0;
+    targets += match[0].length - (match[1]?.length ?? 0) - 2;
+  }
+  return [markdown.length - targets, links];
+}
+
 /**
  * BM25F over passages (title and headings boosted) + BM25 over whole pages + dense kNN from the store, fused
  * with reciprocal-rank fusion at the page level: a page ranks by how well its best passage ranks in each list
@@ -64,6 +83,8 @@ export class HybridRetriever implements Retriever {
   private readonly chunkIndex: LexicalIndex;
   private readonly pageIndex: LexicalIndex;
   private readonly options: Required<HybridOptions>;
+  /** Pages that are mostly links (see HybridOptions.hubPages). */
+  private readonly hubs = new Set<string>();
 
   constructor(
     private readonly records: ReadonlyMap<string, ChunkRecord>,
@@ -83,6 +104,7 @@ export class HybridRetriever implements Retriever {
       pageBm25: options.pageBm25 ?? {},
       aggregate: options.aggregate ?? {},
       proximity: options.proximity ?? { window: 5, weight: 0.5 },
+      hubPages: options.hubPages ?? { linkShare: 0.5, factor: 0.5 },
     };
     this.chunkIndex = new LexicalIndex(
       [...records.values()].map((record) => ({
@@ -94,7 +116,11 @@ export class HybridRetriever implements Retriever {
       { ...this.options.bm25, positions: this.options.proximity.weight > 0 },
     );
     const pages = new Map<string, LexicalDocument & { headingSet: Set<string>; bodies: string[] }>();
+    const textChars = new Map<string, [text: number, links: number]>();
     for (const record of records.values()) {
+      const [text, links] = linkShare(record.text);
+      const sums = textChars.get(record.docId) ?? [0, 0];
+      textChars.set(record.docId, [sums[0] + text, sums[1] + links]);
       let page = pages.get(record.docId);
       if (!page) {
         page = { id: record.docId, title: record.title, headings: "", body: "", headingSet: new Set(), bodies: [] };
@@ -112,6 +138,9 @@ export class HybridRetriever implements Retriever {
       })),
       { headingWeight: 2, ...this.options.pageBm25 },
     );
+    for (const [docId, [text, links]] of textChars) {
+      if (text > 0 && links / text > this.options.hubPages.linkShare) this.hubs.add(docId);
+    }
   }
 
   describe(): { store: StoreKind; embedder: string; chunks: number } {
@@ -160,6 +189,10 @@ export class HybridRetriever implements Retriever {
       weights.page ?? 1,
     );
 
+    for (const docId of this.hubs) {
+      const score = pageScores.get(docId);
+      if (score !== undefined) pageScores.set(docId, score * this.options.hubPages.factor);
+    }
     const pages = new Map<string, RankedPage>();
     for (const [id, score] of chunkScores) {
       const record = this.records.get(id);

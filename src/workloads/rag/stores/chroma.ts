@@ -1,6 +1,6 @@
 import { ChromaClient, type Collection, type Metadata } from "chromadb";
 import type { ChunkRecord } from "../chunk-record.js";
-import type { DenseHit, StoreMeta, VectorRecord, VectorStore } from "./store.js";
+import { type DenseHit, type StoreMeta, sameMeta, type VectorRecord, type VectorStore } from "./store.js";
 
 const PAGE = 1000;
 
@@ -74,7 +74,9 @@ export class ChromaStore implements VectorStore {
       configuration: { hnsw: { space: "cosine" } },
       metadata,
     });
-    if (!(await this.readMeta())) await this.collection.modify({ metadata });
+    // A new collection, or one built with another chunker (index-pages re-chunks it in place), gets this meta.
+    const current = await this.readMeta();
+    if (!current || !sameMeta(current, meta)) await this.collection.modify({ metadata });
   }
 
   async upsert(records: readonly VectorRecord[]): Promise<void> {
