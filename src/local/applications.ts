@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { envFromWire } from "../client/index.js";
-import { getProject, type PlatformContext, projectRoot } from "./context.js";
+import { getProject, type PlatformContext, projectRoot, watchWorkload } from "./context.js";
 import { nowIso } from "./ids.js";
 import { portIsFree, waitForHttp } from "./ports.js";
 import { appendLine, interpreterFor, type Workload } from "./processes.js";
@@ -94,18 +94,15 @@ export class ApplicationEngine {
     });
     const workload = ctx.supervisor.spawn({ command: how.command, args: how.args, cwd: root, env, logFile });
     live.workload = workload;
-    if (workload.pid !== undefined) ctx.state.pids[id] = workload.pid;
-    let exited = false;
-    void workload.exited.then((exit) => {
-      exited = true;
-      if (this.live.get(id) !== live) return;
-      delete ctx.state.pids[id];
-      if (live.stopping || ctx.closing) return;
-      fail(`application process exited with ${exit.spawnError ?? exit.code ?? exit.signal}`);
+    const exited = watchWorkload(ctx, id, workload, {
+      what: "application",
+      current: () => this.live.get(id) === live,
+      stopping: () => Boolean(live.stopping),
+      fail,
     });
     const up = await waitForHttp(`${appUrl(record)}/`, {
       timeoutMs: APP_START_TIMEOUT_MS,
-      giveUp: () => exited || this.live.get(id) !== live || live.stopping,
+      giveUp: () => exited() || this.live.get(id) !== live || live.stopping,
     });
     if (this.live.get(id) !== live || live.stopping) return;
     if (up) {
@@ -114,7 +111,7 @@ export class ApplicationEngine {
       void ctx.save();
       return;
     }
-    if (!exited) {
+    if (!exited()) {
       fail(`nothing answered on port ${record.port} within ${APP_START_TIMEOUT_MS / 1000}s`);
       await workload.stop();
     }

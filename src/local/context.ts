@@ -3,7 +3,7 @@
  */
 import type { Schemas } from "../client/index.js";
 import { notFound } from "./errors.js";
-import type { Supervisor } from "./processes.js";
+import type { Supervisor, Workload } from "./processes.js";
 import { projectDir } from "./project-files.js";
 import type { State, StateStore, Wire } from "./state.js";
 
@@ -45,4 +45,27 @@ export function shortProject(project: Schemas["Project"]): Schemas["ShortProject
     slug: project.slug ?? "",
     default_project_engine: project.default_engine_type ?? "ml_runtime",
   };
+}
+
+/**
+ * Records a long-running workload's pid (so a restarted platform can end leftovers) and reports an exit nobody
+ * asked for: not a stop, not a shutdown, and not a process this object has since replaced. Returns whether it
+ * has exited, for readiness waits to give up on.
+ */
+export function watchWorkload(
+  ctx: PlatformContext,
+  id: string,
+  workload: Workload,
+  options: { what: string; current: () => boolean; stopping: () => boolean; fail: (reason: string) => void },
+): () => boolean {
+  if (workload.pid !== undefined) ctx.state.pids[id] = workload.pid;
+  let exited = false;
+  void workload.exited.then((exit) => {
+    exited = true;
+    if (!options.current()) return;
+    delete ctx.state.pids[id];
+    if (options.stopping() || ctx.closing) return;
+    options.fail(`${options.what} process exited with ${exit.spawnError ?? exit.code ?? exit.signal}`);
+  });
+  return () => exited;
 }

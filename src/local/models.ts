@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { envFromWire } from "../client/index.js";
-import { getProject, type PlatformContext, projectRoot } from "./context.js";
+import { getProject, type PlatformContext, projectRoot, watchWorkload } from "./context.js";
 import type { Harnesses } from "./harness.js";
 import { nowIso } from "./ids.js";
 import { freePort, waitForHttp } from "./ports.js";
@@ -100,18 +100,15 @@ export class ModelEngine {
       logFile,
     });
     live.workload = workload;
-    if (workload.pid !== undefined) ctx.state.pids[id] = workload.pid;
-    let exited = false;
-    void workload.exited.then((exit) => {
-      exited = true;
-      if (this.live.get(id) !== live) return;
-      delete ctx.state.pids[id];
-      if (live.stopping || ctx.closing) return;
-      fail(`model process exited with ${exit.spawnError ?? exit.code ?? exit.signal}`);
+    const exited = watchWorkload(ctx, id, workload, {
+      what: "model",
+      current: () => this.live.get(id) === live,
+      stopping: () => Boolean(live.stopping),
+      fail,
     });
     const up = await waitForHttp(`http://127.0.0.1:${live.port}/`, {
       timeoutMs: DEPLOY_TIMEOUT_MS,
-      giveUp: () => exited || this.live.get(id) !== live,
+      giveUp: () => exited() || this.live.get(id) !== live,
     });
     if (this.live.get(id) !== live) return;
     if (up) {
@@ -121,7 +118,7 @@ export class ModelEngine {
       void ctx.save();
       return;
     }
-    if (!exited) {
+    if (!exited()) {
       fail(`the model did not answer within ${DEPLOY_TIMEOUT_MS / 1000}s`);
       await workload.stop();
     }
