@@ -143,6 +143,15 @@ block</pre></td><td>a | b</td></tr></tbody></table>`);
   });
 });
 
+describe("underscores", () => {
+  it("leaves an underscore inside a word unescaped and escapes one at a word's edge, in both extractors", () => {
+    const html = wrap("<p>Run pg_dump or snake_case_name, then define __init__ and _private.</p>");
+    const page = extractPage(html);
+    expect(page.markdown).toContain("Run pg_dump or snake_case_name, then define \\_\\_init\\_\\_ and \\_private.");
+    expect(page).toEqual(extractPageDom(html));
+  });
+});
+
 describe("DocBook XSL pages (PostgreSQL and many GNU manuals)", () => {
   // The shape DocBook XSL writes for a chunked reference page: navigation tables around a div classed after the
   // DocBook element. Readability took such pages for a blog and kept only the longest block of prose, so the

@@ -16,6 +16,13 @@ describe("stem", () => {
 });
 
 describe("lexicalTerms", () => {
+  it("reads through Markdown escapes", () => {
+    expect(lexicalTerms("pg\\_dump and \\_\\_init\\_\\_ \\[docs\\]")).toEqual(
+      lexicalTerms("pg_dump and __init__ [docs]"),
+    );
+    expect(lexicalTerms("pg\\_dump")).toContain("dump");
+  });
+
   it("keeps a compound identifier whole and adds its parts", () => {
     const terms = lexicalTerms("lru_cache getLogger HTTPServer");
     expect(terms).toEqual(expect.arrayContaining(["lru_cach", "lru", "cach", "getlogger", "logger", "httpserver"]));

@@ -5,7 +5,8 @@
  */
 
 // v3: headings keep their underscores (v2 dropped them, so `add_argument` was indexed as "addargument").
-export const CHUNKER_VERSION = "md-sections-v3";
+// v4: the extractors no longer escape an underscore inside a word (`pg\_dump` is written `pg_dump`).
+export const CHUNKER_VERSION = "md-sections-v4";
 
 export interface ChunkOptions {
   /** Target size of a chunk in tokens (estimated as characters / 4). */

@@ -141,6 +141,15 @@ export function tableCellMarkdown(content: string): string {
     .trim();
 }
 
+/**
+ * Undoes turndown's escape of an underscore between two letters or digits: inside a word `_` never starts
+ * emphasis (CommonMark 6.2), so `pg\_dump` only made the text harder to read in a source and split the name
+ * for search. Underscores at a word's edge (`\_\_init\_\_`) stay escaped.
+ */
+export function unescapeIntrawordUnderscores(markdown: string): string {
+  return markdown.includes("\\_") ? markdown.replace(/(?<=[\p{L}\p{N}])\\_(?=[\p{L}\p{N}])/gu, "_") : markdown;
+}
+
 export function finishMarkdown(markdown: string): string {
   return markdown
     .normalize("NFKC")

@@ -13,6 +13,7 @@ import {
   pageTitle,
   ROOT_SELECTORS,
   tableCellMarkdown,
+  unescapeIntrawordUnderscores,
 } from "./content-rules.js";
 import type { ExtractedPage } from "./extract.js";
 
@@ -87,6 +88,8 @@ function turndown(): TurndownService {
       return `\n\n\`\`\`${language}\n${text}\n\`\`\`\n\n`;
     },
   });
+  const escape = service.escape.bind(service);
+  service.escape = (text: string) => unescapeIntrawordUnderscores(escape(text));
   converter = service;
   return service;
 }

@@ -1,4 +1,4 @@
-import { clean, codeLanguageOf, tableCellMarkdown } from "./content-rules.js";
+import { clean, codeLanguageOf, tableCellMarkdown, unescapeIntrawordUnderscores } from "./content-rules.js";
 import { CDATA, ELEMENT, freeze, TEXT, type TreeNode } from "./html-tree.js";
 
 /*
@@ -171,7 +171,8 @@ function processChildren(parent: TreeNode): string[] {
   for (let node = parent.first; node; node = node.next) {
     node.isCode = node.name === "CODE" || parent.isCode;
     let replacement = "";
-    if (node.type === TEXT) replacement = node.isCode ? node.data : escapeMarkdown(node.data);
+    if (node.type === TEXT)
+      replacement = node.isCode ? node.data : unescapeIntrawordUnderscores(escapeMarkdown(node.data));
     else if (node.type === ELEMENT) replacement = replacementForNode(node);
     join(output, replacement);
   }
