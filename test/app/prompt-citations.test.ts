@@ -23,6 +23,20 @@ describe("citation filter", () => {
 });
 
 describe("prompt", () => {
+  it("gives the model link labels, not link targets, and no Markdown escapes", () => {
+    const linked = sources().map((source, i) =>
+      i === 0
+        ? {
+            ...source,
+            text: 'Use [`sys.stdout`](../library/sys.html#sys.stdout "sys.stdout") or ![chart](c.png) with pg\\_dump.',
+          }
+        : source,
+    );
+    const last = buildModelInput("How do for loops work?", linked).messages.at(-1)?.content ?? "";
+    expect(last).toContain("\nUse `sys.stdout` or chart with pg_dump.\n");
+    expect(last).not.toContain("../library/sys.html");
+  });
+
   it("numbers the sources, keeps the question last, and instructs to cite", () => {
     const input = buildModelInput("How do for loops work?", sources());
     const last = input.messages.at(-1)?.content ?? "";

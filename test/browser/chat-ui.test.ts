@@ -19,6 +19,15 @@ const HOSTILE = {
   text: 'Widgets are configured in the widget panel <img src=x onerror="window.__pwned=1"> and <script>window.__pwned=2</script> with care.',
 };
 
+// A passage as the extractor writes it: a relative link with a title, an escape, an image, a non-http link.
+const LINKED = {
+  docId: "tutorial/range.html",
+  title: "Ranges",
+  section: "Ranges › Loops over numbers",
+  url: "https://docs.example/tutorial/range.html#loops",
+  text: 'Loops over numbers use [`range()`](../library/functions.html#range "range: built-in") and never items\\_list[1]; see ![a diagram](../_images/loop.png) and [a local note](javascript:alert(3)).',
+};
+
 /** Streams a fixed answer slowly so the test can watch it arrive token by token. */
 function slowModel(): ChatModel {
   return {
@@ -53,7 +62,7 @@ beforeAll(async () => {
     port: 0,
     env,
     stores: storeChoices(env, true),
-    openRetriever: async () => fixedRetriever([...PASSAGES.slice(0, 1), HOSTILE]),
+    openRetriever: async () => fixedRetriever([...PASSAGES.slice(0, 1), HOSTILE, LINKED]),
     createModel: (id) => (id === "openai" ? slowModel() : createOfflineModel()),
   });
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox"] });
@@ -111,6 +120,16 @@ describe("chat page in chromium", () => {
     const hostileSource = page.locator("#sources li", { hasText: "Widgets are configured" });
     expect(await hostileSource.textContent()).toContain("<script>window.__pwned=2</script>");
     expect(await hostileSource.locator("a").count()).toBe(0); // javascript: URL is not made a link
+
+    // Source text reads as the page does: links resolved against the page, no Markdown syntax left over.
+    const linked = page.locator("#sources li", { hasText: "Loops over numbers" }).locator(".excerpt");
+    expect(await linked.textContent()).toBe(
+      "Loops over numbers use range() and never items_list[1]; see a diagram and a local note.",
+    );
+    expect(await linked.locator("a").count()).toBe(1);
+    expect(await linked.locator("a").getAttribute("href")).toBe("https://docs.example/library/functions.html#range");
+    expect(await linked.locator("a code").textContent()).toBe("range()");
+    expect(await linked.locator("a.cite").count()).toBe(0);
 
     // Citation link: jumps to and highlights its source.
     const loopsSource = page.locator("#sources li", { hasText: "More Control Flow Tools" });

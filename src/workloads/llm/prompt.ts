@@ -22,12 +22,26 @@ const WITH_SOURCES = [
 
 const WITHOUT_SOURCES = "You are a helpful assistant. Answer the question concisely; use Markdown.";
 
+// A Markdown link or image: [label](destination "title"), the destination maybe in <>.
+const MARKDOWN_LINK = /!?\[([^\]\n]*)\]\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+"(?:[^"\\]|\\.)*")?\)/g;
+const MARKDOWN_ESCAPE = /\\([!-/:-@[-`{-~])/g;
+
+/**
+ * Source text as the model should read it: a link or image keeps only its label, Markdown escapes go. The
+ * extracted docs link every API name (`[`sys.stdout`](../library/sys.html#sys.stdout "sys.stdout")`): without the
+ * targets the Python docs' passages are 19% shorter (PostgreSQL's 7%), and the source's own URL is in its header.
+ */
+export function promptText(markdown: string): string {
+  return markdown.replace(MARKDOWN_LINK, "$1").replace(MARKDOWN_ESCAPE, "$1");
+}
+
 export function formatSources(sources: readonly RetrievedSource[], budget = PROMPT_LIMITS.sourceChars): string {
   const blocks: string[] = [];
   let left = budget;
   for (const source of sources) {
     if (left <= 0) break;
-    const text = source.text.length > left ? `${source.text.slice(0, left)}…` : source.text;
+    const plain = promptText(source.text);
+    const text = plain.length > left ? `${plain.slice(0, left)}…` : plain;
     left -= text.length;
     const where = source.section && source.section !== source.title ? source.section : source.title;
     blocks.push(`[${source.n}] ${where} (${source.url})\n${text}`);

@@ -1,6 +1,6 @@
 // The chat page: settings from /api/config, answers streamed from POST api/chat (Server-Sent Events),
 // sources per answer, citations that jump to their source. No framework, no build step.
-import { renderMarkdown, safeHttpUrl } from "./render.js";
+import { readableSource, renderMarkdown, safeHttpUrl } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -84,9 +84,9 @@ function showSources(answer, highlight) {
     const section = document.createElement("div");
     section.className = "section";
     section.textContent = source.section;
-    const excerpt = document.createElement("p");
+    const excerpt = document.createElement("div");
     excerpt.className = "excerpt";
-    excerpt.textContent = source.text;
+    excerpt.append(renderMarkdown(document, readableSource(source.text, source.url)));
     item.append(head, section, excerpt);
     if (source.n === highlight) item.classList.add("highlight");
     els.sources.append(item);

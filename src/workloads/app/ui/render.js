@@ -11,9 +11,37 @@ export function safeHttpUrl(value) {
   }
 }
 
+// A Markdown link or image as the extractor writes them: [label](destination "title"), destination maybe in <>.
+const MD_LINK = /(!?)\[([^\]\n]*)\]\((<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+"(?:[^"\\]|\\.)*")?\)/g;
+// A backslash before ASCII punctuation is a Markdown escape.
+const MD_ESCAPE = /\\([!-/:-@[-`{-~])/g;
+
+/**
+ * A source passage made readable: links resolved against the page they come from (titles dropped; only what
+ * resolves to http(s) stays a link), images as their alt text, escapes removed.
+ */
+export function readableSource(text, baseUrl) {
+  return text
+    .replace(MD_LINK, (_whole, bang, label, destination) => {
+      if (bang) return label;
+      let href = null;
+      try {
+        href = safeHttpUrl(new URL(destination.replace(/^<|>$/g, ""), baseUrl).href);
+      } catch {
+        href = null;
+      }
+      // renderInline's link pattern takes no spaces or parentheses in the URL.
+      return href && !/[()\s]/.test(href) ? `[${label}](${href})` : label;
+    })
+    .replace(MD_ESCAPE, "$1");
+}
+
 const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\[\d{1,3}\])|(\[[^\]\n]+\]\([^)\s]+\))|(\*[^*\n]+\*)/g;
 
-/** Renders one line's inline markup: `code`, **bold**, *em*, [n] citations, [text](http-url) links. */
+/**
+ * Renders one line's inline markup: `code`, **bold**, *em*, [n] citations (only with onCite: in a source's own
+ * text `[1]` is an index, not a citation), [text](http-url) links.
+ */
 export function renderInline(doc, parent, text, onCite) {
   let last = 0;
   for (const match of text.matchAll(INLINE)) {
@@ -27,6 +55,8 @@ export function renderInline(doc, parent, text, onCite) {
       const el = doc.createElement("strong");
       el.textContent = bold.slice(2, -2);
       parent.append(el);
+    } else if (cite && !onCite) {
+      parent.append(doc.createTextNode(whole));
     } else if (cite) {
       const n = Number(cite.slice(1, -1));
       const a = doc.createElement("a");
@@ -48,7 +78,14 @@ export function renderInline(doc, parent, text, onCite) {
         a.href = href;
         a.target = "_blank";
         a.rel = "noopener noreferrer";
-        a.textContent = label;
+        // A link to an API name is written [`name`](url): show it as code inside the link.
+        if (/^`[^`]+`$/.test(label)) {
+          const code = doc.createElement("code");
+          code.textContent = label.slice(1, -1);
+          a.append(code);
+        } else {
+          a.textContent = label;
+        }
         parent.append(a);
       } else {
         parent.append(doc.createTextNode(whole));
