@@ -88,8 +88,8 @@ function turndown(): TurndownService {
       return `\n\n\`\`\`${language}\n${text}\n\`\`\`\n\n`;
     },
   });
-  const escape = service.escape.bind(service);
-  service.escape = (text: string) => unescapeIntrawordUnderscores(escape(text));
+  const escapeText = service.escape.bind(service);
+  service.escape = (text: string) => unescapeIntrawordUnderscores(escapeText(text));
   converter = service;
   return service;
 }
