@@ -70,6 +70,21 @@ describe("chunkMarkdown", () => {
     expect(sections).toEqual(["argparse \u203a The add_argument() method", "argparse \u203a Bold __main__"]);
   });
 
+  it("cuts and overlaps prose only between sentences, never at a full stop inside a name or a link", () => {
+    const sentence = (i: number) =>
+      `Sentence ${i} calls os.path.join on version 3.11 and links [the index](../c-api/index.html#c-api-index) too.`;
+    const prose = Array.from({ length: 40 }, (_, i) => sentence(i)).join(" ");
+    const pieces = chunkMarkdown("Doc", `# Doc\n\n${prose}`, { maxTokens: 100, overlap: 0.3 });
+    expect(pieces.length).toBeGreaterThan(5);
+    for (const [i, piece] of pieces.entries()) {
+      expect(piece.text).toMatch(/^Sentence \d+ calls/);
+      expect(piece.text).toMatch(/too\.$/);
+      // The overlap is the previous passage's last whole sentence.
+      const last = pieces[i - 1]?.text.split(/(?<=too\.) /).at(-1);
+      if (last) expect(piece.text.startsWith(last)).toBe(true);
+    }
+  });
+
   it("respects the budget, overlaps prose and keeps every fence closed and every table headed", () => {
     for (const chunk of chunks) {
       expect(estimateTokens(chunk.text)).toBeLessThanOrEqual(110);

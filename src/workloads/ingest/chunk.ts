@@ -5,7 +5,8 @@
  */
 
 // v3: headings keep their underscores (v2 dropped them, so `add_argument` was indexed as "addargument").
-// v4: the extractors no longer escape an underscore inside a word (`pg\_dump` is written `pg_dump`).
+// v4: the extractors no longer escape an underscore inside a word (`pg\_dump` is written `pg_dump`), and a full
+// stop inside a token (`os.path`, a link's `index.html`) no longer ends a sentence, where chunks are cut.
 export const CHUNKER_VERSION = "md-sections-v4";
 
 export interface ChunkOptions {
@@ -126,6 +127,13 @@ function splitBlocks(lines: string[]): Block[] {
   return blocks;
 }
 
+/**
+ * A sentence of prose, with its trailing space: it ends at `.`, `!` or `?` followed by a space or the end, or at
+ * a line break. A full stop inside a token (`os.path`, `../c-api/index.html`, `3.11`) does not end it, so a chunk
+ * boundary or an overlap never starts in the middle of a name or a link.
+ */
+const SENTENCE = /(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+(?:[.!?]+(?=\s|$)|\n|$)\s*|[.!?]+\s*/g;
+
 /** Cuts one oversized block into pieces that each fit the budget and stay valid Markdown. */
 function splitBlock(block: Block, maxChars: number): string[] {
   const text = block.lines.join("\n");
@@ -144,7 +152,7 @@ function splitBlock(block: Block, maxChars: number): string[] {
     const headerText = header.join("\n");
     return packLines(block.lines.slice(2), maxChars - headerText.length - 1).map((rows) => `${headerText}\n${rows}`);
   }
-  const sentences = text.match(/[^.!?\n]+(?:[.!?]+|\n|$)\s*/g) ?? [text];
+  const sentences = text.match(SENTENCE) ?? [text];
   const pieces: string[] = [];
   for (const sentence of sentences) {
     if (sentence.length <= maxChars) pieces.push(sentence);
@@ -170,7 +178,7 @@ function packLines(lines: string[], maxChars: number, joiner = "\n"): string[] {
 /** The tail of a chunk repeated at the start of the next one: whole sentences of prose, never code or tables. */
 function overlapTail(text: string, maxChars: number): string {
   if (maxChars <= 0 || /```|~~~|^\s*\|/m.test(text.slice(-maxChars * 2))) return "";
-  const sentences = text.match(/[^.!?\n]+(?:[.!?]+|\n|$)\s*/g) ?? [];
+  const sentences = text.match(SENTENCE) ?? [];
   let tail = "";
   for (let i = sentences.length - 1; i >= 0; i--) {
     const candidate = (sentences[i] ?? "") + tail;
