@@ -85,6 +85,21 @@ describe("chunkMarkdown", () => {
     }
   });
 
+  it("overlaps a sentence longer than the overlap from a word boundary outside links and code", () => {
+    const long = (i: number) =>
+      `Sentence ${i} ${"goes on and on ".repeat(12)}through [a long link label](../x.html#y) and \`code span\` to its end.`;
+    const prose = Array.from({ length: 12 }, (_, i) => long(i)).join(" ");
+    const pieces = chunkMarkdown("Doc", `# Doc\n\n${prose}`, { maxTokens: 100, overlap: 0.15 });
+    const carried = pieces.slice(1).map((piece) => piece.text.slice(0, piece.text.indexOf("\n\nSentence ")));
+    expect(carried.length).toBeGreaterThan(3);
+    for (const [i, tail] of carried.entries()) {
+      expect(pieces[i]?.text.endsWith(tail)).toBe(true);
+      expect(tail).not.toMatch(/^[^[]*\]\(/); // not inside a link label
+      expect((tail.match(/`/g) ?? []).length % 2).toBe(0); // not inside a code span
+      expect(tail.length).toBeLessThanOrEqual(60);
+    }
+  });
+
   it("respects the budget, overlaps prose and keeps every fence closed and every table headed", () => {
     for (const chunk of chunks) {
       expect(estimateTokens(chunk.text)).toBeLessThanOrEqual(110);

@@ -185,7 +185,22 @@ function overlapTail(text: string, maxChars: number): string {
     if (candidate.length > maxChars) break;
     tail = candidate;
   }
-  return tail.trim();
+  return (tail.trim() ? tail : sentenceEnd(text, maxChars)).trim();
+}
+
+/**
+ * When the last sentence is longer than the overlap, its end from a word boundary: the start is never inside a
+ * link's label or a code span, so the carried text reads on its own.
+ */
+function sentenceEnd(text: string, maxChars: number): string {
+  const end = text.slice(-maxChars);
+  for (const boundary of end.matchAll(/\s(?=\S)/g)) {
+    const tail = end.slice(boundary.index + 1);
+    const insideLabel = /^[^[]*\]\(/.test(tail);
+    const insideCode = (tail.match(/`/g)?.length ?? 0) % 2 === 1;
+    if (!insideLabel && !insideCode) return tail;
+  }
+  return "";
 }
 
 export function chunkMarkdown(title: string, markdown: string, options: ChunkOptions = {}): Chunk[] {
