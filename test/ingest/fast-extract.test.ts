@@ -77,7 +77,7 @@ describe("fast extractor", () => {
     // Cells holding a <p> stay on their row (turndown's GFM rule broke the row over several lines); a pipe in a
     // cell is escaped; the heading row and alignment stay.
     expect(page.markdown).toContain("| Option | Meaning |\n| --- | --: |\n| size | how *big* \\| pipes |\n");
-    expect(page.markdown).toContain("<table><tr><td>no</td><td>heading row</td></tr></table>");
+    expect(page.markdown).toContain("|  |  |\n| --- | --- |\n| no | heading row |");
     expect(page.markdown).not.toMatch(/next|© Copyright|¶/);
   });
 });
@@ -139,6 +139,25 @@ block</pre></td><td>a | b</td></tr></tbody></table>`);
       "| `code block` | a \\| b |",
     ]);
     expect(page.markdown.split("\n").filter((line) => line.includes("|") && !line.startsWith("|"))).toEqual([]);
+    expect(page).toEqual(extractPageDom(html));
+  });
+});
+
+describe("tables without a heading row", () => {
+  it("writes them as GFM with an empty heading row, not as raw HTML, in both extractors", () => {
+    const html = wrap(`<table class="docutils"><colgroup><col style="width: 50%"></colgroup><tbody>
+<tr class="row-odd"><td><p><a href="asyncio-runner.html#asyncio.run"><code>run()</code></a></p></td><td><p>Create event loop.</p></td></tr>
+<tr class="row-even"><td><p><code>Runner</code></p></td><td><p>A context manager.</p><table><tr><td>nested</td></tr></table></td></tr>
+</tbody></table>`);
+    const page = extractPage(html);
+    const rows = page.markdown.split("\n").filter((line) => line.startsWith("|"));
+    expect(rows.slice(0, 3)).toEqual([
+      "|  |  |",
+      "| --- | --- |",
+      "| [`run()`](asyncio-runner.html#asyncio.run) | Create event loop. |",
+    ]);
+    expect(rows[3]).toMatch(/^\| `Runner` \| A context manager\./);
+    expect(page.markdown).not.toMatch(/<(table|td|tr|colgroup)\b/);
     expect(page).toEqual(extractPageDom(html));
   });
 });

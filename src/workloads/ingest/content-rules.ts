@@ -150,6 +150,16 @@ export function unescapeIntrawordUnderscores(markdown: string): string {
   return markdown.includes("\\_") ? markdown.replace(/(?<=[\p{L}\p{N}])\\_(?=[\p{L}\p{N}])/gu, "_") : markdown;
 }
 
+/**
+ * A table without a heading row, as GFM: an empty heading row of `columns` cells first, since GFM needs one.
+ * turndown-plugin-gfm keeps such a table as raw HTML, which put `docutils`, `colgroup` and every attribute into
+ * the index and markup into sources (Sphinx's two-column API tables have no heading row).
+ */
+export function headerlessTableMarkdown(rows: string, columns: number): string {
+  const n = Math.max(1, columns);
+  return `\n\n|${"  |".repeat(n)}\n|${" --- |".repeat(n)}${rows.replace("\n\n", "\n")}\n\n`;
+}
+
 export function finishMarkdown(markdown: string): string {
   return markdown
     .normalize("NFKC")

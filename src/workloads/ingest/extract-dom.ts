@@ -8,6 +8,7 @@ import {
   clean,
   DROP_SELECTORS,
   finishMarkdown,
+  headerlessTableMarkdown,
   languageFromClass,
   MIN_ROOT_CHARS,
   pageTitle,
@@ -78,6 +79,11 @@ function turndown(): TurndownService {
       const first = node.parentNode?.firstChild === node;
       return `${first ? "| " : " "}${tableCellMarkdown(content)} |`;
     },
+  });
+  // A table without a heading row: GFM with an empty heading row, as the fast extractor writes it.
+  service.addRule("table-without-heading-row", {
+    filter: (node) => node.nodeName === "TABLE" && hasRowsButNoHeadingRow(node),
+    replacement: (content, node) => headerlessTableMarkdown(content, columnCount(node)),
   });
   // Sphinx and many generators emit <pre> without an inner <code>; turndown only fences pre>code.
   service.addRule("bare-pre", {
@@ -207,4 +213,31 @@ export function extractWithReadability(html: string): ExtractedPage | undefined 
 
 function isHtmlElement(node: Node): node is HTMLElement {
   return node.nodeType === 1 && "querySelectorAll" in node;
+}
+
+/** This table's own rows (`table.rows`, which leaves out the rows of a table nested in a cell). */
+function ownRows(table: Element): Element[] {
+  return [...table.querySelectorAll("tr")].filter((row) => row.closest("table") === table);
+}
+
+function columnCount(table: Element): number {
+  return Math.max(
+    0,
+    ...ownRows(table).map((row) => [...row.children].filter((c) => /^T[DH]$/.test(c.nodeName)).length),
+  );
+}
+
+/** turndown-plugin-gfm's test for a heading row, on the table's first row. */
+function hasRowsButNoHeadingRow(table: Element): boolean {
+  const first = ownRows(table)[0];
+  const parent = first?.parentElement;
+  if (!first || !parent) return false;
+  if (parent.nodeName === "THEAD") return false;
+  if (parent.firstChild !== first) return true;
+  const firstTbody =
+    parent.nodeName === "TBODY" &&
+    (!parent.previousSibling ||
+      (parent.previousSibling.nodeName === "THEAD" && /^\s*$/.test(parent.previousSibling.textContent ?? "")));
+  if (!(parent.nodeName === "TABLE" || firstTbody)) return true;
+  return ![...first.childNodes].every((n) => n.nodeName === "TH");
 }

@@ -1,4 +1,10 @@
-import { clean, codeLanguageOf, tableCellMarkdown, unescapeIntrawordUnderscores } from "./content-rules.js";
+import {
+  clean,
+  codeLanguageOf,
+  headerlessTableMarkdown,
+  tableCellMarkdown,
+  unescapeIntrawordUnderscores,
+} from "./content-rules.js";
 import { CDATA, ELEMENT, freeze, TEXT, type TreeNode } from "./html-tree.js";
 
 /*
@@ -210,6 +216,7 @@ const heading = rule((_, node) => {
 const taskListItem = rule((_, node) => `${node.attr("checked") !== undefined ? "[x]" : "[ ]"} `, false);
 const tableSection = rule((content) => content);
 const table = rule((content) => `\n\n${content.replace("\n\n", "\n")}\n\n`);
+const headerlessTable = rule((content, node) => headerlessTableMarkdown(content, columnCount(node)));
 const tableRow = rule((content, node) => {
   let borderCells = "";
   if (isHeadingRow(node)) {
@@ -314,8 +321,8 @@ function ruleFor(node: TreeNode): Rule {
   if (name === "STRONG" || name === "B") return strong;
   if (name === "CODE" && !(node.parent?.name === "PRE" && !node.prev && !node.next)) return code;
   if (name === "IMG") return image;
-  // turndown-plugin-gfm keeps a table without a heading row as HTML.
-  if (name === "TABLE") return keep;
+  // turndown-plugin-gfm keeps a table without a heading row as HTML; both extractors write it as GFM instead.
+  if (name === "TABLE") return firstRow(node) ? headerlessTable : keep;
   return fallback;
 }
 
@@ -451,6 +458,20 @@ function trimNewlines(text: string): string {
 }
 
 // --- tables (turndown-plugin-gfm) ---
+
+/** The most cells in one row of this table (not of a table nested in a cell). */
+function columnCount(tableNode: TreeNode): number {
+  let most = 0;
+  tableNode.find((n) => {
+    if (n.name === "TR" && closestTable(n) === tableNode) {
+      let cells = 0;
+      for (let c = n.first; c; c = c.next) if (c.name === "TD" || c.name === "TH") cells++;
+      most = Math.max(most, cells);
+    }
+    return false;
+  });
+  return most;
+}
 
 /** `table.rows[0]`: the first row whose nearest table is this one. */
 function firstRow(tableNode: TreeNode): TreeNode | undefined {
