@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHUNKER_VERSION, type ChunkOptions } from "../../src/workloads/ingest/chunk.js";
 import { indexPages } from "../../src/workloads/ingest/index-pages.js";
 import { createHashEmbedder } from "../../src/workloads/rag/embedders/hash.js";
 import { openStore } from "../../src/workloads/rag/stores/open-store.js";
@@ -106,10 +107,14 @@ describe("Pinecone store (msw from the REST contract)", () => {
   afterAll(() => server.close());
   const dataDir = mkdtempSync(join(tmpdir(), "rag-pinecone-"));
   const SUBSET = ["tutorial/errors.html", "tutorial/classes.html", "faq/general.html", "tutorial/venv.html"];
-  const run = async (pages = samplePages().filter((p) => SUBSET.includes(p.docId))) => {
+  const run = async (
+    pages = samplePages().filter((p) => SUBSET.includes(p.docId)),
+    namespace = "python-hash",
+    chunk?: ChunkOptions,
+  ) => {
     const { store, catalog } = await openStore(dataDir, {
       store: "pinecone",
-      pinecone: { apiKey: KEY, index: "docs", namespace: "python-hash", host: HOST },
+      pinecone: { apiKey: KEY, index: "docs", namespace, host: HOST },
     });
     const inner = createHashEmbedder({ dim: 128 });
     let texts = 0;
@@ -121,9 +126,10 @@ describe("Pinecone store (msw from the REST contract)", () => {
       },
     };
     const before = { ...fake.writes };
-    const summary = await indexPages({ pages, store, catalog, embedder, batchSize: 2000 });
+    const summary = await indexPages({ pages, store, catalog, embedder, batchSize: 2000, chunk });
     return {
       summary,
+      catalog,
       texts,
       upserts: fake.writes.upserts - before.upserts,
       deletes: fake.writes.deletes - before.deletes,
@@ -157,6 +163,27 @@ describe("Pinecone store (msw from the REST contract)", () => {
     const listed = await edit.store.listDocChunks(pages.map((p) => p.docId));
     expect(listed.has("faq/general.html")).toBe(false);
     expect([...listed.keys()].sort()).toEqual(pages.map((p) => p.docId).sort());
+  });
+
+  it("chunks again in place when only the chunker changed, writing only the passages that changed", async () => {
+    const old = await run(undefined, "rechunk", { maxTokens: 120 });
+    const recorded = await old.store.readMeta();
+    if (!recorded) throw new Error("no meta after indexing");
+    const oldMeta = { ...recorded, chunker: "md-sections-v0" };
+    await old.store.prepare(oldMeta, { reset: false });
+    writeFileSync(join(old.catalog.dir, "meta.json"), JSON.stringify(oldMeta));
+    expect((await old.store.readMeta())?.chunker).toBe("md-sections-v0");
+
+    const now = await run(undefined, "rechunk");
+    expect(now.summary).toMatchObject({ unchanged: 0, indexed: SUBSET.length });
+    expect(now.summary.chunksTotal).toBeLessThan(old.summary.chunksTotal);
+    expect(now.summary.chunksDeleted).toBeGreaterThan(0);
+    expect(now.texts).toBe(now.summary.chunksAdded);
+    expect(await now.store.count()).toBe(now.summary.chunksTotal);
+    expect((await now.store.readMeta())?.chunker).toBe(CHUNKER_VERSION);
+
+    const again = await run(undefined, "rechunk");
+    expect(again).toMatchObject({ texts: 0, deletes: 0, upserts: 0 });
   });
 
   it("splits upserts by record count and by request bytes, and caps metadata size", async () => {

@@ -34,9 +34,11 @@ export class PineconeStore implements VectorStore {
   /** chunk id → Pinecone record id, learnt from listing and upserts. */
   private readonly recordIds = new Map<string, string>();
   private dim = 0;
+  private readonly namespace: string;
 
   private constructor(connection: PineconeConnection) {
     const namespace = connection.namespace ?? "cml-lab-docs";
+    this.namespace = namespace;
     const client = new Pinecone({
       apiKey: connection.apiKey,
       ...(connection.fetch ? { fetchApi: connection.fetch } : {}),
@@ -151,8 +153,8 @@ export class PineconeStore implements VectorStore {
 
   async count(): Promise<number> {
     const stats = await this.index.describeIndexStats();
-    const namespaces = Object.values(stats.namespaces ?? {});
-    return Math.max(0, (namespaces[0]?.recordCount ?? 0) - 1);
+    // This namespace's records less the meta record; an index holds other namespaces (other corpora, embedders).
+    return Math.max(0, (stats.namespaces?.[this.namespace]?.recordCount ?? 0) - 1);
   }
 
   async flush(): Promise<void> {}
