@@ -3,6 +3,7 @@
  * only on throttling, gateway errors and network failures, with bounded exponential backoff + full jitter,
  * honouring Retry-After. Applied as the client's `fetch`, so every operation gets it without call sites knowing.
  */
+import { discardBody } from "../shared/discard-body.js";
 import { RETRYABLE_STATUSES } from "./errors.js";
 
 export interface RetryOptions {
@@ -95,8 +96,7 @@ export function retryingFetch(base: Fetch, options: RetryingFetchOptions): Fetch
         if (!mayRetry || !RETRYABLE_STATUSES.has(response.status)) return response;
         const delay = retryAfterMs(response.headers.get("retry-after")) ?? backoffMs(attempt, retry);
         if (elapsed + delay > retry.maxElapsedMs) return response;
-        // Not awaited: cancelling a body that is still streaming can wait on the peer.
-        void response.body?.cancel().catch(() => undefined);
+        discardBody(response);
         await sleep(delay, request.signal);
       } catch (error) {
         const timedOut = error instanceof Error && error.name === "TimeoutError";
