@@ -4,6 +4,8 @@
  * and tables are split by rows with the header repeated, so every chunk is valid Markdown on its own.
  */
 
+import { unescapeMarkdown } from "../rag/markdown-text.js";
+
 // v3: headings keep their underscores (v2 dropped them, so `add_argument` was indexed as "addargument").
 // v4: the extractors no longer escape an underscore inside a word (`pg\_dump` is written `pg_dump`), and a full
 // stop inside a token (`os.path`, a link's `index.html`) no longer ends a sentence, where chunks are cut.
@@ -46,7 +48,7 @@ const FENCE = /^\s*(```|~~~)/;
  * stay (they belong to identifiers such as `add_argument` or `__main__`; turndown writes emphasis with `*`).
  */
 function headingText(markdown: string): string {
-  return markdown.replace(/\\([\\`*_{}[\]()#+\-.!|])/g, "$1").replace(/[*`]/g, "");
+  return unescapeMarkdown(markdown).replace(/[*`]/g, "");
 }
 
 function splitSections(title: string, markdown: string): Section[] {

@@ -291,7 +291,6 @@ const image = rule((_, node) => {
   const title = cleanAttribute(node.attr("title"));
   return src ? `![${alt}](${src}${title ? ` "${escapeLinkTitle(title)}"` : ""})` : "";
 }, false);
-const keep = rule((_, node) => (BLOCK.has(node.name) ? `\n\n${outerHtml(node)}\n\n` : outerHtml(node)), false);
 const fallback = rule((content, node) => (BLOCK.has(node.name) ? `\n\n${content}\n\n` : content));
 
 /** turndown's rule lookup: blank nodes first, then the rules in priority order (added rules before built-in ones). */
@@ -322,7 +321,8 @@ function ruleFor(node: TreeNode): Rule {
   if (name === "CODE" && !(node.parent?.name === "PRE" && !node.prev && !node.next)) return code;
   if (name === "IMG") return image;
   // turndown-plugin-gfm keeps a table without a heading row as HTML; both extractors write it as GFM instead.
-  if (name === "TABLE") return firstRow(node) ? headerlessTable : keep;
+  // (A table without rows has already thrown in isHeadingRow above, as it does in the plugin.)
+  if (name === "TABLE") return headerlessTable;
   return fallback;
 }
 
@@ -549,34 +549,4 @@ function escapeLinkDestination(destination: string): string {
 
 function escapeLinkTitle(title: string): string {
   return title.replace(/"/g, '\\"');
-}
-
-// --- HTML kept verbatim (tables without a heading row), serialised as linkedom does ---
-
-const VOID_HTML = /^(?:AREA|BASE|BR|COL|EMBED|HR|IMG|INPUT|KEYGEN|LINK|MENUITEM|META|PARAM|SOURCE|TRACK|WBR)$/;
-// linkedom writes these bare when empty (and drops empty id, class and style).
-const EMPTY_ATTRIBUTES = new Set(
-  (
-    "allowfullscreen allowpaymentrequest async autofocus autoplay checked contenteditable controls default defer " +
-    "disabled draggable formnovalidate hidden ismap itemscope loop multiple muted nomodule novalidate open " +
-    "playsinline readonly required reversed selected truespeed"
-  ).split(" "),
-);
-const HTML_ESCAPES: Record<string, string> = { "\u00a0": "&#160;", "&": "&amp;", "<": "&lt;", ">": "&gt;" };
-
-function outerHtml(node: TreeNode): string {
-  if (node.type === TEXT) return node.data.replace(/[<>&\u00a0]/g, (c) => HTML_ESCAPES[c] ?? c);
-  if (node.type === CDATA) return `<![CDATA[${node.data}]]>`;
-  if (node.type !== ELEMENT) return "";
-  const tag = node.name.toLowerCase();
-  let out = `<${tag}`;
-  for (const [name, value] of Object.entries(node.attrs)) {
-    if (value) out += ` ${name}="${value.replace(/"/g, "&quot;")}"`;
-    else if (EMPTY_ATTRIBUTES.has(name)) out += ` ${name}`;
-    else if (name !== "id" && name !== "class" && name !== "style") out += ` ${name}=""`;
-  }
-  if (!node.first) return VOID_HTML.test(node.name) ? `${out}>` : `${out}></${tag}>`;
-  out += ">";
-  for (let child: TreeNode | undefined = node.first; child; child = child.next) out += outerHtml(child);
-  return `${out}</${tag}>`;
 }

@@ -2,6 +2,7 @@
  * Prompt building shared by every back-end: numbered source blocks, the answer-from-sources instruction,
  * bounded history, and the question. Budgets are in characters because no tokenizer runs here.
  */
+import { linkLabels, unescapeMarkdown } from "../rag/markdown-text.js";
 import type { RetrievedSource } from "../rag/types.js";
 import type { ChatMessage, ModelInput } from "./types.js";
 
@@ -22,17 +23,13 @@ const WITH_SOURCES = [
 
 const WITHOUT_SOURCES = "You are a helpful assistant. Answer the question concisely; use Markdown.";
 
-// A Markdown link or image: [label](destination "title"), the destination maybe in <>.
-const MARKDOWN_LINK = /!?\[([^\]\n]*)\]\((?:<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+"(?:[^"\\]|\\.)*")?\)/g;
-const MARKDOWN_ESCAPE = /\\([!-/:-@[-`{-~])/g;
-
 /**
  * Source text as the model should read it: a link or image keeps only its label, Markdown escapes go. The
  * extracted docs link every API name (`[`sys.stdout`](../library/sys.html#sys.stdout "sys.stdout")`): without the
  * targets the Python docs' passages are 19% shorter (PostgreSQL's 7%), and the source's own URL is in its header.
  */
 export function promptText(markdown: string): string {
-  return markdown.replace(MARKDOWN_LINK, "$1").replace(MARKDOWN_ESCAPE, "$1");
+  return unescapeMarkdown(linkLabels(markdown));
 }
 
 export function formatSources(sources: readonly RetrievedSource[], budget = PROMPT_LIMITS.sourceChars): string {

@@ -4,6 +4,8 @@
  * and a light suffix stemmer, so "caching"/"caches"/"cached" meet "cache".
  */
 
+import { unescapeMarkdown } from "./markdown-text.js";
+
 const STOP_WORDS = new Set(
   (
     "a about above after again against all am an and any are as at be because been before being below between both " +
@@ -68,15 +70,12 @@ const LEXICAL_STOP_WORDS = new Set([
   ..."aren couldn didn doesn hadn hasn haven isn mustn shan shouldn wasn weren won wouldn ll ve".split(" "),
 ]);
 
-// A backslash before ASCII punctuation is a Markdown escape (CommonMark 2.4): `pg\_dump` is `pg_dump`.
-const MARKDOWN_ESCAPE = /\\([!-/:-@[-`{-~])/g;
-
 /**
  * Terms for the lexical index and its queries: `analyze` plus contraction handling, read through Markdown
  * escapes (the extracted text escapes `_`, `*`, `[`, so `\_\_init\_\_` would otherwise be indexed as `_init`).
  */
 export function lexicalTerms(text: string): string[] {
-  return terms(text.includes("\\") ? text.replace(MARKDOWN_ESCAPE, "$1") : text, LEXICAL_TOKEN, true);
+  return terms(unescapeMarkdown(text), LEXICAL_TOKEN, true);
 }
 
 function terms(text: string, token: RegExp, lexical: boolean): string[] {

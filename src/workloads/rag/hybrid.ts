@@ -7,6 +7,7 @@ import {
   LexicalIndex,
   type ProximityOptions,
 } from "./lexical.js";
+import { MARKDOWN_LINK } from "./markdown-text.js";
 import type { VectorStore } from "./stores/store.js";
 import type { RetrievedSource, RetrieveOptions, Retriever, StoreKind } from "./types.js";
 
@@ -60,8 +61,6 @@ function headingsOf(record: ChunkRecord): string {
   const parts = record.section.split(SEPARATOR);
   return (parts[0] === record.title ? parts.slice(1) : parts).join(" ");
 }
-
-const MARKDOWN_LINK = /\[([^\]]*)\]\([^)]*\)/g;
 
 /** Characters of a Markdown passage as read (link targets left out) and how many of them are link text. */
 function linkShare(markdown: string): [text: number, links: number] {
