@@ -4,18 +4,15 @@
  * honouring Retry-After. Applied as the client's `fetch`, so every operation gets it without call sites knowing.
  */
 import { discardBody } from "../shared/discard-body.js";
+import { abortableSleep, type RetryPolicy, retry, retryAfterMs } from "../shared/retry.js";
 import { RETRYABLE_STATUSES } from "./errors.js";
 
-export interface RetryOptions {
-  /** Retries after the first attempt. */
-  retries?: number;
-  minDelayMs?: number;
-  maxDelayMs?: number;
-  /** Give up retrying once this much time has passed since the first attempt. */
-  maxElapsedMs?: number;
-}
+/** The client's retry settings: any of the shared policy's bounds (src/shared/retry.ts). */
+export type RetryOptions = Partial<RetryPolicy>;
 
-export const DEFAULT_RETRY: Required<RetryOptions> = {
+export { abortableSleep };
+
+export const DEFAULT_RETRY: RetryPolicy = {
   retries: 4,
   minDelayMs: 250,
   maxDelayMs: 8_000,
@@ -48,65 +45,53 @@ export function isNetworkError(error: unknown): boolean {
   return false;
 }
 
-/** Parses Retry-After (seconds or an HTTP date) into milliseconds; undefined when absent or unparseable. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-export function backoffMs(attempt: number, options: Required<RetryOptions>, random = Math.random): number {
-  const ceiling = Math.min(options.maxDelayMs, options.minDelayMs * 2 ** attempt);
-  return Math.round(random() * ceiling);
-}
-
 export interface RetryingFetchOptions {
-  retry: Required<RetryOptions> | false;
+  retry: RetryPolicy | false;
   /** Per-attempt timeout; the caller's own signal still applies on top. */
   timeoutMs: number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 type Fetch = (request: Request) => Promise<Response>;
-const NO_RETRY: Required<RetryOptions> = { retries: 0, minDelayMs: 0, maxDelayMs: 0, maxElapsedMs: 0 };
+const NO_RETRY: RetryPolicy = { retries: 0, minDelayMs: 0, maxDelayMs: 0, maxElapsedMs: 0 };
 
 export function retryingFetch(base: Fetch, options: RetryingFetchOptions): Fetch {
-  const sleep = options.sleep ?? abortableSleep;
   return async (request) => {
-    const retry = options.retry === false ? NO_RETRY : options.retry;
     const canRetry = options.retry !== false && isIdempotent(request.method, request.url);
-    const started = Date.now();
     // Buffer the body once so every attempt can send it again (Request bodies are single-use streams).
     const body = request.body === null ? undefined : await request.arrayBuffer();
-    for (let attempt = 0; ; attempt++) {
+    const send = async () => {
       const signal = AbortSignal.any([request.signal, AbortSignal.timeout(options.timeoutMs)]);
-      const attemptRequest = new Request(request.url, {
+      const attempt = new Request(request.url, {
         method: request.method,
         headers: request.headers,
         body,
         signal,
         redirect: request.redirect,
       });
-      const elapsed = Date.now() - started;
-      const mayRetry = canRetry && attempt < retry.retries && !request.signal.aborted;
       try {
-        const response = await base(attemptRequest);
-        if (!mayRetry || !RETRYABLE_STATUSES.has(response.status)) return response;
-        const delay = retryAfterMs(response.headers.get("retry-after")) ?? backoffMs(attempt, retry);
-        if (elapsed + delay > retry.maxElapsedMs) return response;
-        discardBody(response);
-        await sleep(delay, request.signal);
+        return await base(attempt);
       } catch (error) {
         const timedOut = error instanceof Error && error.name === "TimeoutError";
-        const failure = timedOut ? timeoutError(options.timeoutMs, error) : error;
-        if (!mayRetry || !isNetworkError(error) || request.signal.aborted) throw failure;
-        const delay = backoffMs(attempt, retry);
-        if (elapsed + delay > retry.maxElapsedMs) throw failure;
-        await sleep(delay, request.signal);
+        throw timedOut ? timeoutError(options.timeoutMs, error) : error;
       }
-    }
+    };
+    return retry(send, {
+      policy: canRetry && options.retry !== false ? options.retry : NO_RETRY,
+      signal: request.signal,
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+      classify: (outcome) => {
+        if (request.signal.aborted) return false;
+        if (outcome.ok) {
+          if (!RETRYABLE_STATUSES.has(outcome.value.status)) return false;
+          return { delayMs: retryAfterMs(outcome.value.headers.get("retry-after")) };
+        }
+        return isNetworkError(outcome.error) ? {} : false;
+      },
+      onRetry: (outcome) => {
+        if (outcome.ok) discardBody(outcome.value);
+      },
+    });
   };
 }
 
@@ -114,19 +99,4 @@ function timeoutError(timeoutMs: number, cause: unknown): Error {
   const error = new Error(`no response within ${timeoutMs}ms`, { cause });
   error.name = "TimeoutError";
   return error;
-}
-
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -5,26 +5,19 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { isApiError } from "../../client/index.js";
+import { type RetryPolicy, retry } from "../../shared/retry.js";
 
-const ATTEMPTS = 6;
+/** The client already backs off on idempotent calls; this only spaces out whole-operation repeats. */
+const WHOLE_OPERATION_RETRY: RetryPolicy = { retries: 5, minDelayMs: 100, maxDelayMs: 2_000, maxElapsedMs: 120_000 };
 
-export async function createIdempotently<T>(
+export function createIdempotently<T>(
   post: () => Promise<T>,
   find: () => Promise<T | undefined>,
   signal?: AbortSignal,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await post();
-    } catch (error) {
-      if (!mayHaveActed(error) || attempt >= ATTEMPTS) throw error;
-      // The marker makes "it exists" mean "we made it" (a foreign object is refused at plan time).
-      const existing = await findPatiently(find);
-      if (existing !== undefined) return existing;
-      signal?.throwIfAborted();
-      await pause(attempt);
-    }
-  }
+  // The marker makes "it exists" mean "we made it" (a foreign object is refused at plan time), so after a
+  // failure that may have acted, a found object is the one we posted.
+  return repeatIdempotent(async (attempt) => (attempt > 0 ? await findPatiently(find) : undefined) ?? post(), signal);
 }
 
 /**
@@ -41,7 +34,7 @@ async function findPatiently<T>(find: () => Promise<T | undefined>): Promise<T |
     return await find();
   } catch (error) {
     if (!mayHaveActed(error)) throw error;
-    await pause(1);
+    await sleep(WHOLE_OPERATION_RETRY.minDelayMs * 2);
     return find();
   }
 }
@@ -60,19 +53,10 @@ export async function deleteIfPresent(del: () => Promise<unknown>): Promise<void
  * Repeats an operation that is idempotent as a whole (e.g. delete-then-upload) after failures that may be
  * passing; a failure that says the request itself is wrong is thrown at once.
  */
-export async function repeatIdempotent<T>(operation: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (!mayHaveActed(error) || attempt >= ATTEMPTS) throw error;
-      signal?.throwIfAborted();
-      await pause(attempt);
-    }
-  }
-}
-
-/** The client already backs off on idempotent calls; this only spaces out whole-operation repeats. */
-function pause(attempt: number): Promise<void> {
-  return sleep(Math.min(2_000, 100 * 2 ** attempt));
+export function repeatIdempotent<T>(operation: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  return retry(operation, {
+    policy: WHOLE_OPERATION_RETRY,
+    ...(signal ? { signal } : {}),
+    classify: (outcome) => !outcome.ok && mayHaveActed(outcome.error) && {},
+  });
 }

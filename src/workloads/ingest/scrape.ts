@@ -4,6 +4,7 @@ import pLimit from "p-limit";
 import { listHtmlPages } from "../../lab/docs-site.js";
 import { discardBody } from "../../shared/discard-body.js";
 import { UserError } from "../../shared/errors.js";
+import { abortableSleep, backoffMs, retryAfterMs } from "../../shared/retry.js";
 import { extractCanonical } from "./canonical.js";
 import {
   type CachedPage,
@@ -104,6 +105,9 @@ export async function readLinks(
   });
   return urls;
 }
+
+/** Politeness first: a server that throttles is given at least a second, never more than 30 s. */
+const SCRAPE_BACKOFF = { minDelayMs: 1_000, maxDelayMs: 30_000 };
 
 /**
  * Fetches pages into the page cache with bounded concurrency, per-host politeness, retries with backoff on
@@ -209,7 +213,7 @@ export async function scrapePages(options: ScrapeOptions): Promise<ScrapeSummary
         }
         if (response.status === 429 || response.status >= 500) {
           discardBody(response);
-          throw new FetchFailure(`HTTP ${response.status}`, true, retryAfter(response.headers.get("retry-after")));
+          throw new FetchFailure(`HTTP ${response.status}`, true, retryAfterMs(response.headers.get("retry-after")));
         }
         if (!response.ok) {
           discardBody(response);
@@ -255,9 +259,9 @@ export async function scrapePages(options: ScrapeOptions): Promise<ScrapeSummary
             ? error
             : new FetchFailure(error instanceof Error ? `${error.name}: ${error.message}` : String(error), true);
         if (!failure.retryable || attempt >= retries) throw failure;
-        const waitMs = Math.min(failure.retryAfterMs ?? 500 * 2 ** attempt * (0.75 + Math.random() / 2), 30_000);
+        const waitMs = Math.min(failure.retryAfterMs ?? backoffMs(attempt, SCRAPE_BACKOFF), SCRAPE_BACKOFF.maxDelayMs);
         emit({ type: "retry", url: href, attempt: attempt + 1, waitMs, reason: failure.message });
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        await abortableSleep(waitMs);
       }
     }
   };
@@ -348,14 +352,6 @@ export function cacheDirectory(dir: string, out: string): ScrapeSummary {
     removed,
     seconds: (performance.now() - started) / 1000,
   };
-}
-
-function retryAfter(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {

@@ -1,5 +1,6 @@
 import pLimit from "p-limit";
 import { discardBody } from "../../../shared/discard-body.js";
+import { type RetryPolicy, retry, retryAfterMs } from "../../../shared/retry.js";
 import { type Embedder, l2normalize } from "./embedder.js";
 
 export interface OpenAiEmbedderOptions {
@@ -17,6 +18,9 @@ export interface OpenAiEmbedderOptions {
   fetch?: typeof fetch;
 }
 
+/** Throttling and server errors are retried; a wrong request or key is not. */
+const EMBED_RETRY: RetryPolicy = { retries: 3, minDelayMs: 500, maxDelayMs: 8_000, maxElapsedMs: 120_000 };
+
 /** Any OpenAI-compatible `/v1/embeddings` endpoint, batched with bounded concurrency and retried on 429/5xx. */
 export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
   const base = options.baseUrl.replace(/\/+$/, "");
@@ -27,33 +31,37 @@ export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
   const batchSize = options.batchSize ?? 64;
 
   const call = async (input: string[], signal?: AbortSignal): Promise<Float32Array[]> => {
-    for (let attempt = 0; ; attempt++) {
-      const response = await doFetch(url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-        },
-        body: JSON.stringify({
-          model: options.model,
-          input: input.map((text) => text.slice(0, maxTokens * 4)),
-          encoding_format: "float",
-          ...(options.sendDimensions ? { dimensions: options.dim } : {}),
+    const response = await retry(
+      () =>
+        doFetch(url, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+          },
+          body: JSON.stringify({
+            model: options.model,
+            input: input.map((text) => text.slice(0, maxTokens * 4)),
+            encoding_format: "float",
+            ...(options.sendDimensions ? { dimensions: options.dim } : {}),
+          }),
+          signal: signal ?? AbortSignal.timeout(60_000),
         }),
-        signal: signal ?? AbortSignal.timeout(60_000),
-      });
-      if ((response.status === 429 || response.status >= 500) && attempt < (options.retries ?? 3)) {
-        discardBody(response);
-        const after = Number(response.headers.get("retry-after"));
-        await new Promise((resolve) =>
-          setTimeout(resolve, Number.isFinite(after) && after > 0 ? after * 1000 : 500 * 2 ** attempt),
-        );
-        continue;
-      }
-      // The message names the endpoint and status, never the request headers (the API key).
-      if (!response.ok) throw new Error(`POST ${url} → ${response.status}: ${(await response.text()).slice(0, 300)}`);
-      return parseEmbeddings(await response.json(), input.length, options.dim, url);
-    }
+      {
+        policy: { ...EMBED_RETRY, retries: options.retries ?? EMBED_RETRY.retries },
+        ...(signal ? { signal } : {}),
+        classify: (outcome) =>
+          outcome.ok && (outcome.value.status === 429 || outcome.value.status >= 500)
+            ? { delayMs: retryAfterMs(outcome.value.headers.get("retry-after")) }
+            : false,
+        onRetry: (outcome) => {
+          if (outcome.ok) discardBody(outcome.value);
+        },
+      },
+    );
+    // The message names the endpoint and status, never the request headers (the API key).
+    if (!response.ok) throw new Error(`POST ${url} → ${response.status}: ${(await response.text()).slice(0, 300)}`);
+    return parseEmbeddings(await response.json(), input.length, options.dim, url);
   };
 
   const embedDocuments = async (texts: readonly string[], signal?: AbortSignal) => {
