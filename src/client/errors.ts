@@ -91,35 +91,5 @@ export function isApiError(error: unknown): error is ApiError {
   return error instanceof ApiError;
 }
 
-/** A bounded wait ran out; names what it waited for and the last status it saw. */
-export class WaitTimeoutError extends Error {
-  override readonly name = "WaitTimeoutError";
-  constructor(
-    readonly what: string,
-    readonly lastStatus: string | undefined,
-    readonly elapsedMs: number,
-  ) {
-    super(`${what} did not finish within ${formatDuration(elapsedMs)} (last status: ${lastStatus ?? "none seen"})`);
-  }
-}
-
-/** A wait saw a state from which the awaited state cannot be reached (e.g. APPLICATION_FAILED). */
-export class WaitFailedError extends Error {
-  override readonly name = "WaitFailedError";
-  constructor(
-    readonly what: string,
-    readonly lastStatus: string | undefined,
-    readonly reason: string,
-  ) {
-    super(`${what} failed: ${reason}`);
-  }
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${Number.isInteger(s) ? s : s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  const rest = Math.round(s - m * 60);
-  return rest === 0 ? `${m}m` : `${m}m${rest}s`;
-}
+// The wait errors and duration format belong to the one bounded wait (src/shared/wait.ts); re-exported here.
+export { formatDuration, WaitFailedError, WaitTimeoutError } from "../shared/wait.js";

@@ -3,9 +3,10 @@
  * last status it saw. Polls start fast and back off to the interval, so local runs finish quickly while a
  * real workspace is not hammered.
  */
+
+import { pollUntil } from "../shared/wait.js";
 import type { CmlClient } from "./client.js";
-import { isApiError, WaitFailedError, WaitTimeoutError } from "./errors.js";
-import { abortableSleep } from "./retry.js";
+import { isApiError } from "./errors.js";
 import type { components } from "./schema.gen.js";
 import { unwrap } from "./unwrap.js";
 
@@ -31,38 +32,15 @@ export interface WaitSpec<T> extends WaitOptions {
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_WAIT_INTERVAL_MS = 2_000;
-const FIRST_INTERVAL_MS = 100;
 
-export async function waitFor<T>(poll: () => Promise<T>, spec: WaitSpec<T>): Promise<T> {
-  const timeoutMs = spec.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
-  const maxInterval = spec.intervalMs ?? DEFAULT_WAIT_INTERVAL_MS;
-  const started = Date.now();
-  let interval = Math.min(FIRST_INTERVAL_MS, maxInterval);
-  let lastStatus: string | undefined;
-  for (;;) {
-    spec.signal?.throwIfAborted();
-    let value: T | undefined;
-    try {
-      value = await poll();
-    } catch (error) {
-      // A passing failure during a poll is not the end of the wait; anything else is.
-      if (!(isApiError(error) && error.retryable)) throw error;
-    }
-    if (value !== undefined) {
-      const status = spec.status(value);
-      if (status !== lastStatus) {
-        lastStatus = status;
-        spec.onProgress?.(status ?? "unknown", Date.now() - started);
-      }
-      if (spec.until(value)) return value;
-      const failure = spec.failWhen?.(value);
-      if (failure) throw new WaitFailedError(spec.what, status, failure);
-    }
-    const elapsed = Date.now() - started;
-    if (elapsed >= timeoutMs) throw new WaitTimeoutError(spec.what, lastStatus, elapsed);
-    await abortableSleep(Math.min(interval, timeoutMs - elapsed), spec.signal);
-    interval = Math.min(maxInterval, interval * 2);
-  }
+export function waitFor<T>(poll: () => Promise<T>, spec: WaitSpec<T>): Promise<T> {
+  return pollUntil(poll, {
+    ...spec,
+    timeoutMs: spec.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
+    intervalMs: spec.intervalMs ?? DEFAULT_WAIT_INTERVAL_MS,
+    // A passing failure during a poll is not the end of the wait; anything else is.
+    isPassing: (error) => isApiError(error) && error.retryable,
+  });
 }
 
 /** Job-run states after which nothing more happens (STOPPING and UNKNOWN are not final; FACTS.md §5). */

@@ -5,8 +5,7 @@
  * the chat app's URL. A second run finds nothing to change and nothing to ingest, and prints the same URL.
  */
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { type CmlClient, createCmlClient, findOneByName, listAll, waits } from "../client/index.js";
+import { type CmlClient, createCmlClient, findOneByName, listAll, waitFor, waits } from "../client/index.js";
 import { resolveConnection } from "../deploy/connection.js";
 import { appUrlFor } from "../deploy/engine/session.js";
 import { main as deploy } from "../deploy/main.js";
@@ -130,16 +129,19 @@ async function waitForRunAfter(
   io: CliIo,
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const run = (await runsOf(api, projectId, jobId)).find((r) => (r.created_at ?? "") >= since);
-    if (run?.id) {
-      const done = await waits.jobRunFinished(api, projectId, jobId, run.id, {
-        timeoutMs: Math.max(1_000, deadline - Date.now()),
-        onProgress: (status, elapsed) => io.stdout(`  populate-chroma: ${status} (${Math.round(elapsed / 1000)}s)\n`),
-      });
-      return done.status ?? "unknown";
-    }
-    await sleep(250);
-  }
-  throw new UserError(`populate-chroma did not start within ${Math.round(timeoutMs / 1000)} s after scrape`);
+  const run = await waitFor(
+    async () => (await runsOf(api, projectId, jobId)).find((r) => (r.created_at ?? "") >= since),
+    {
+      what: "populate-chroma to start after scrape",
+      status: (r) => r?.status ?? "no run yet",
+      until: (r) => r?.id !== undefined,
+      timeoutMs,
+      intervalMs: 250,
+    },
+  );
+  const done = await waits.jobRunFinished(api, projectId, jobId, run?.id ?? "", {
+    timeoutMs: Math.max(1_000, deadline - Date.now()),
+    onProgress: (status, elapsed) => io.stdout(`  populate-chroma: ${status} (${Math.round(elapsed / 1000)}s)\n`),
+  });
+  return done.status ?? "unknown";
 }

@@ -6,10 +6,10 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { discardBody } from "../shared/discard-body.js";
 import { UserError } from "../shared/errors.js";
+import { pollUntil } from "../shared/wait.js";
 import { appLogFile } from "./applications.js";
 import { buildLogFile, deploymentLogFile } from "./models.js";
 import { runLogFile } from "./runs.js";
@@ -83,13 +83,14 @@ export async function localUp(options: { dataDir: string; port?: number }): Prom
   } finally {
     closeSync(fd);
   }
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const record = await runningServer(dataDir);
-    if (record && record.pid === pid) return { record, alreadyRunning: false, logFile };
-    if (pid === undefined || !processAlive(pid)) break;
-    await sleep(100);
-  }
+  const record = await pollUntil(() => runningServer(dataDir), {
+    what: "the local platform to start",
+    until: (found) => found !== undefined && found.pid === pid,
+    failWhen: () => (pid === undefined || !processAlive(pid) ? "the server exited" : undefined),
+    timeoutMs: START_TIMEOUT_MS,
+    intervalMs: 100,
+  }).catch(() => undefined);
+  if (record) return { record, alreadyRunning: false, logFile };
   throw new UserError(`the local platform did not start (see ${logFile})`, {
     notes: ["a port given with --port may be in use; try without --port"],
   });
@@ -102,9 +103,16 @@ export async function localDown(dataDir: string): Promise<{ stopped: boolean; pi
     return { stopped: false };
   }
   process.kill(record.pid, "SIGTERM");
-  const deadline = Date.now() + 15_000;
-  while (processAlive(record.pid) && Date.now() < deadline) await sleep(50);
-  if (processAlive(record.pid)) process.kill(record.pid, "SIGKILL");
+  const exited = await pollUntil(async () => processAlive(record.pid), {
+    what: "the local platform to stop",
+    until: (alive) => !alive,
+    timeoutMs: 15_000,
+    intervalMs: 50,
+  }).then(
+    () => true,
+    () => false,
+  );
+  if (!exited) process.kill(record.pid, "SIGKILL");
   await rm(join(resolve(dataDir), SERVER_RECORD), { force: true });
   return { stopped: true, pid: record.pid };
 }

@@ -1,6 +1,7 @@
 /** Loopback ports for workloads: pick free ones, check one is free, and wait for one to answer HTTP. */
 import { createServer } from "node:net";
 import { discardBody } from "../shared/discard-body.js";
+import { pollUntil } from "../shared/wait.js";
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -27,15 +28,24 @@ export async function waitForHttp(
   url: string,
   options: { giveUp: () => boolean; timeoutMs: number; intervalMs?: number },
 ): Promise<boolean> {
-  const deadline = Date.now() + options.timeoutMs;
-  while (Date.now() < deadline && !options.giveUp()) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      discardBody(response);
-      return !options.giveUp();
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
-    }
+  return pollUntil(() => answers(url), {
+    what: url,
+    until: (answered) => answered,
+    failWhen: () => (options.giveUp() ? "given up" : undefined),
+    timeoutMs: options.timeoutMs,
+    intervalMs: options.intervalMs ?? 50,
+  }).then(
+    () => !options.giveUp(),
+    () => false,
+  );
+}
+
+/** Whether anything answers HTTP at `url` (any status). */
+export async function answers(url: string, timeoutMs = 1000): Promise<boolean> {
+  try {
+    discardBody(await fetch(url, { signal: AbortSignal.timeout(timeoutMs) }));
+    return true;
+  } catch {
+    return false;
   }
-  return false;
 }

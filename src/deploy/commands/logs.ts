@@ -3,10 +3,10 @@
  * deployment. CML's API has no log endpoint; the local platform adds one (src/local/README.md), so on a workspace
  * this says where to look instead.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import { findApplicationBySubdomain, findOneByName, unwrap } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
+import { pollUntil, WaitTimeoutError } from "../../shared/wait.js";
 import { logFollower, openProject } from "../engine/session.js";
 import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
 
@@ -80,11 +80,15 @@ export const logsCommand: CliCommand = (ctx) =>
       const follower = logFollower(api, path, (t) => ctx.io.stdout(t));
       await follower.poll();
       if (!args.follow) return;
-      const until = Date.now() + args.timeout * 1000;
-      while (Date.now() < until) {
-        await sleep(1000);
-        await follower.poll();
-      }
+      // Following is a wait that never succeeds: it polls the log until the --timeout runs out.
+      await pollUntil(() => follower.poll(), {
+        what: "the log",
+        until: () => false,
+        timeoutMs: args.timeout * 1000,
+        intervalMs: 1000,
+      }).catch((error: unknown) => {
+        if (!(error instanceof WaitTimeoutError)) throw error;
+      });
     },
   });
 

@@ -2,7 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { discardBody } from "../../shared/discard-body.js";
 import { findFreePort } from "../../shared/ports.js";
+import { pollUntil } from "../../shared/wait.js";
 
 /**
  * A real Chroma server (the Rust server bundled in the chromadb package, run through its CLI) on a directory.
@@ -83,21 +85,30 @@ async function waitForHeartbeat(
   timeoutMs: number,
   output: string[],
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let stopped = false;
   void exited.then(() => {
     stopped = true;
   });
-  while (Date.now() < deadline) {
-    if (stopped) throw new Error(`chroma exited before it answered (code ${child.exitCode}): ${output.join(" | ")}`);
+  const heartbeat = async () => {
     try {
       const response = await fetch(`${url}/api/v2/heartbeat`, { signal: AbortSignal.timeout(1_000) });
-      if (response.ok) return;
+      discardBody(response);
+      return response.ok ? "ok" : `HTTP ${response.status}`;
     } catch {
-      // Not listening yet.
+      return "not listening";
     }
-    await new Promise((resolve) => setTimeout(resolve, 150));
+  };
+  try {
+    await pollUntil(heartbeat, {
+      what: `chroma to answer ${url}/api/v2/heartbeat`,
+      status: (answer) => answer,
+      until: (answer) => answer === "ok",
+      failWhen: () => (stopped ? `it exited (code ${child.exitCode})` : undefined),
+      timeoutMs,
+      intervalMs: 150,
+    });
+  } catch (error) {
+    if (!stopped) child.kill("SIGKILL");
+    throw new Error(`${error instanceof Error ? error.message : String(error)}: ${output.join(" | ")}`);
   }
-  child.kill("SIGKILL");
-  throw new Error(`chroma did not answer ${url}/api/v2/heartbeat within ${timeoutMs} ms: ${output.join(" | ")}`);
 }
