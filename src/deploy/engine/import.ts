@@ -6,10 +6,9 @@
 import { Document } from "yaml";
 import { type CmlClient, envFromWire, findOneByName } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
+import { isSecretName } from "../../shared/secrets.js";
 import { OWNER_ENV_KEY } from "../manifest/model.js";
 import { readProjectContents } from "./live.js";
-
-const SECRET_KEY = /SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE|CREDENTIAL/i;
 
 export interface ImportRequest {
   project: string;
@@ -29,7 +28,7 @@ export async function importProject(api: CmlClient, request: ImportRequest): Pro
     const out: Record<string, string> = {};
     for (const [key, value] of Object.entries(envFromWire(wire))) {
       if (key === OWNER_ENV_KEY) continue;
-      if (SECRET_KEY.test(key)) {
+      if (isSecretName(key)) {
         secrets.add(key);
         out[key] = `\${secret:${key}}`;
       } else out[key] = value.replaceAll("${", "$${");

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { isSecretName } from "../../shared/secrets.js";
 import type { Diagnostic, DiagnosticLocation } from "./diagnostic.js";
 import { parseTemplate, REFERENCE_FIELDS, type Reference } from "./interpolate.js";
 import type { EnvMap, EnvValue, ResourceKey, RuntimeChoice } from "./model.js";
@@ -19,8 +20,6 @@ export interface ResolveOptions {
   env: NodeJS.ProcessEnv;
   missingSecrets?: "error" | "warn";
 }
-
-const SECRET_LIKE = /(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY)/i;
 
 type Mode = "text" | "env";
 
@@ -138,7 +137,7 @@ export class ValueReader {
         out[e.key] = String(raw);
         continue;
       }
-      if (raw !== "" && !raw.includes("${") && SECRET_LIKE.test(e.key))
+      if (raw !== "" && !raw.includes("${") && isSecretName(e.key))
         this.error(
           `${where} looks like a secret written in plain text`,
           e.value.loc,

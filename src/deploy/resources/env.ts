@@ -3,16 +3,16 @@
  * (FACTS.md §4); the ownership marker lives in it; secrets must be comparable without being shown.
  */
 import { envFromWire } from "../../client/index.js";
+import { isSecretName } from "../../shared/secrets.js";
 import type { PlanValue } from "../engine/types.js";
 import { type EnvMap, type EnvValue, OWNER_ENV_KEY } from "../manifest/model.js";
 import type { ApplyContext, FieldMap, NormaliseContext } from "./types.js";
 
 /** Keys whose values are shown as `(secret)` even when the manifest gives them literally. */
-const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE|CREDENTIAL/i;
 
 export function isSecretKey(key: string, env: EnvMap): boolean {
   const value = env[key];
-  return (typeof value === "object" && value.kind === "secret") || SECRET_NAME.test(key);
+  return (typeof value === "object" && value.kind === "secret") || isSecretName(key);
 }
 
 export function desiredEnvFields(env: EnvMap, ctx: NormaliseContext, prefix = "env"): FieldMap {

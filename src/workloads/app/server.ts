@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
+import { redact, secretValuesOf } from "../../shared/secrets.js";
 import { answer } from "../llm/pipeline.js";
 import { createModel as createModelFromEnv, type ModelChoice, modelChoices } from "../llm/registry.js";
 import type { ChatModel, ModelId } from "../llm/types.js";
@@ -50,7 +51,7 @@ export function createChatApp(options: ChatAppOptions): Hono {
   const running = new Map<string, number>();
   const clientKey = options.clientKey ?? (() => "local");
   const ui = loadUi();
-  const secrets = secretValues(options.env);
+  const secrets = secretValuesOf(options.env);
 
   app.use("*", async (c, next) => {
     await next();
@@ -137,7 +138,7 @@ export function createChatApp(options: ChatAppOptions): Hono {
               outcome = "error";
               await stream.writeSSE({
                 event: "error",
-                data: JSON.stringify({ message: scrub(opened.unavailable, secrets) }),
+                data: JSON.stringify({ message: redact(opened.unavailable, secrets) }),
               });
               return;
             }
@@ -155,7 +156,7 @@ export function createChatApp(options: ChatAppOptions): Hono {
               retriever,
               model,
               secrets,
-              onInternalError: (error) => log(`chat internal error: ${scrub(errorText(error), secrets)}`),
+              onInternalError: (error) => log(`chat internal error: ${redact(errorText(error), secrets)}`),
             },
           );
           await pipeEvents(
@@ -214,18 +215,6 @@ function once(fn: () => void): () => void {
       fn();
     }
   };
-}
-
-/** Every configured secret value, so nothing the app sends or logs can contain one. */
-export function secretValues(env: NodeJS.ProcessEnv): string[] {
-  const names = Object.keys(env).filter((name) => /KEY|SECRET|TOKEN|PASSWORD/i.test(name));
-  return names.map((name) => env[name] ?? "").filter((value) => value.length >= 6);
-}
-
-function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join("[redacted]");
-  return out;
 }
 
 function errorText(error: unknown): string {

@@ -3,6 +3,8 @@
  * that restarts on every chunk, so a slow but steady stream survives and a stalled one ends as an error event
  * instead of a hung response. Also maps whatever was thrown to a ModelError fit for a user.
  */
+
+import { redact } from "../../shared/secrets.js";
 import { ModelError } from "./types.js";
 
 export class CallDeadline {
@@ -59,14 +61,6 @@ export function describeError(error: unknown): string {
     return error.message.slice(0, 300);
   }
   return String(error).slice(0, 300);
-}
-
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join("[redacted]");
-  }
-  return out;
 }
 
 /**

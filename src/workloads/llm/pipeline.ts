@@ -3,9 +3,11 @@
  * retrieve, build the prompt, stream the model, filter citations, time it. It yields the same events the
  * app sends as SSE, so the CLI and the browser see identical behaviour.
  */
+
+import { redact } from "../../shared/secrets.js";
 import type { RetrievedSource, Retriever } from "../rag/types.js";
 import { CitationFilter } from "./citations.js";
-import { abortable, redact } from "./deadline.js";
+import { abortable } from "./deadline.js";
 import { buildModelInput, condenseQuestion } from "./prompt.js";
 import { type ChatMessage, type ChatModel, isModelError } from "./types.js";
 

@@ -1,5 +1,5 @@
 /** Small helpers for reading third-party HTTP answers defensively. */
-import { redact } from "./deadline.js";
+import { redact } from "../../shared/secrets.js";
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -3,7 +3,7 @@
  * → model) as one call over the same pipeline, back-ends and stores the chat app uses.
  */
 
-import { secretValues } from "../app/server.js";
+import { secretValuesOf } from "../../shared/secrets.js";
 import type { OpenRetriever } from "../app/stores.js";
 import { STORE_KINDS } from "../app/validate.js";
 import { type CollectedAnswer, collectAnswer } from "../llm/pipeline.js";
@@ -57,7 +57,7 @@ export async function runQuery(options: QueryOptions): Promise<QueryResult> {
       ...(options.k ? { k: options.k } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     },
-    { retriever, model, secrets: secretValues(options.env) },
+    { retriever, model, secrets: secretValuesOf(options.env) },
   );
   return { ...result, question: options.question, model: modelId, store };
 }
