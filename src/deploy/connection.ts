@@ -5,18 +5,11 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type CmlClient, type CmlConnection, connectionFromEnv, createCmlClient } from "../client/index.js";
+import { readServerRecord, type ServerRecord, serverRecordFile } from "../local/server-record.js";
 import { UserError } from "../shared/errors.js";
 import type { CliIo } from "../shared/io.js";
 
 export const DEFAULT_LOCAL_DATA_DIR = ".cml-local";
-
-/** What `deploy local up` writes so that other commands can find the running local platform. */
-export interface LocalServerRecord {
-  apiUrl: string;
-  apiKeyFile: string;
-  dataDir: string;
-  pid: number;
-}
 
 export interface ConnectionRequest {
   /** `local`, or anything else for a real workspace; undefined = env if configured, else the local platform. */
@@ -50,27 +43,11 @@ export async function connectFromArgs(
   return { connection, api: createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey }) };
 }
 
-export async function readLocalServerRecord(dataDir: string): Promise<LocalServerRecord | undefined> {
-  let text: string;
-  try {
-    text = await readFile(join(dataDir, "server.json"), "utf8");
-  } catch {
-    return undefined;
-  }
-  const parsed: unknown = JSON.parse(text);
-  if (
-    typeof parsed === "object" &&
-    parsed !== null &&
-    "apiUrl" in parsed &&
-    typeof parsed.apiUrl === "string" &&
-    "apiKeyFile" in parsed &&
-    typeof parsed.apiKeyFile === "string" &&
-    "pid" in parsed &&
-    typeof parsed.pid === "number"
-  ) {
-    return { apiUrl: parsed.apiUrl, apiKeyFile: parsed.apiKeyFile, pid: parsed.pid, dataDir };
-  }
-  throw new UserError(`${join(dataDir, "server.json")} is not a local platform record`, {
+/** The running local platform's record; a file that is not one is the user's to fix, not something to skip. */
+export async function readLocalServerRecord(dataDir: string): Promise<ServerRecord | undefined> {
+  const record = await readServerRecord(dataDir);
+  if (record !== "invalid") return record;
+  throw new UserError(`${serverRecordFile(dataDir)} is not a local platform record`, {
     notes: ["run `deploy local down` and `deploy local up` to rewrite it"],
   });
 }
@@ -78,7 +55,7 @@ export async function readLocalServerRecord(dataDir: string): Promise<LocalServe
 async function localConnection(dataDir: string): Promise<CmlConnection> {
   const record = await readLocalServerRecord(dataDir);
   if (!record) {
-    throw new UserError(`the local platform is not running (no ${join(dataDir, "server.json")})`, {
+    throw new UserError(`the local platform is not running (no ${serverRecordFile(dataDir)})`, {
       notes: ["start it with `deploy local up`, or point at a workspace with CML_API_URL and CML_API_KEY"],
     });
   }

@@ -13,15 +13,9 @@ import { pollUntil } from "../shared/wait.js";
 import { appLogFile } from "./applications.js";
 import { buildLogFile, deploymentLogFile } from "./models.js";
 import { runLogFile } from "./runs.js";
+import { readServerRecord, removeServerRecord, type ServerRecord } from "./server-record.js";
 import { isRecord } from "./spec.js";
 import { StateStore } from "./state.js";
-
-export interface ServerRecord {
-  apiUrl: string;
-  apiKeyFile: string;
-  dataDir: string;
-  pid: number;
-}
 
 export interface UpResult {
   record: ServerRecord;
@@ -29,31 +23,12 @@ export interface UpResult {
   logFile: string;
 }
 
-const SERVER_RECORD = "server.json";
 const START_TIMEOUT_MS = 20_000;
-
-export async function readServerRecord(dataDir: string): Promise<ServerRecord | undefined> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(join(dataDir, SERVER_RECORD), "utf8"));
-  } catch {
-    return undefined;
-  }
-  if (
-    !isRecord(parsed) ||
-    typeof parsed.apiUrl !== "string" ||
-    typeof parsed.apiKeyFile !== "string" ||
-    typeof parsed.pid !== "number"
-  ) {
-    return undefined;
-  }
-  return { apiUrl: parsed.apiUrl, apiKeyFile: parsed.apiKeyFile, dataDir, pid: parsed.pid };
-}
 
 /** The running server of this data dir: its record exists, its pid lives and its API answers. */
 export async function runningServer(dataDir: string): Promise<ServerRecord | undefined> {
   const record = await readServerRecord(dataDir);
-  if (!record || !processAlive(record.pid)) return undefined;
+  if (!record || record === "invalid" || !processAlive(record.pid)) return undefined;
   try {
     const response = await fetch(`${record.apiUrl}/api/v2/runtimes`, { signal: AbortSignal.timeout(2000) });
     discardBody(response);
@@ -68,7 +43,7 @@ export async function localUp(options: { dataDir: string; port?: number }): Prom
   const logFile = join(dataDir, "server.log");
   const running = await runningServer(dataDir);
   if (running) return { record: running, alreadyRunning: true, logFile };
-  await rm(join(dataDir, SERVER_RECORD), { force: true });
+  await removeServerRecord(dataDir);
   await mkdir(dataDir, { recursive: true });
   const fd = openSync(logFile, "a");
   let pid: number | undefined;
@@ -98,8 +73,8 @@ export async function localUp(options: { dataDir: string; port?: number }): Prom
 
 export async function localDown(dataDir: string): Promise<{ stopped: boolean; pid?: number }> {
   const record = await readServerRecord(resolve(dataDir));
-  if (!record || !processAlive(record.pid)) {
-    await rm(join(resolve(dataDir), SERVER_RECORD), { force: true });
+  if (!record || record === "invalid" || !processAlive(record.pid)) {
+    await removeServerRecord(resolve(dataDir));
     return { stopped: false };
   }
   process.kill(record.pid, "SIGTERM");
@@ -113,7 +88,7 @@ export async function localDown(dataDir: string): Promise<{ stopped: boolean; pi
     () => false,
   );
   if (!exited) process.kill(record.pid, "SIGKILL");
-  await rm(join(resolve(dataDir), SERVER_RECORD), { force: true });
+  await removeServerRecord(resolve(dataDir));
   return { stopped: true, pid: record.pid };
 }
 

@@ -6,10 +6,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { envFromWire } from "../client/index.js";
+import { findFreePort } from "../shared/ports.js";
 import { getProject, type PlatformContext, projectRoot, watchWorkload } from "./context.js";
 import type { Harnesses } from "./harness.js";
 import { nowIso } from "./ids.js";
-import { freePort, waitForHttp } from "./ports.js";
+import { waitForHttp } from "./ports.js";
 import { appendLine, pythonCommand, type Workload } from "./processes.js";
 import { resolveInProject } from "./project-files.js";
 import type { BuildRecord, Wire } from "./state.js";
@@ -90,7 +91,7 @@ export class ModelEngine {
     if (!record) return fail(`build ${deployment.build_id} no longer exists`);
     const launch = await this.harnessCommand(record, envFromWire(deployment.environment));
     if ("error" in launch) return fail(launch.error);
-    live.port = await freePort();
+    live.port = await findFreePort();
     if (this.live.get(id) !== live) return;
     const workload = ctx.supervisor.spawn({
       command: launch.command,

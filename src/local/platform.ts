@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAdaptorServer } from "@hono/node-server";
+import { writeFileAtomic } from "../shared/atomic-write.js";
 import { ApplicationEngine } from "./applications.js";
 import type { PlatformContext } from "./context.js";
 import { errorResponse } from "./errors.js";
@@ -27,7 +28,7 @@ import { ModelEngine } from "./models.js";
 import { appendLine, killGroup, resolvePython, Supervisor } from "./processes.js";
 import { isActive, RunEngine, runLogFile } from "./runs.js";
 import { createDispatcher, type Dispatcher } from "./server.js";
-import { StateStore, writeFileAtomic } from "./state.js";
+import { StateStore } from "./state.js";
 
 export interface LocalPlatformOptions {
   dataDir: string;

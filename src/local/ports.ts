@@ -3,18 +3,6 @@ import { createServer } from "node:net";
 import { discardBody } from "../shared/discard-body.js";
 import { pollUntil } from "../shared/wait.js";
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error("bug: no port assigned"))));
-    });
-  });
-}
-
 export function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();

@@ -3,13 +3,10 @@
  * `node dist/local/serve.js --data-dir DIR [--port N]`. Writes `<dataDir>/server.json` once listening (the
  * record `deploy --target local` reads), and on SIGTERM/SIGINT ends every workload and removes the record.
  */
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { API_KEY_FILE, startLocalPlatform } from "./platform.js";
-import { writeFileAtomic } from "./state.js";
-
-const SERVER_RECORD = "server.json";
+import { removeServerRecord, writeServerRecord } from "./server-record.js";
 
 const { values } = parseArgs({
   options: { "data-dir": { type: "string" }, port: { type: "string", default: "0" } },
@@ -25,21 +22,13 @@ const platform = await startLocalPlatform({
   port: Number(values.port ?? "0"),
   log: (line) => process.stdout.write(`${stamp()} ${line}\n`),
 });
-const record = join(platform.dataDir, SERVER_RECORD);
-await writeFileAtomic(
-  record,
-  `${JSON.stringify(
-    {
-      apiUrl: platform.apiUrl,
-      apiKeyFile: join(platform.dataDir, API_KEY_FILE),
-      dataDir: platform.dataDir,
-      pid: process.pid,
-      modelServiceUrl: platform.modelServiceUrl,
-    },
-    null,
-    2,
-  )}\n`,
-);
+await writeServerRecord({
+  apiUrl: platform.apiUrl,
+  apiKeyFile: join(platform.dataDir, API_KEY_FILE),
+  dataDir: platform.dataDir,
+  pid: process.pid,
+  modelServiceUrl: platform.modelServiceUrl,
+});
 process.stdout.write(`${stamp()} serving ${platform.apiUrl} (model service ${platform.modelServiceUrl})\n`);
 
 let stopping = false;
@@ -48,7 +37,7 @@ const stop = async (signal: string) => {
   stopping = true;
   process.stdout.write(`${stamp()} ${signal}: stopping workloads\n`);
   await platform.close();
-  await rm(record, { force: true });
+  await removeServerRecord(platform.dataDir);
   process.stdout.write(`${stamp()} stopped\n`);
   process.exit(0);
 };

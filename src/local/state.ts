@@ -6,6 +6,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Schemas } from "../client/index.js";
+import { writeFileAtomic } from "../shared/atomic-write.js";
 
 /** Generated wire types mark output-only fields readonly; the server is the one that writes them. */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -110,13 +111,4 @@ export class StateStore {
 
 function isState(value: unknown): value is State {
   return typeof value === "object" && value !== null && "version" in value && value.version === 1;
-}
-
-let tmpCounter = 0;
-
-export async function writeFileAtomic(file: string, content: string, mode = 0o644): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${++tmpCounter}.tmp`;
-  await writeFile(tmp, content, { mode });
-  await rename(tmp, file);
 }

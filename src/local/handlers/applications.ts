@@ -1,12 +1,12 @@
 /** Applications: create (which starts it, as on CML), get, list, patch, delete, :restart, :stop. */
 import { existsSync, statSync } from "node:fs";
 import { envToWire, type Schemas } from "../../client/index.js";
+import { findFreePort } from "../../shared/ports.js";
 import { type ApplicationEngine, appLogFile, appUrl } from "../applications.js";
 import { getProject, LOCAL_USER, type PlatformContext, projectRoot } from "../context.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { nowIso, shortId } from "../ids.js";
 import { applyListQuery } from "../list.js";
-import { freePort } from "../ports.js";
 import { resolveInProject } from "../project-files.js";
 import type { Handlers } from "../server.js";
 import type { ApplicationRecord, Wire } from "../state.js";
@@ -78,7 +78,12 @@ export function applicationHandlers(ctx: PlatformContext, engine: ApplicationEng
         run_as: req.run_as ?? 0,
         cdv_app: req.cdv_app ?? false,
       };
-      const record: ApplicationRecord = { projectId, app, port: await freePort(), readonlyPort: await freePort() };
+      const record: ApplicationRecord = {
+        projectId,
+        app,
+        port: await findFreePort(),
+        readonlyPort: await findFreePort(),
+      };
       ctx.state.applications[id] = record;
       void engine.start(record);
       return app;

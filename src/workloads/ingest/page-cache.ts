@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileAtomicSync } from "../../shared/atomic-write.js";
 import { UserError } from "../../shared/errors.js";
-import { writeAtomic } from "../rag/catalog.js";
 import type { PageInput } from "./index-pages.js";
 
 /** What the scrape step records for each page it kept (the index step's input). */
@@ -61,12 +61,12 @@ export function readPageCache(dir: string): PageCacheManifest | undefined {
 
 export function writePageCache(dir: string, manifest: PageCacheManifest): void {
   mkdirSync(dir, { recursive: true });
-  writeAtomic(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+  writeFileAtomicSync(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
 }
 
 export function writeCachedHtml(dir: string, file: string, html: Uint8Array | string): void {
   mkdirSync(join(dir, "html"), { recursive: true });
-  writeAtomic(join(dir, file), html);
+  writeFileAtomicSync(join(dir, file), html);
 }
 
 /** The page cache as index input; HTML is read only for pages whose hash changed. */

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomicSync } from "../../shared/atomic-write.js";
 import type { ChunkRecord } from "./chunk-record.js";
 import type { StoreMeta } from "./stores/store.js";
 
@@ -89,17 +90,11 @@ export class ChunkCatalog {
     const records = this.chunks();
     let jsonl = "";
     for (const record of records.values()) jsonl += `${JSON.stringify(record)}\n`;
-    writeAtomic(join(this.dir, "chunks.jsonl"), jsonl);
-    writeAtomic(join(this.dir, "docs.json"), JSON.stringify(Object.fromEntries(this.docs)));
-    writeAtomic(join(this.dir, "meta.json"), `${JSON.stringify(this.meta, null, 2)}\n`);
+    writeFileAtomicSync(join(this.dir, "chunks.jsonl"), jsonl);
+    writeFileAtomicSync(join(this.dir, "docs.json"), JSON.stringify(Object.fromEntries(this.docs)));
+    writeFileAtomicSync(join(this.dir, "meta.json"), `${JSON.stringify(this.meta, null, 2)}\n`);
     this.dirty = false;
   }
-}
-
-export function writeAtomic(file: string, data: string | Uint8Array): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, data);
-  renameSync(temp, file);
 }
 
 function parseMeta(text: string, file: string): StoreMeta {

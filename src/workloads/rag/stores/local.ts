@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { endianness } from "node:os";
 import { join } from "node:path";
-import { type ChunkCatalog, writeAtomic } from "../catalog.js";
+import { writeFileAtomicSync } from "../../../shared/atomic-write.js";
+import type { ChunkCatalog } from "../catalog.js";
 import type { DenseHit, StoreMeta, VectorRecord, VectorStore } from "./store.js";
 
 const ID_BYTES = 32;
@@ -125,7 +126,7 @@ export class LocalStore implements VectorStore {
       writeFloats(buffer, offset + ID_BYTES, vector, dim);
       offset += row;
     }
-    writeAtomic(join(this.catalog.dir, "vectors.bin"), buffer);
+    writeFileAtomicSync(join(this.catalog.dir, "vectors.bin"), buffer);
     this.dirty = false;
   }
 }
