@@ -3,7 +3,7 @@
  * (found through `<data dir>/server.json`), or a real workspace configured by environment variables.
  */
 import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { type CmlClient, type CmlConnection, connectionFromEnv, createCmlClient } from "../client/index.js";
 import { readServerRecord, type ServerRecord, serverRecordFile } from "../local/server-record.js";
 import { UserError } from "../shared/errors.js";

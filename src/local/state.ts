@@ -3,8 +3,8 @@
  * application belongs to, its ports, the pids of running workloads). Persisted as one JSON file written
  * atomically (temp file + rename), so a crash leaves either the old or the new state, never half of one.
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Schemas } from "../client/index.js";
 import { writeFileAtomic } from "../shared/atomic-write.js";
 
