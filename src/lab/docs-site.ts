@@ -1,6 +1,7 @@
-import { createReadStream, readdirSync, statSync } from "node:fs";
+import { createReadStream, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { extname, join, relative, resolve, sep } from "node:path";
+import { extname, resolve, sep } from "node:path";
+import { listHtmlPages } from "../workloads/ingest/html-pages.js";
 
 /**
  * A static web server for a local documentation corpus, so the lab's scrape job runs its real HTTP fetch path
@@ -24,19 +25,6 @@ const TYPES: Record<string, string> = {
   ".svg": "image/svg+xml",
 };
 
-export function listHtmlPages(root: string): string[] {
-  const pages: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith(".html")) pages.push(relative(root, full).split(sep).join("/"));
-    }
-  };
-  walk(root);
-  return pages.sort();
-}
-
 export async function startDocsSite(options: { root: string; port?: number; host?: string }): Promise<DocsSite> {
   const root = resolve(options.root);
   const host = options.host ?? "127.0.0.1";
@@ -47,7 +35,7 @@ export async function startDocsSite(options: { root: string; port?: number; host
     const path = decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname);
     if (path === "/html_links.txt") {
       response.writeHead(200, { "content-type": TYPES[".txt"] });
-      response.end(pages.map((page) => `${base}/${page}`).join("\n") + "\n");
+      response.end(`${pages.map((page) => `${base}/${page}`).join("\n")}\n`);
       return;
     }
     if (path === "/sitemap.xml") {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { listHtmlPages } from "../../src/lab/docs-site.js";
+import { listHtmlPages } from "../../src/workloads/ingest/html-pages.js";
 import type { PageInput } from "../../src/workloads/ingest/index-pages.js";
 
 export const SAMPLES = join(import.meta.dirname, "..", "..", "samples", "python-docs");

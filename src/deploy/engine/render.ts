@@ -39,7 +39,7 @@ export function renderPlan(plan: Plan, options: RenderOptions): string[] {
     lines.push(...renderEntry(entry, paint));
   }
   for (const skipped of plan.skipped ?? [])
-    lines.push(paint("dim", `  - ${skipped.key}`) + ` (skipped: ${skipped.reason})`);
+    lines.push(`${paint("dim", `  - ${skipped.key}`)} (skipped: ${skipped.reason})`);
   const counts = countActions(plan);
   if (lines.length > 0) lines.push("");
   let summary = planSummaryLine(counts);

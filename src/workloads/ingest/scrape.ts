@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import pLimit from "p-limit";
-import { listHtmlPages } from "../../lab/docs-site.js";
 import { discardBody } from "../../shared/discard-body.js";
 import { UserError } from "../../shared/errors.js";
 import { abortableSleep, backoffMs, retryAfterMs } from "../../shared/retry.js";
 import { extractCanonical } from "./canonical.js";
+import { listHtmlPages } from "./html-pages.js";
 import {
   type CachedPage,
   cacheFileFor,
