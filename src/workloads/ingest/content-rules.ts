@@ -172,3 +172,11 @@ export function finishMarkdown(markdown: string): string {
 export function isElement(node: TreeNode | undefined): node is TreeNode {
   return node?.type === ELEMENT;
 }
+
+/** A page reduced to its main content, as Markdown with heading anchors (`## Heading {#anchor}`). */
+export interface ExtractedPage {
+  title: string;
+  markdown: string;
+  /** `<link rel=canonical>` when it is an http(s) URL. */
+  canonical: string | undefined;
+}

@@ -3,6 +3,7 @@ import type { Readability as ReadabilityClass } from "@mozilla/readability";
 import type { parseHTML as parseHTMLFunction } from "linkedom";
 import type TurndownService from "turndown";
 import type { gfm as gfmPlugin } from "turndown-plugin-gfm";
+import type { ExtractedPage } from "./content-rules.js";
 import {
   canonicalUrl,
   clean,
@@ -16,7 +17,6 @@ import {
   tableCellMarkdown,
   unescapeIntrawordUnderscores,
 } from "./content-rules.js";
-import type { ExtractedPage } from "./extract.js";
 
 /*
  * The DOM extractor: linkedom + turndown. extract.ts does the same work much faster on a light tree; this one

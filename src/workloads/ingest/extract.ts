@@ -2,6 +2,7 @@ import {
   canonicalUrl,
   clean,
   DROP_SELECTORS,
+  type ExtractedPage,
   finishMarkdown,
   MIN_ROOT_CHARS,
   pageTitle,
@@ -12,13 +13,7 @@ import { extractPageDom, extractWithReadability } from "./extract-dom.js";
 import { ELEMENT, parseTree, type TreeNode } from "./html-tree.js";
 import { treeToMarkdown } from "./tree-markdown.js";
 
-/** A page reduced to its main content, as Markdown with heading anchors (`## Heading {#anchor}`). */
-export interface ExtractedPage {
-  title: string;
-  markdown: string;
-  /** `<link rel=canonical>` when it is an http(s) URL. */
-  canonical: string | undefined;
-}
+export type { ExtractedPage };
 
 const ROOTS = ROOT_SELECTORS.map(simpleSelector);
 const DROPS = DROP_SELECTORS.map(simpleSelector);

@@ -6,16 +6,11 @@ import { hashEmbedderOptions } from "../rag/embedders/hash.js";
 import { describeMeta, type StoreMeta, sameMeta, type VectorStore } from "../rag/stores/store.js";
 import { CHUNKER_VERSION, type ChunkOptions } from "./chunk.js";
 import { createPageSource } from "./page-pool.js";
+/** One page to index: where it came from and how to read its HTML (read only when the page changed). */
+import type { PageInput } from "./page-task.js";
 import { noTimes } from "./page-to-chunks.js";
 
-/** One page to index: where it came from and how to read its HTML (read only when the page changed). */
-export interface PageInput {
-  docId: string;
-  url: string;
-  /** sha256 of the HTML bytes: an unchanged hash means the page is skipped without being read. */
-  sha256: string;
-  read(): Promise<string>;
-}
+export type { PageInput };
 
 export type IndexEvent =
   | {

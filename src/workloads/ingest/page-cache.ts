@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomicSync } from "../../shared/atomic-write.js";
 import { UserError } from "../../shared/errors.js";
-import type { PageInput } from "./index-pages.js";
+import type { PageInput } from "./page-task.js";
 
 /** What the scrape step records for each page it kept (the index step's input). */
 export interface CachedPage {

@@ -4,8 +4,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ChunkRecord } from "../rag/chunk-record.js";
 import type { ChunkOptions } from "./chunk.js";
-import type { PageInput } from "./index-pages.js";
-import { isPageResult, type PageResult, type PageTask } from "./page-task.js";
+import { isPageResult, type PageInput, type PageResult, type PageTask } from "./page-task.js";
 import { type PhaseTimes, pageToChunks } from "./page-to-chunks.js";
 
 /** A changed page, processed: its records and, when a worker embedded them, the vectors of the new ones by id. */

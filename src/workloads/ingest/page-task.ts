@@ -2,6 +2,15 @@ import type { ChunkRecord } from "../rag/chunk-record.js";
 import type { ChunkOptions } from "./chunk.js";
 import type { PhaseTimes } from "./page-to-chunks.js";
 
+/** A page to index: what its chunk ids depend on, and its HTML on demand. */
+export interface PageInput {
+  docId: string;
+  url: string;
+  /** sha256 of the HTML bytes: an unchanged hash means the page is skipped without being read. */
+  sha256: string;
+  read(): Promise<string>;
+}
+
 /** One page for a worker thread: its HTML and what the chunk ids and vectors depend on. */
 export interface PageTask {
   id: number;
