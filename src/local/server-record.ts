@@ -25,7 +25,7 @@ const isServerRecord = shapeOf<ServerRecord>({
     apiKeyFile: { type: "string" },
     dataDir: { type: "string" },
     pid: { type: "integer" },
-    modelServiceUrl: { type: "string", nullable: true },
+    modelServiceUrl: { type: "string" },
   },
   required: ["apiUrl", "apiKeyFile", "pid"],
   additionalProperties: true,

@@ -2,14 +2,17 @@
  * JSON that comes from outside the process (records other processes write, caches, API bodies we do not
  * generate types for) is checked against a JSON Schema with ajv, not by hand-written guards that drift.
  */
-import { Ajv, type JSONSchemaType } from "ajv";
+import { Ajv, type SchemaObject } from "ajv";
 
 let ajv: Ajv | undefined;
 
 export type Shape<T> = ((value: unknown) => value is T) & { describe(): string };
 
-/** A type guard for `schema`; `describe()` names what the last failed check found, for messages. */
-export function shapeOf<T>(schema: JSONSchemaType<T>): Shape<T> {
+/**
+ * A type guard for `schema`; `describe()` names what the last failed check found, for messages. The schema
+ * states the fields the code reads (required, typed); others pass through, so older and newer writers agree.
+ */
+export function shapeOf<T>(schema: SchemaObject): Shape<T> {
   ajv ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, logger: false });
   const validate = ajv.compile(schema);
   const guard = ((value: unknown): value is T => validate(value)) as Shape<T>;

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomicSync } from "../../shared/atomic-write.js";
 import { UserError } from "../../shared/errors.js";
+import { shapeOf } from "../../shared/json-shape.js";
 import type { PageInput } from "./page-task.js";
 
 /** What the scrape step records for each page it kept (the index step's input). */
@@ -50,11 +51,11 @@ export function readPageCache(dir: string): PageCacheManifest | undefined {
   const file = join(dir, MANIFEST);
   if (!existsSync(file)) return undefined;
   const value: unknown = JSON.parse(readFileSync(file, "utf8"));
-  if (typeof value === "object" && value !== null && "pages" in value && Array.isArray(value.pages)) {
+  if (isManifestShape(value)) {
+    // A page or failure entry that is not one is dropped: the next scrape fetches that page again.
     const pages = value.pages.filter(isCachedPage);
-    const failures = "failures" in value && Array.isArray(value.failures) ? value.failures.filter(isFailure) : [];
-    const source = "source" in value && typeof value.source === "string" ? value.source : "";
-    return { version: 1, source, pages, failures };
+    const failures = (value.failures ?? []).filter(isFailure);
+    return { version: 1, source: value.source ?? "", pages, failures };
   }
   throw new UserError(`${file} is not a page cache manifest`, { location: `${file}:1:1` });
 }
@@ -85,28 +86,25 @@ export function pageCacheInputs(dir: string): PageInput[] {
   }));
 }
 
-function isCachedPage(value: unknown): value is CachedPage {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    "docId" in value &&
-    typeof value.docId === "string" &&
-    "url" in value &&
-    typeof value.url === "string" &&
-    "sha256" in value &&
-    typeof value.sha256 === "string" &&
-    "file" in value &&
-    typeof value.file === "string"
-  );
-}
+const isCachedPage = shapeOf<CachedPage>({
+  type: "object",
+  properties: {
+    docId: { type: "string" },
+    url: { type: "string" },
+    sha256: { type: "string" },
+    file: { type: "string" },
+  },
+  required: ["docId", "url", "sha256", "file"],
+});
 
-function isFailure(value: unknown): value is FailedPage {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    "url" in value &&
-    typeof value.url === "string" &&
-    "reason" in value &&
-    typeof value.reason === "string"
-  );
-}
+const isFailure = shapeOf<FailedPage>({
+  type: "object",
+  properties: { url: { type: "string" }, reason: { type: "string" } },
+  required: ["url", "reason"],
+});
+
+const isManifestShape = shapeOf<{ pages: unknown[]; failures?: unknown[]; source?: string }>({
+  type: "object",
+  properties: { pages: { type: "array" }, failures: { type: "array" }, source: { type: "string" } },
+  required: ["pages"],
+});

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomicSync } from "../../shared/atomic-write.js";
+import { shapeOf } from "../../shared/json-shape.js";
 import type { ChunkRecord } from "./chunk-record.js";
 import type { StoreMeta } from "./stores/store.js";
 
@@ -99,41 +100,24 @@ export class ChunkCatalog {
 
 function parseMeta(text: string, file: string): StoreMeta {
   const value: unknown = JSON.parse(text);
-  if (
-    value &&
-    typeof value === "object" &&
-    "embedder" in value &&
-    typeof value.embedder === "string" &&
-    "dim" in value &&
-    typeof value.dim === "number" &&
-    "chunker" in value &&
-    typeof value.chunker === "string"
-  ) {
-    return { embedder: value.embedder, dim: value.dim, chunker: value.chunker };
-  }
-  throw new Error(`${file}: not an index metadata file`);
+  if (isStoreMeta(value)) return { embedder: value.embedder, dim: value.dim, chunker: value.chunker };
+  throw new Error(`${file}: not an index metadata file (${isStoreMeta.describe()})`);
 }
 
-function isCatalogDoc(value: unknown): value is CatalogDoc {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    "pageSha" in value &&
-    typeof value.pageSha === "string" &&
-    "ids" in value &&
-    Array.isArray(value.ids)
-  );
-}
+const isCatalogDoc = shapeOf<CatalogDoc>({
+  type: "object",
+  properties: { pageSha: { type: "string" }, ids: { type: "array", items: { type: "string" } } },
+  required: ["pageSha", "ids"],
+});
 
-function isChunkRecord(value: unknown): value is ChunkRecord {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    "id" in value &&
-    typeof value.id === "string" &&
-    "docId" in value &&
-    typeof value.docId === "string" &&
-    "text" in value &&
-    typeof value.text === "string"
-  );
-}
+const isChunkRecord = shapeOf<ChunkRecord>({
+  type: "object",
+  properties: { id: { type: "string" }, docId: { type: "string" }, text: { type: "string" } },
+  required: ["id", "docId", "text"],
+});
+
+const isStoreMeta = shapeOf<StoreMeta>({
+  type: "object",
+  properties: { embedder: { type: "string" }, dim: { type: "integer", minimum: 1 }, chunker: { type: "string" } },
+  required: ["embedder", "dim", "chunker"],
+});
