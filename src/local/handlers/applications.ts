@@ -7,6 +7,7 @@ import { badRequest, conflict, notFound } from "../errors.js";
 import { nowIso, shortId } from "../ids.js";
 import { applyListQuery } from "../list.js";
 import { freePort } from "../ports.js";
+import { checkEnvironment, checkName } from "../process-values.js";
 import { resolveInProject } from "../project-files.js";
 import type { Handlers } from "../server.js";
 import type { ApplicationRecord, Wire } from "../state.js";
@@ -49,6 +50,8 @@ export function applicationHandlers(ctx: PlatformContext, engine: ApplicationEng
       const req: Schemas["CreateApplicationRequest"] = body ?? {};
       const name = req.name?.trim();
       if (!name) throw badRequest("name is required");
+      checkName("body.name", name);
+      checkEnvironment("body.environment", req.environment);
       const subdomain = checkSubdomain(req.subdomain);
       const script = await checkScript(projectId, req.script);
       const runtime = checkRuntime(project, req.runtime_identifier);
@@ -105,6 +108,7 @@ export function applicationHandlers(ctx: PlatformContext, engine: ApplicationEng
       // Stored now, used by the next start: a running process keeps what it started with.
       if (patch.name !== undefined) {
         if (!patch.name.trim()) throw badRequest("name must not be empty");
+        checkName("body.name", patch.name);
         app.name = patch.name.trim();
       }
       if (patch.subdomain !== undefined) app.subdomain = checkSubdomain(patch.subdomain, app.id);
