@@ -12,6 +12,7 @@ import { discardBody } from "../shared/discard-body.js";
 import { UserError } from "../shared/errors.js";
 import { appLogFile } from "./applications.js";
 import { buildLogFile, deploymentLogFile } from "./models.js";
+import { endLeftoverWorkloads } from "./processes.js";
 import { runLogFile } from "./runs.js";
 import { isRecord } from "./spec.js";
 import { StateStore } from "./state.js";
@@ -95,18 +96,24 @@ export async function localUp(options: { dataDir: string; port?: number }): Prom
   });
 }
 
-export async function localDown(dataDir: string): Promise<{ stopped: boolean; pid?: number }> {
-  const record = await readServerRecord(resolve(dataDir));
-  if (!record || !processAlive(record.pid)) {
-    await rm(join(resolve(dataDir), SERVER_RECORD), { force: true });
-    return { stopped: false };
+/**
+ * Stops the server, then ends whatever workload processes of this data directory are still alive: those of a
+ * server that crashed (no record, or a dead pid) or that had to be SIGKILLed, found by their marker.
+ */
+export async function localDown(dataDir: string): Promise<{ stopped: boolean; pid?: number; leftovers: number }> {
+  const dir = resolve(dataDir);
+  const record = await readServerRecord(dir);
+  let stopped = false;
+  if (record && processAlive(record.pid)) {
+    process.kill(record.pid, "SIGTERM");
+    const deadline = Date.now() + 15_000;
+    while (processAlive(record.pid) && Date.now() < deadline) await sleep(50);
+    if (processAlive(record.pid)) process.kill(record.pid, "SIGKILL");
+    stopped = true;
   }
-  process.kill(record.pid, "SIGTERM");
-  const deadline = Date.now() + 15_000;
-  while (processAlive(record.pid) && Date.now() < deadline) await sleep(50);
-  if (processAlive(record.pid)) process.kill(record.pid, "SIGKILL");
-  await rm(join(resolve(dataDir), SERVER_RECORD), { force: true });
-  return { stopped: true, pid: record.pid };
+  await rm(join(dir, SERVER_RECORD), { force: true });
+  const leftovers = endLeftoverWorkloads(dir);
+  return stopped && record ? { stopped, pid: record.pid, leftovers } : { stopped, leftovers };
 }
 
 export type LogKind = "job" | "app" | "model";

@@ -24,7 +24,7 @@ import { writeHarnesses } from "./harness.js";
 import { apiKey as newApiKey, nowIso } from "./ids.js";
 import { createModelService } from "./model-service.js";
 import { ModelEngine } from "./models.js";
-import { appendLine, killGroup, resolvePython, Supervisor } from "./processes.js";
+import { appendLine, endLeftoverWorkloads, resolvePython, Supervisor, workloadScope } from "./processes.js";
 import { isActive, RunEngine, runLogFile } from "./runs.js";
 import { createDispatcher, type Dispatcher } from "./server.js";
 import { StateStore, writeFileAtomic } from "./state.js";
@@ -65,7 +65,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const log = options.log ?? (() => {});
   const apiKey = await loadOrCreateApiKey(dataDir);
   const store = await StateStore.open(dataDir);
-  endLeftovers(store.state.pids);
+  const leftovers = endLeftoverWorkloads(dataDir, Object.values(store.state.pids));
+  if (leftovers > 0) log(`ended ${leftovers} workload processes a previous server of ${dataDir} left running`);
   store.state.pids = {};
 
   await resolvePython();
@@ -89,7 +90,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     toolkitRoot: options.toolkitRoot ?? defaultToolkitRoot(),
     store,
     state: store.state,
-    supervisor: new Supervisor(),
+    supervisor: new Supervisor(workloadScope(dataDir)),
     log,
     closing: false,
     duplicateProjectNames: options.duplicateProjectNames ?? false,
@@ -196,11 +197,6 @@ function resumeDeployments(ctx: PlatformContext, models: ModelEngine): void {
   for (const deployment of Object.values(ctx.state.deployments)) {
     if (deployment.status === "deployed" || deployment.status === "pending") void models.deploy(deployment);
   }
-}
-
-/** Process groups recorded by a server that crashed: end them so they hold no ports. */
-function endLeftovers(pids: Record<string, number>): void {
-  for (const pid of Object.values(pids)) killGroup(pid, "SIGKILL");
 }
 
 function createHttpServer(
