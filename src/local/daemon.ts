@@ -3,8 +3,8 @@
  * through `<dataDir>/server.json`, stop it, and read workload logs from the data directory.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync } from "node:fs";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { closeSync, existsSync, fchmodSync, openSync } from "node:fs";
+import { chmod, mkdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -70,8 +70,11 @@ export async function localUp(options: { dataDir: string; port?: number }): Prom
   const running = await runningServer(dataDir);
   if (running) return { record: running, alreadyRunning: true, logFile };
   await rm(join(dataDir, SERVER_RECORD), { force: true });
-  await mkdir(dataDir, { recursive: true });
-  const fd = openSync(logFile, "a");
+  // Only this user may read the data directory and the server's log (the server makes the same check itself).
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700);
+  const fd = openSync(logFile, "a", 0o600);
+  fchmodSync(fd, 0o600);
   let pid: number | undefined;
   try {
     const child = spawn(process.execPath, [serveEntry(), "--data-dir", dataDir, "--port", String(options.port ?? 0)], {

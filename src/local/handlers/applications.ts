@@ -7,7 +7,7 @@ import { badRequest, conflict, notFound } from "../errors.js";
 import { nowIso, shortId } from "../ids.js";
 import { applyListQuery } from "../list.js";
 import { freePort } from "../ports.js";
-import { checkEnvironment, checkName } from "../process-values.js";
+import { checkEnvironment, checkName, printable } from "../process-values.js";
 import { resolveInProject } from "../project-files.js";
 import type { Handlers } from "../server.js";
 import type { ApplicationRecord, Wire } from "../state.js";
@@ -34,7 +34,9 @@ export function applicationHandlers(ctx: PlatformContext, engine: ApplicationEng
   };
   const checkSubdomain = (subdomain: string | undefined, selfId?: string): string => {
     if (!subdomain || !SUBDOMAIN.test(subdomain)) {
-      throw badRequest(`subdomain must be lowercase letters, digits and inner hyphens, got '${subdomain ?? ""}'`);
+      throw badRequest(
+        `subdomain must be lowercase letters, digits and inner hyphens, got '${printable(subdomain ?? "")}'`,
+      );
     }
     const taken = Object.values(ctx.state.applications).find(
       (r) => r.app.subdomain === subdomain && r.app.id !== selfId,
