@@ -38,8 +38,21 @@ export class ApplicationEngine {
 
   constructor(private readonly ctx: PlatformContext) {}
 
-  /** Starts (or restarts) the application; resolves once it is running or has failed. */
-  async start(record: ApplicationRecord): Promise<void> {
+  /**
+   * Starts (or restarts) the application; resolves once it is running or has failed. Never rejects: callers
+   * fire and forget, and an unexpected error must fail this application, not end the server.
+   */
+  start(record: ApplicationRecord): Promise<void> {
+    return this.startOrThrow(record).catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      this.ctx.log(`bug: application ${record.app.id} could not start: ${message}`);
+      appendLine(appLogFile(this.ctx.dataDir, record.app.id ?? ""), `cml-local: could not start: ${message}`);
+      record.app.status = "APPLICATION_FAILED";
+      void this.ctx.save();
+    });
+  }
+
+  private async startOrThrow(record: ApplicationRecord): Promise<void> {
     const ctx = this.ctx;
     const app = record.app;
     const id = app.id ?? "";

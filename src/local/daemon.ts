@@ -3,8 +3,8 @@
  * through `<dataDir>/server.json`, stop it, and read workload logs from the data directory.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { closeSync, existsSync, fchmodSync, openSync } from "node:fs";
+import { chmod, mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { discardBody } from "../shared/discard-body.js";
@@ -12,6 +12,7 @@ import { UserError } from "../shared/errors.js";
 import { pollUntil } from "../shared/wait.js";
 import { appLogFile } from "./applications.js";
 import { buildLogFile, deploymentLogFile } from "./models.js";
+import { endLeftoverWorkloads } from "./processes.js";
 import { runLogFile } from "./runs.js";
 import { readServerRecord, removeServerRecord, type ServerRecord } from "./server-record.js";
 import { isRecord } from "./spec.js";
@@ -44,8 +45,11 @@ export async function localUp(options: { dataDir: string; port?: number }): Prom
   const running = await runningServer(dataDir);
   if (running) return { record: running, alreadyRunning: true, logFile };
   await removeServerRecord(dataDir);
-  await mkdir(dataDir, { recursive: true });
-  const fd = openSync(logFile, "a");
+  // Only this user may read the data directory and the server's log (the server makes the same check itself).
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700);
+  const fd = openSync(logFile, "a", 0o600);
+  fchmodSync(fd, 0o600);
   let pid: number | undefined;
   try {
     const child = spawn(process.execPath, [serveEntry(), "--data-dir", dataDir, "--port", String(options.port ?? 0)], {
@@ -71,25 +75,30 @@ export async function localUp(options: { dataDir: string; port?: number }): Prom
   });
 }
 
-export async function localDown(dataDir: string): Promise<{ stopped: boolean; pid?: number }> {
-  const record = await readServerRecord(resolve(dataDir));
-  if (!record || record === "invalid" || !processAlive(record.pid)) {
-    await removeServerRecord(resolve(dataDir));
-    return { stopped: false };
+/**
+ * Stops the server, then ends whatever workload processes of this data directory are still alive: those of a
+ * server that crashed (no record, or a dead pid) or that had to be SIGKILLed, found by their marker.
+ */
+export async function localDown(dataDir: string): Promise<{ stopped: boolean; pid?: number; leftovers: number }> {
+  const dir = resolve(dataDir);
+  const record = await readServerRecord(dir);
+  const live = record && record !== "invalid" && processAlive(record.pid) ? record : undefined;
+  if (live) {
+    process.kill(live.pid, "SIGTERM");
+    const exited = await pollUntil(async () => processAlive(live.pid), {
+      what: "the local platform to stop",
+      until: (alive) => !alive,
+      timeoutMs: 15_000,
+      intervalMs: 50,
+    }).then(
+      () => true,
+      () => false,
+    );
+    if (!exited) process.kill(live.pid, "SIGKILL");
   }
-  process.kill(record.pid, "SIGTERM");
-  const exited = await pollUntil(async () => processAlive(record.pid), {
-    what: "the local platform to stop",
-    until: (alive) => !alive,
-    timeoutMs: 15_000,
-    intervalMs: 50,
-  }).then(
-    () => true,
-    () => false,
-  );
-  if (!exited) process.kill(record.pid, "SIGKILL");
-  await removeServerRecord(resolve(dataDir));
-  return { stopped: true, pid: record.pid };
+  await removeServerRecord(dir);
+  const leftovers = endLeftoverWorkloads(dir);
+  return live ? { stopped: true, pid: live.pid, leftovers } : { stopped: false, leftovers };
 }
 
 export type LogKind = "job" | "app" | "model";

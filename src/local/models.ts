@@ -41,8 +41,17 @@ export class ModelEngine {
     private readonly harnesses: Harnesses,
   ) {}
 
-  /** Runs the build; resolves when it is `built` or `build failed`. */
-  async build(record: BuildRecord): Promise<boolean> {
+  /** Runs the build; resolves when it is `built` or `build failed`, never rejects (callers fire and forget). */
+  build(record: BuildRecord): Promise<boolean> {
+    return this.buildOrThrow(record).catch((error: unknown) => {
+      this.ctx.log(`bug: build ${record.build.id} failed unexpectedly: ${errorText(error)}`);
+      record.build.status = "build failed";
+      void this.ctx.save();
+      return false;
+    });
+  }
+
+  private async buildOrThrow(record: BuildRecord): Promise<boolean> {
     const ctx = this.ctx;
     const build = record.build;
     const logFile = buildLogFile(ctx.dataDir, build.id ?? "");
@@ -68,8 +77,16 @@ export class ModelEngine {
     return finish(false, `build check exited with ${exit.spawnError ?? exit.code ?? exit.signal}`);
   }
 
-  /** Starts (or restarts) a deployment; resolves once it is deployed or failed. */
-  async deploy(deployment: Wire<"ModelDeployment">): Promise<void> {
+  /** Starts (or restarts) a deployment; resolves once it is deployed or failed, never rejects. */
+  deploy(deployment: Wire<"ModelDeployment">): Promise<void> {
+    return this.deployOrThrow(deployment).catch((error: unknown) => {
+      this.ctx.log(`bug: deployment ${deployment.id} failed unexpectedly: ${errorText(error)}`);
+      deployment.status = "failed";
+      void this.ctx.save();
+    });
+  }
+
+  private async deployOrThrow(deployment: Wire<"ModelDeployment">): Promise<void> {
     const ctx = this.ctx;
     const id = deployment.id ?? "";
     await this.end(id);
@@ -191,4 +208,8 @@ export class ModelEngine {
     }
     return { error: `cannot serve ${build.file_path}: model files must be .py, .js or .mjs` };
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

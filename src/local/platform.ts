@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAdaptorServer } from "@hono/node-server";
+import { envFromWire, redact } from "../client/index.js";
 import { writeFileAtomic } from "../shared/atomic-write.js";
 import { ApplicationEngine } from "./applications.js";
 import type { PlatformContext } from "./context.js";
@@ -25,10 +26,10 @@ import { writeHarnesses } from "./harness.js";
 import { apiKey as newApiKey, nowIso } from "./ids.js";
 import { createModelService } from "./model-service.js";
 import { ModelEngine } from "./models.js";
-import { appendLine, killGroup, resolvePython, Supervisor } from "./processes.js";
+import { appendLine, endLeftoverWorkloads, resolvePython, Supervisor, workloadScope } from "./processes.js";
 import { isActive, RunEngine, runLogFile } from "./runs.js";
 import { createDispatcher, type Dispatcher } from "./server.js";
-import { StateStore } from "./state.js";
+import { type State, StateStore } from "./state.js";
 
 export interface LocalPlatformOptions {
   dataDir: string;
@@ -62,11 +63,16 @@ export const API_KEY_FILE = "api-key";
 
 export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
   const dataDir = resolve(options.dataDir);
-  await mkdir(dataDir, { recursive: true });
-  const log = options.log ?? (() => {});
+  // The directory holds the API key and every environment value (state.json): its user's alone.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700);
   const apiKey = await loadOrCreateApiKey(dataDir);
-  const store = await StateStore.open(dataDir);
-  endLeftovers(store.state.pids);
+  const store = await StateStore.open(dataDir, { repair: true });
+  // Log lines can quote a failing value (Node's argument errors do): no environment value or key reaches the log.
+  const log = (line: string) => options.log?.(redact(line, [apiKey, ...environmentValues(store.state)]));
+  for (const finding of store.findings) log(`state: ${finding}`);
+  const leftovers = endLeftoverWorkloads(dataDir, Object.values(store.state.pids));
+  if (leftovers > 0) log(`ended ${leftovers} workload processes a previous server of ${dataDir} left running`);
   store.state.pids = {};
 
   await resolvePython();
@@ -90,7 +96,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     toolkitRoot: options.toolkitRoot ?? defaultToolkitRoot(),
     store,
     state: store.state,
-    supervisor: new Supervisor(),
+    supervisor: new Supervisor(workloadScope(dataDir)),
     log,
     closing: false,
     duplicateProjectNames: options.duplicateProjectNames ?? false,
@@ -172,6 +178,18 @@ function defaultToolkitRoot(): string {
   return fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
 }
 
+/** Every environment value the platform holds, for redaction. */
+function environmentValues(state: State): string[] {
+  const wires = [
+    ...Object.values(state.projects).map((p) => p.environment),
+    ...Object.values(state.jobs).map((r) => r.job.environment),
+    ...Object.values(state.runs).map((r) => r.environment),
+    ...Object.values(state.applications).map((r) => r.app.environment),
+    ...Object.values(state.deployments).map((d) => d.environment),
+  ];
+  return wires.flatMap((wire) => Object.values(envFromWire(wire)));
+}
+
 /** Runs that were active when the previous server died (not a clean close) cannot be resumed. */
 function markInterruptedRuns(ctx: PlatformContext): void {
   for (const run of Object.values(ctx.state.runs)) {
@@ -197,11 +215,6 @@ function resumeDeployments(ctx: PlatformContext, models: ModelEngine): void {
   for (const deployment of Object.values(ctx.state.deployments)) {
     if (deployment.status === "deployed" || deployment.status === "pending") void models.deploy(deployment);
   }
-}
-
-/** Process groups recorded by a server that crashed: end them so they hold no ports. */
-function endLeftovers(pids: Record<string, number>): void {
-  for (const pid of Object.values(pids)) killGroup(pid, "SIGKILL");
 }
 
 function createHttpServer(

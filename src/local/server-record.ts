@@ -1,6 +1,6 @@
 /**
  * `<data dir>/server.json`: what the background local platform writes once it listens, so that `deploy local`
- * and every `--target local` command can find it. One type, one reader, one writer.
+ * and every `--target local` command can find it. One type, one reader, one writer; 0600, like the API key.
  */
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -49,7 +49,7 @@ export async function readServerRecord(dataDir: string): Promise<ServerRecord | 
 }
 
 export function writeServerRecord(record: ServerRecord): Promise<void> {
-  return writeFileAtomic(serverRecordFile(record.dataDir), `${JSON.stringify(record, null, 2)}\n`);
+  return writeFileAtomic(serverRecordFile(record.dataDir), `${JSON.stringify(record, null, 2)}\n`, 0o600);
 }
 
 export function removeServerRecord(dataDir: string): Promise<void> {

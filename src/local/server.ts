@@ -8,6 +8,7 @@ import type { IncomingMessage } from "node:http";
 import type { PlatformContext } from "./context.js";
 import { errorResponse, HttpError } from "./errors.js";
 import type { Faults } from "./faults.js";
+import { nulFields, printable } from "./process-values.js";
 import { matchRoute, type Route, schemaProblems, specRoutes } from "./spec.js";
 
 export interface Call {
@@ -70,11 +71,22 @@ async function handle(
     );
   }
   try {
+    const nulParams = [
+      ...Object.entries(params).flatMap(([name, value]) => (value.includes("\0") ? [`path.${name}`] : [])),
+      ...[...url.searchParams].flatMap(([name, value]) =>
+        `${name}${value}`.includes("\0") ? [`query.${printable(name)}`] : [],
+      ),
+    ];
+    if (nulParams.length > 0) throw new HttpError(400, `invalid request: ${nulParams.join(", ")}: NUL byte`);
     let body: unknown;
     if (route.requestSchema) {
       body = await jsonBody(request);
       const problems = schemaProblems(route.requestSchema, body);
       if (problems.length > 0) throw new HttpError(400, `invalid request: ${problems.join("; ")}`);
+      const nul = nulFields(body);
+      if (nul.length > 0) {
+        throw new HttpError(400, `invalid request: ${nul.join(", ")}: contains a NUL byte, which no field can hold`);
+      }
     }
     const result = await handler({ params, query: url.searchParams, body, request });
     if (request.method !== "GET") await ctx.save();

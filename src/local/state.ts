@@ -2,11 +2,13 @@
  * Everything the platform knows, as CML wire objects plus the little it needs besides (which project an
  * application belongs to, its ports, the pids of running workloads). Persisted as one JSON file written
  * atomically (temp file + rename), so a crash leaves either the old or the new state, never half of one.
+ * It holds every environment value, so it is written 0600 (in a 0700 data directory).
  */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, readFile, rename, rm } from "node:fs/promises";
+import { basename, join } from "node:path";
 import type { Schemas } from "../client/index.js";
 import { writeFileAtomic } from "../shared/atomic-write.js";
+import { checkState, type Quarantined } from "./state-check.js";
 
 /** Generated wire types mark output-only fields readonly; the server is the one that writes them. */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -70,18 +72,59 @@ export class StateStore {
   private constructor(
     readonly file: string,
     readonly state: State,
+    /** What was wrong with the stored state and what was done about it, one sentence each. */
+    readonly findings: readonly string[],
   ) {}
 
-  static async open(dataDir: string): Promise<StateStore> {
+  /**
+   * Reads the state; never throws on what is in the file. With `repair` (the server), what cannot be used is
+   * moved out of the way and said so: a state.json that does not parse is kept as `state.json.corrupt-<time>`,
+   * objects that cannot be used go to `quarantine.json`, and unfinished writes (`state.json.*.tmp`) are removed.
+   * Without it (readers such as `local logs`) nothing on disk changes.
+   */
+  static async open(dataDir: string, options: { repair?: boolean } = {}): Promise<StateStore> {
     const file = join(dataDir, "state.json");
+    const findings: string[] = [];
+    if (options.repair) {
+      const tmp = (await readdir(dataDir).catch(() => [])).filter((name) => /^state\.json\..*\.tmp$/.test(name));
+      for (const name of tmp) await rm(join(dataDir, name), { force: true });
+      if (tmp.length > 0) findings.push(`removed ${tmp.length} unfinished state write(s): ${tmp.join(", ")}`);
+    }
     let text: string | undefined;
     try {
       text = await readFile(file, "utf8");
     } catch {
       text = undefined;
     }
-    const parsed: unknown = text === undefined ? undefined : JSON.parse(text);
-    return new StateStore(file, isState(parsed) ? { ...emptyState(), ...parsed } : emptyState());
+    if (text === undefined) return new StateStore(file, emptyState(), findings);
+    let parsed: unknown;
+    let why: string | undefined;
+    try {
+      parsed = JSON.parse(text);
+      if (!isState(parsed)) why = "it is not a version 1 state object";
+    } catch (error) {
+      why = error instanceof Error ? error.message : String(error);
+    }
+    if (why !== undefined || !isState(parsed)) {
+      let kept = "";
+      if (options.repair) {
+        const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+        await rename(file, aside);
+        kept = `; kept as ${basename(aside)}`;
+      }
+      findings.push(`state.json could not be used (${why ?? "unknown"})${kept}; starting with an empty state`);
+      return new StateStore(file, emptyState(), findings);
+    }
+    const checked = checkState(parsed);
+    findings.push(...checked.findings);
+    if (checked.quarantined.length > 0) {
+      for (const q of checked.quarantined) findings.push(`set aside ${q.kind} ${q.id}: ${q.reason}`);
+      if (options.repair) {
+        await appendQuarantine(join(dataDir, QUARANTINE_FILE), checked.quarantined);
+        findings.push(`${checked.quarantined.length} object(s) moved to ${QUARANTINE_FILE}`);
+      }
+    }
+    return new StateStore(file, checked.state, findings);
   }
 
   /**
@@ -98,7 +141,7 @@ export class StateStore {
       .then(async () => {
         this.pending = false;
         if (this.stopped) return;
-        await writeFileAtomic(this.file, `${JSON.stringify(this.state, null, 1)}\n`);
+        await writeFileAtomic(this.file, `${JSON.stringify(this.state, null, 1)}\n`, 0o600);
       });
     return this.writing;
   }
@@ -109,6 +152,23 @@ export class StateStore {
   }
 }
 
-function isState(value: unknown): value is State {
-  return typeof value === "object" && value !== null && "version" in value && value.version === 1;
+function isState(value: unknown): value is State & Record<string, unknown> {
+  return (
+    typeof value === "object" && value !== null && !Array.isArray(value) && "version" in value && value.version === 1
+  );
+}
+
+/** Objects set aside at start, kept (never deleted) so nothing the user made is lost; 0600 like the state. */
+export const QUARANTINE_FILE = "quarantine.json";
+
+async function appendQuarantine(file: string, items: readonly Quarantined[]): Promise<void> {
+  let earlier: unknown[] = [];
+  try {
+    const parsed: unknown = JSON.parse(await readFile(file, "utf8"));
+    if (Array.isArray(parsed)) earlier = parsed;
+  } catch {
+    earlier = [];
+  }
+  const at = new Date().toISOString();
+  await writeFileAtomic(file, `${JSON.stringify([...earlier, ...items.map((q) => ({ at, ...q }))], null, 1)}\n`, 0o600);
 }

@@ -44,5 +44,7 @@ export const stopCommand: CliCommand = (ctx) =>
       ctx.io.stdout(
         down.stopped ? `stopped the local platform (pid ${down.pid})\n` : "the local platform was not running\n",
       );
+      if (down.leftovers > 0)
+        ctx.io.stdout(`ended ${down.leftovers} workload processes left by a server that had stopped\n`);
     },
   });

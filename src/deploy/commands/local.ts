@@ -66,6 +66,8 @@ export const localCommand: CliCommand = (ctx) => {
           async (args) => {
             const result = await localDown(dataDirOf(args["data-dir"]));
             ctx.io.stdout(result.stopped ? `stopped (pid ${result.pid})\n` : "not running\n");
+            if (result.leftovers > 0)
+              ctx.io.stdout(`ended ${result.leftovers} workload processes left by a server that had stopped\n`);
           },
         )
         .command(

@@ -7,6 +7,7 @@ import { getProject, LOCAL_USER, type PlatformContext, projectRoot } from "../co
 import { badRequest, conflict, notFound } from "../errors.js";
 import { nowIso, shortId } from "../ids.js";
 import { applyListQuery } from "../list.js";
+import { checkEnvironment, checkName, printable } from "../process-values.js";
 import { resolveInProject } from "../project-files.js";
 import type { Handlers } from "../server.js";
 import type { ApplicationRecord, Wire } from "../state.js";
@@ -33,7 +34,9 @@ export function applicationHandlers(ctx: PlatformContext, engine: ApplicationEng
   };
   const checkSubdomain = (subdomain: string | undefined, selfId?: string): string => {
     if (!subdomain || !SUBDOMAIN.test(subdomain)) {
-      throw badRequest(`subdomain must be lowercase letters, digits and inner hyphens, got '${subdomain ?? ""}'`);
+      throw badRequest(
+        `subdomain must be lowercase letters, digits and inner hyphens, got '${printable(subdomain ?? "")}'`,
+      );
     }
     const taken = Object.values(ctx.state.applications).find(
       (r) => r.app.subdomain === subdomain && r.app.id !== selfId,
@@ -49,6 +52,8 @@ export function applicationHandlers(ctx: PlatformContext, engine: ApplicationEng
       const req: Schemas["CreateApplicationRequest"] = body ?? {};
       const name = req.name?.trim();
       if (!name) throw badRequest("name is required");
+      checkName("body.name", name);
+      checkEnvironment("body.environment", req.environment);
       const subdomain = checkSubdomain(req.subdomain);
       const script = await checkScript(projectId, req.script);
       const runtime = checkRuntime(project, req.runtime_identifier);
@@ -110,6 +115,7 @@ export function applicationHandlers(ctx: PlatformContext, engine: ApplicationEng
       // Stored now, used by the next start: a running process keeps what it started with.
       if (patch.name !== undefined) {
         if (!patch.name.trim()) throw badRequest("name must not be empty");
+        checkName("body.name", patch.name);
         app.name = patch.name.trim();
       }
       if (patch.subdomain !== undefined) app.subdomain = checkSubdomain(patch.subdomain, app.id);

@@ -1,6 +1,7 @@
 /** Small request checks shared by the handlers. */
 import type { Schemas } from "../../client/index.js";
 import { badRequest } from "../errors.js";
+import { checkEnvironment } from "../process-values.js";
 import { findRuntime } from "../runtimes.js";
 import { isRecord } from "../spec.js";
 
@@ -19,6 +20,7 @@ export function parseEnvironmentString(text: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(parsed))
     env[key] = typeof value === "string" ? value : JSON.stringify(value);
+  checkEnvironment("body.environment", env);
   return env;
 }
 

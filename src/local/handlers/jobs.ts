@@ -6,6 +6,7 @@ import { getProject, LOCAL_USER, type PlatformContext, projectRoot, shortProject
 import { badRequest, notFound } from "../errors.js";
 import { nowIso, shortId } from "../ids.js";
 import { applyListQuery } from "../list.js";
+import { checkEnvironment, checkName, checkProcessValue } from "../process-values.js";
 import { resolveInProject } from "../project-files.js";
 import { isActive, type RunEngine, requireRun, runLogFile } from "../runs.js";
 import type { Handlers } from "../server.js";
@@ -45,6 +46,9 @@ export function jobHandlers(ctx: PlatformContext, runs: RunEngine): Handlers {
       const req: Schemas["CreateJobRequest"] = body ?? {};
       const name = req.name?.trim();
       if (!name) throw badRequest("name is required");
+      checkName("body.name", name);
+      checkEnvironment("body.environment", req.environment);
+      checkProcessValue("body.arguments", req.arguments);
       const script = await checkScript(projectId, req.script);
       const parentRef = req.parent_id || req.parent_job_id || "";
       if (parentRef && req.schedule) throw badRequest("a job cannot have both a schedule and a parent job");
@@ -106,9 +110,11 @@ export function jobHandlers(ctx: PlatformContext, runs: RunEngine): Handlers {
       // paused, timezone and recipients are accepted and ignored, as CML does (FACTS.md §6).
       if (patch.name !== undefined) {
         if (!patch.name.trim()) throw badRequest("name must not be empty");
+        checkName("body.name", patch.name);
         job.name = patch.name.trim();
       }
       if (patch.script !== undefined) job.script = await checkScript(projectId, patch.script);
+      checkProcessValue("body.arguments", patch.arguments);
       if (patch.arguments !== undefined) job.arguments = patch.arguments;
       if (patch.parent_id !== undefined && patch.parent_id !== job.parent_id) {
         job.parent_id = patch.parent_id ? checkParent(projectId, patch.parent_id, job.id) : "";
@@ -150,6 +156,8 @@ export function jobHandlers(ctx: PlatformContext, runs: RunEngine): Handlers {
     CreateJobRun: ({ params, body }) => {
       const record = requireJob(param(params, "project_id"), param(params, "job_id"));
       const req: Schemas["CreateJobRunRequest"] = body ?? {};
+      checkEnvironment("body.environment", req.environment);
+      checkProcessValue("body.arguments", req.arguments);
       return runs.create(record, req);
     },
 

@@ -5,6 +5,7 @@ import { badRequest, HttpError, notFound } from "../errors.js";
 import { accessKey, nowIso, uuid } from "../ids.js";
 import { applyListQuery } from "../list.js";
 import { buildLogFile, deploymentLogFile, type ModelEngine } from "../models.js";
+import { checkEnvironment, checkName } from "../process-values.js";
 import type { Handlers } from "../server.js";
 import type { BuildRecord, ModelRecord, Wire } from "../state.js";
 import { checkRuntime } from "./common.js";
@@ -138,6 +139,8 @@ export function modelHandlers(ctx: PlatformContext, engine: ModelEngine): Handle
       const req: Schemas["CreateModelRequest"] = body ?? {};
       const name = req.name?.trim();
       if (!name) throw badRequest("name is required");
+      checkName("body.name", name);
+      checkEnvironment("body.auto_deployment_config.environment", req.auto_deployment_config?.environment);
       if (req.auto_build_model && !req.auto_build_config) throw badRequest("auto_build_model needs auto_build_config");
       const id = uuid();
       const now = nowIso();
@@ -190,6 +193,7 @@ export function modelHandlers(ctx: PlatformContext, engine: ModelEngine): Handle
       const model = record.model;
       if (patch.name !== undefined) {
         if (!patch.name.trim()) throw badRequest("name must not be empty");
+        checkName("body.name", patch.name);
         model.name = patch.name.trim();
       }
       if (patch.description !== undefined) model.description = patch.description;
@@ -209,6 +213,7 @@ export function modelHandlers(ctx: PlatformContext, engine: ModelEngine): Handle
     CreateModelBuild: ({ params, body }) => {
       const model = requireModel(param(params, "project_id"), param(params, "model_id"));
       const req: Schemas["CreateModelBuildRequest"] = body ?? {};
+      checkEnvironment("body.auto_deployment_config.environment", req.auto_deployment_config?.environment);
       return createBuild(model, req, req.auto_deploy_model ? (req.auto_deployment_config ?? {}) : undefined);
     },
 
@@ -238,6 +243,7 @@ export function modelHandlers(ctx: PlatformContext, engine: ModelEngine): Handle
     CreateModelDeployment: ({ params, body }) => {
       const record = requireBuild(param(params, "project_id"), param(params, "model_id"), param(params, "build_id"));
       const req: Schemas["CreateModelDeploymentRequest"] = body ?? {};
+      checkEnvironment("body.environment", req.environment);
       return createDeployment(record, req);
     },
 

@@ -5,6 +5,7 @@ import { getProject, LOCAL_USER, type PlatformContext, projectRoot } from "../co
 import { badRequest, conflict } from "../errors.js";
 import { nowIso, shortId } from "../ids.js";
 import { applyListQuery } from "../list.js";
+import { checkEnvironment, checkName } from "../process-values.js";
 import type { Handlers } from "../server.js";
 import type { Wire } from "../state.js";
 import { parseEnvironmentString } from "./common.js";
@@ -25,6 +26,8 @@ export function projectHandlers(ctx: PlatformContext, hooks: ProjectHooks): Hand
       const req: Schemas["CreateProjectRequest"] = body ?? {};
       const name = req.name?.trim();
       if (!name) throw badRequest("name is required");
+      checkName("body.name", name);
+      checkEnvironment("body.environment", req.environment);
       const template = req.template ?? "";
       if (!LOCAL_TEMPLATES.has(template)) {
         throw badRequest(`template ${template} is not supported by the local platform (use blank or local)`);
@@ -82,6 +85,7 @@ export function projectHandlers(ctx: PlatformContext, hooks: ProjectHooks): Hand
       if (patch.name !== undefined) {
         const name = patch.name.trim();
         if (!name) throw badRequest("name must not be empty");
+        checkName("body.name", name);
         if (Object.values(ctx.state.projects).some((p) => p.name === name && p.id !== project.id)) {
           throw conflict(`a project named ${name} already exists`);
         }
