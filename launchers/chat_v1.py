@@ -9,6 +9,8 @@ import runpy
 
 os.environ.setdefault("CML_LAB_COMMAND", "app")
 os.environ.setdefault("CML_LAB_MODELS", "bedrock,offline")
-os.environ.setdefault("CML_LAB_STORES", "chroma")
+# Exercise 4 offers Chroma, Pinecone or no retrieval; a store that is not configured is shown disabled with the
+# reason (Pinecone until PINECONE_API_KEY and CML_LAB_PINECONE_INDEX are set).
+os.environ.setdefault("CML_LAB_STORES", "chroma,pinecone,none")
 # Under CML's kernel __file__ is unreliable; workloads start in the project root.
 runpy.run_path(os.path.join(os.environ.get("CML_LAB_PROJECT_DIR") or os.getcwd(), "launchers", "run.py"), run_name="__main__")

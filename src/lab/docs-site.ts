@@ -1,5 +1,5 @@
-import { createReadStream, statSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createReadStream, type Stats, statSync } from "node:fs";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { extname, resolve, sep } from "node:path";
 import { listHtmlPages } from "../workloads/ingest/html-pages.js";
 
@@ -24,6 +24,30 @@ const TYPES: Record<string, string> = {
   ".png": "image/png",
   ".svg": "image/svg+xml",
 };
+
+/**
+ * Validators for conditional GET, so a re-run of the lab's scrape job takes the incremental path ("not modified")
+ * as it does against a real doc site. Weak, from size and modification time (as static servers such as `send`
+ * make them): cheap, and a changed file gets a new one.
+ */
+function validatorsOf(stat: Stats): { etag: string; "last-modified": string } {
+  return {
+    etag: `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`,
+    "last-modified": stat.mtime.toUTCString(),
+  };
+}
+
+/** RFC 9110 §13.2.2: If-None-Match decides when present (weak comparison); otherwise If-Modified-Since. */
+function notModified(headers: IncomingHttpHeaders, validators: { etag: string }, stat: Stats): boolean {
+  const ifNoneMatch = headers["if-none-match"];
+  if (ifNoneMatch !== undefined) {
+    const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
+    return ifNoneMatch.trim() === "*" || ifNoneMatch.split(",").some((tag) => opaque(tag) === opaque(validators.etag));
+  }
+  const since = Date.parse(headers["if-modified-since"] ?? "");
+  // HTTP dates have whole seconds; the file's time is compared at that precision.
+  return Number.isFinite(since) && Math.floor(stat.mtimeMs / 1000) * 1000 <= since;
+}
 
 export async function startDocsSite(options: { root: string; port?: number; host?: string }): Promise<DocsSite> {
   const root = resolve(options.root);
@@ -51,18 +75,23 @@ export async function startDocsSite(options: { root: string; port?: number; host
       response.writeHead(403).end();
       return;
     }
-    let size: number;
+    let stat: Stats;
     try {
-      const stat = statSync(file);
+      stat = statSync(file);
       if (!stat.isFile()) throw new Error("not a file");
-      size = stat.size;
     } catch {
       response.writeHead(404, { "content-type": TYPES[".txt"] }).end("not found\n");
       return;
     }
+    const validators = validatorsOf(stat);
+    if (notModified(request.headers, validators, stat)) {
+      response.writeHead(304, validators).end();
+      return;
+    }
     response.writeHead(200, {
       "content-type": TYPES[extname(file)] ?? "application/octet-stream",
-      "content-length": String(size),
+      "content-length": String(stat.size),
+      ...validators,
     });
     createReadStream(file).pipe(response);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CitationFilter, filterCitations } from "../../src/workloads/llm/citations.js";
-import { extractiveAnswer, NO_SOURCES_ANSWER } from "../../src/workloads/llm/offline.js";
+import { extractiveAnswer, NO_SENTENCE_ANSWER, NO_SOURCES_ANSWER } from "../../src/workloads/llm/offline.js";
 import { buildModelInput, condenseQuestion, trimHistory } from "../../src/workloads/llm/prompt.js";
 import { sources } from "./fixtures.js";
 
@@ -90,7 +90,7 @@ describe("offline extractive answer", () => {
   });
 
   it("says it does not know when nothing matches", () => {
-    expect(extractiveAnswer("quantum chromodynamics", sources())).toBe(NO_SOURCES_ANSWER);
+    expect(extractiveAnswer("quantum chromodynamics", sources())).toBe(NO_SENTENCE_ANSWER);
     expect(extractiveAnswer("anything", [])).toBe(NO_SOURCES_ANSWER);
   });
 });

@@ -87,6 +87,22 @@ describe("chat page in chromium", () => {
     expect(await bedrock.getAttribute("title")).toMatch(/CML_LAB_BEDROCK_MODEL_ID/);
     expect(await page.locator('#store option[value="chroma"]').isDisabled()).toBe(true);
     expect(await page.locator("#model").inputValue()).toBe("offline");
+    // The reasons are on the page, under the list they belong to, not only in tooltips.
+    const modelWhy = page.locator("#model-unavailable");
+    expect(await modelWhy.isVisible()).toBe(true);
+    expect(await modelWhy.locator("li").allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Amazon Bedrock.*: set CML_LAB_BEDROCK_MODEL_ID/)]),
+    );
+    const storeWhy = page.locator("#store-unavailable");
+    expect(await storeWhy.isVisible()).toBe(true);
+    expect(await storeWhy.locator("li").allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Chroma: set CML_LAB_CHROMA_URL/)]),
+    );
+    expect(await modelWhy.textContent()).not.toMatch(/Offline|Cloudera AI Inference/);
+    const settings = await page.locator("#ask .settings").boundingBox();
+    const why = await storeWhy.boundingBox();
+    expect(why && settings && why.y + why.height <= settings.y + settings.height + 1).toBe(true);
+    await page.locator("#ask").screenshot({ path: join(artifacts, "chat-ui-settings.png") });
     expect(errors).toEqual([]);
   });
 

@@ -46,6 +46,10 @@ describe("cml-lab ingest (the lab's scrape and populate jobs)", () => {
     const again = bufferIo(cwd, { CML_LAB_DATA: "lab-data" });
     expect(await main(["ingest", "run", "--links", links, "--allow-private"], again.io), again.stderr()).toBe(0);
     expect(again.stdout()).toMatch(/\(0 indexed, \d+ unchanged.*0 texts embedded in 0 calls/s);
+    // The docs site sends validators, so the re-run fetches nothing (the lab's incremental path) ...
+    expect(again.stdout()).toContain(`(${site.pages.length} not modified)`);
+    // ... and the progress line shows no rate made of pages that were not fetched or indexed.
+    expect(again.stdout()).not.toMatch(/pages\/s/);
   });
 
   it("refuses private addresses without --allow-private and fails on too many failures", async () => {

@@ -35,4 +35,31 @@ describe("the local docs site the lab's scrape job fetches from", () => {
     );
     expect(status).toBe(403);
   });
+
+  it("sends validators and answers a matching conditional GET with 304, so a re-scrape is incremental", async () => {
+    const url = `${site.url}/tutorial/classes.html`;
+    const first = await fetch(url);
+    await first.arrayBuffer();
+    const etag = first.headers.get("etag");
+    const lastModified = first.headers.get("last-modified");
+    expect(etag).toMatch(/^(W\/)?"[^"]+"$/);
+    expect(Date.parse(lastModified ?? "")).not.toBeNaN();
+
+    const byTag = await fetch(url, { headers: { "if-none-match": `"other", ${etag}` } });
+    expect(byTag.status).toBe(304);
+    expect(byTag.headers.get("etag")).toBe(etag);
+    expect(await byTag.text()).toBe("");
+    const byDate = await fetch(url, { headers: { "if-modified-since": lastModified ?? "" } });
+    expect(byDate.status).toBe(304);
+
+    // A validator for another version gets the page; If-None-Match wins over If-Modified-Since (RFC 9110).
+    const stale = await fetch(url, {
+      headers: { "if-none-match": '"stale"', "if-modified-since": lastModified ?? "" },
+    });
+    expect(stale.status).toBe(200);
+    expect(await stale.text()).toContain("<title>9. Classes");
+    const older = await fetch(url, { headers: { "if-modified-since": new Date(0).toUTCString() } });
+    expect(older.status).toBe(200);
+    await older.arrayBuffer();
+  });
 });

@@ -1,3 +1,4 @@
+import { lexicalTerms } from "./analyze.js";
 import type { ChunkRecord } from "./chunk-record.js";
 import type { Embedder } from "./embedders/embedder.js";
 import {
@@ -8,6 +9,7 @@ import {
   type ProximityOptions,
 } from "./lexical.js";
 import { MARKDOWN_LINK } from "./markdown-text.js";
+import { withoutCode } from "./sentences.js";
 import type { VectorStore } from "./stores/store.js";
 import type { RetrievedSource, RetrieveOptions, Retriever, StoreKind } from "./types.js";
 
@@ -26,6 +28,14 @@ export interface HybridOptions {
    * passage matches a query term and none clears the floor, the answer is "not in the documents" (no sources).
    */
   minDenseScore?: number;
+  /**
+   * Relevance floor of the lexical side: when no dense passage clears `minDenseScore`, the question is in the
+   * documents only if one of the best lexical passages holds, in its words (title, headings, text outside code),
+   * at least this share of the question's terms, each weighted by its idf (a term no passage holds weighs most).
+   * Off-topic questions otherwise match on one common word ("tell me a joke": `tell`) or on a name in a code
+   * example ("what's the weather?": `class Weather`), and their answer lists unrelated sources.
+   */
+  minCoverage?: number;
   /** Weight of each ranked list in the page-level fusion. */
   weights?: { lexical?: number; dense?: number; page?: number };
   /** BM25F parameters of the passage index. */
@@ -56,6 +66,8 @@ export interface RankedPage {
 }
 
 const SEPARATOR = " \u203a ";
+/** Lexical passages the coverage floor looks at: the best few decide whether the question is in the documents. */
+const COVERAGE_CANDIDATES = 20;
 
 function headingsOf(record: ChunkRecord): string {
   const parts = record.section.split(SEPARATOR);
@@ -84,6 +96,12 @@ export class HybridRetriever implements Retriever {
   private readonly options: Required<HybridOptions>;
   /** Pages that are mostly links (see HybridOptions.hubPages). */
   private readonly hubs = new Set<string>();
+  /**
+   * Passages that are mostly links: a table of contents, also on a page that has prose (the tutorial's index).
+   * They name the topics they link to and say nothing about them, so they are never sources (as sources they
+   * took two of five places and showed raw link syntax).
+   */
+  private readonly linkLists = new Set<string>();
 
   constructor(
     private readonly records: ReadonlyMap<string, ChunkRecord>,
@@ -98,6 +116,7 @@ export class HybridRetriever implements Retriever {
       rrfK: options.rrfK ?? 20,
       perPage: options.perPage ?? 2,
       minDenseScore: options.minDenseScore ?? 0.25,
+      minCoverage: options.minCoverage ?? 0.3,
       weights: { lexical: 1, dense: 0.6, page: 1, ...options.weights },
       bm25: options.bm25 ?? {},
       pageBm25: options.pageBm25 ?? {},
@@ -118,6 +137,7 @@ export class HybridRetriever implements Retriever {
     const textChars = new Map<string, [text: number, links: number]>();
     for (const record of records.values()) {
       const [text, links] = linkShare(record.text);
+      if (text > 0 && links / text > this.options.hubPages.linkShare) this.linkLists.add(record.id);
       const sums = textChars.get(record.docId) ?? [0, 0];
       textChars.set(record.docId, [sums[0] + text, sums[1] + links]);
       let page = pages.get(record.docId);
@@ -148,17 +168,23 @@ export class HybridRetriever implements Retriever {
 
   async rankPages(question: string, signal?: AbortSignal): Promise<RankedPage[]> {
     const { mode, candidates, rrfK, minDenseScore, weights } = this.options;
-    const lexical = mode === "dense" ? [] : this.chunkIndex.search(question, candidates, this.options.proximity);
+    const lexical =
+      mode === "dense"
+        ? []
+        : this.chunkIndex
+            .search(question, candidates, this.options.proximity)
+            .filter((hit) => !this.linkLists.has(hit.id));
     const pageLexical = mode === "dense" ? [] : this.pageIndex.search(question, candidates);
     let dense: { id: string; score: number }[] = [];
     if (mode !== "bm25" && this.store && this.embedder) {
       const vector = await this.embedder.embedQuery(question, signal);
-      dense = await this.store.query(vector, candidates);
+      dense = (await this.store.query(vector, candidates)).filter((hit) => !this.linkLists.has(hit.id));
       // In hybrid mode the floor only gates dense-only passages; in dense mode it is the whole floor.
       dense = dense.filter((hit) => hit.score >= minDenseScore || mode === "dense");
       if (mode === "dense" && (dense[0]?.score ?? 0) < minDenseScore) dense = [];
     }
     if (!lexical.length && !dense.length) return [];
+    if (!dense.length && !this.covers(question, lexical)) return [];
 
     const chunkScores = new Map<string, number>();
     const pageScores = new Map<string, number>();
@@ -207,6 +233,22 @@ export class HybridRetriever implements Retriever {
     for (const page of ranked) page.chunks.sort((a, b) => b.score - a.score);
     ranked.sort((a, b) => b.score - a.score || (b.chunks[0]?.score ?? 0) - (a.chunks[0]?.score ?? 0));
     return ranked;
+  }
+
+  /** Whether one of the best lexical passages holds enough of the question in words (see minCoverage). */
+  private covers(question: string, hits: readonly LexicalHit[]): boolean {
+    const terms = [...new Set(lexicalTerms(question))];
+    const unseen = Math.log(1 + (this.chunkIndex.size + 0.5) / 0.5);
+    const weights = terms.map((term) => this.chunkIndex.idf(term) || unseen);
+    const total = weights.reduce((sum, weight) => sum + weight, 0);
+    if (total === 0) return false;
+    return hits.slice(0, COVERAGE_CANDIDATES).some((hit) => {
+      const record = this.records.get(hit.id);
+      if (!record) return false;
+      const said = new Set(lexicalTerms(`${record.section}\n${withoutCode(record.text)}`));
+      const covered = terms.reduce((sum, term, i) => sum + (said.has(term) ? (weights[i] ?? 0) : 0), 0);
+      return covered / total >= this.options.minCoverage;
+    });
   }
 
   /** Pages ranked by their aggregated passage scores (see HybridOptions.aggregate). */

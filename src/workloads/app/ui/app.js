@@ -10,6 +10,8 @@ const els = {
   temperatureValue: $("temperature-value"),
   maxTokens: $("max-tokens"),
   note: $("choice-note"),
+  modelUnavailable: $("model-unavailable"),
+  storeUnavailable: $("store-unavailable"),
   form: $("ask"),
   question: $("question"),
   send: $("send"),
@@ -33,14 +35,29 @@ function option(choice) {
   return el;
 }
 
+/**
+ * The choices that cannot be picked, each with what to set, on the page under its list: a disabled option's
+ * tooltip is all most people would otherwise see of the reason, and touch screens and keyboards show none.
+ */
+function listUnavailable(list, choices) {
+  const items = choices
+    .filter((c) => !c.available)
+    .map((c) => {
+      const item = document.createElement("li");
+      const label = document.createElement("span");
+      label.className = "label";
+      label.textContent = `${c.label}: `;
+      item.append(label, document.createTextNode(c.detail));
+      return item;
+    });
+  list.replaceChildren(...items);
+  list.hidden = items.length === 0;
+}
+
 function updateNote() {
   const model = state.config?.models.find((m) => m.id === els.model.value);
   const store = state.config?.stores.find((s) => s.id === els.store.value);
-  const unavailable = [...(state.config?.models ?? []), ...(state.config?.stores ?? [])]
-    .filter((c) => !c.available)
-    .map((c) => `${c.label}: ${c.detail}`);
   els.note.textContent = [model?.detail, store?.detail].filter(Boolean).join(" · ");
-  els.note.title = unavailable.join("\n");
 }
 
 async function loadConfig() {
@@ -50,6 +67,8 @@ async function loadConfig() {
   state.config = config;
   els.model.replaceChildren(...config.models.map(option));
   els.store.replaceChildren(...config.stores.map(option));
+  listUnavailable(els.modelUnavailable, config.models);
+  listUnavailable(els.storeUnavailable, config.stores);
   els.model.value = config.defaults.model;
   els.store.value = config.defaults.store;
   els.temperature.value = String(config.defaults.temperature);
