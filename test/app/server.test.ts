@@ -174,10 +174,11 @@ describe("POST /api/chat", () => {
       await response.body?.cancel();
     }
     // Same origin and no Origin (a script) are served.
-    for (const headers of [
+    const served: Record<string, string>[] = [
       { "content-type": "application/json", origin: `http://${host}` },
       { "content-type": "application/json; charset=utf-8" },
-    ]) {
+    ];
+    for (const headers of served) {
       const response = await post(headers);
       expect(response.status, JSON.stringify(headers)).toBe(200);
       await response.text();
