@@ -6,10 +6,8 @@
 import { Document } from "yaml";
 import { type CmlClient, envFromWire, findOneByName } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
-import { OWNER_ENV_KEY } from "../manifest/model.js";
+import { OWNER_ENV_KEY, SECRET_NAME } from "../manifest/model.js";
 import { readProjectContents } from "./live.js";
-
-const SECRET_KEY = /SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE|CREDENTIAL/i;
 
 export interface ImportRequest {
   project: string;
@@ -17,6 +15,11 @@ export interface ImportRequest {
   stack?: string;
   /** Write a `local` target (the local platform) instead of a workspace target. */
   local: boolean;
+  /**
+   * Variables a manifest marks `${secret:…}` (e.g. a model endpoint URL the lab keeps private although its
+   * name does not look secret): written as references too.
+   */
+  secretKeys?: ReadonlySet<string>;
 }
 
 export async function importProject(api: CmlClient, request: ImportRequest): Promise<string> {
@@ -29,7 +32,7 @@ export async function importProject(api: CmlClient, request: ImportRequest): Pro
     const out: Record<string, string> = {};
     for (const [key, value] of Object.entries(envFromWire(wire))) {
       if (key === OWNER_ENV_KEY) continue;
-      if (SECRET_KEY.test(key)) {
+      if (SECRET_NAME.test(key) || request.secretKeys?.has(key)) {
         secrets.add(key);
         out[key] = `\${secret:${key}}`;
       } else out[key] = value.replaceAll("${", "$${");

@@ -174,3 +174,9 @@ export interface ResolvedManifest {
  * so (see resources/README.md).
  */
 export const OWNER_ENV_KEY = "CML_LAB_STACK";
+
+/**
+ * Environment variable names that hold secrets whatever the manifest says: their values are fingerprinted in
+ * plans, never written by import, and flagged when written in plain text. The one copy of this rule.
+ */
+export const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE|CREDENTIAL/i;

@@ -9,7 +9,7 @@ import { BoundedReadError, readBoundedFile } from "../../shared/bounded-read.js"
 import type { Diagnostic, DiagnosticLocation } from "./diagnostic.js";
 import { parseTemplate, REFERENCE_FIELDS, type Reference } from "./interpolate.js";
 import type { EnvMap, EnvValue, ResourceKey, RuntimeChoice } from "./model.js";
-import { OWNER_ENV_KEY } from "./model.js";
+import { OWNER_ENV_KEY, SECRET_NAME } from "./model.js";
 import { NUMBER_LIMITS } from "./schema.js";
 import { didYouMean } from "./suggest.js";
 import { child, mapEntries, type TreeNode } from "./yaml-tree.js";
@@ -23,7 +23,6 @@ export interface ResolveOptions {
 
 /** A secret file holds a key or a password; anything larger is not one (and is not read into memory). */
 const MAX_SECRET_FILE_BYTES = 64 * 1024;
-const SECRET_LIKE = /(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY)/i;
 
 type Mode = "text" | "env";
 
@@ -147,7 +146,7 @@ export class ValueReader {
         out[e.key] = String(raw);
         continue;
       }
-      if (raw !== "" && !raw.includes("${") && SECRET_LIKE.test(e.key))
+      if (raw !== "" && !raw.includes("${") && SECRET_NAME.test(e.key))
         this.error(
           `${where} looks like a secret written in plain text`,
           e.value.loc,

@@ -4,11 +4,10 @@
  */
 import { envFromWire } from "../../client/index.js";
 import type { PlanValue } from "../engine/types.js";
-import { type EnvMap, type EnvValue, OWNER_ENV_KEY } from "../manifest/model.js";
+import { type EnvMap, type EnvValue, OWNER_ENV_KEY, SECRET_NAME } from "../manifest/model.js";
 import type { ApplyContext, FieldMap, NormaliseContext } from "./types.js";
 
 /** Keys whose values are shown as `(secret)` even when the manifest gives them literally. */
-const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE|CREDENTIAL/i;
 
 export function isSecretKey(key: string, env: EnvMap): boolean {
   const value = env[key];
