@@ -153,6 +153,62 @@ describe("POST /api/chat", () => {
     expect(json?.field).toBe(field);
   });
 
+  it("refuses cross-site browser requests: a body that is not application/json (415) or a foreign Origin (403)", async () => {
+    const post = (headers: Record<string, string>) =>
+      fetch(`${server.url}/api/chat`, { method: "POST", headers, body: JSON.stringify(validBody) });
+    const host = new URL(server.url).host;
+    const cases: [Record<string, string>, number][] = [
+      [{ "content-type": "text/plain" }, 415],
+      [{ "content-type": "text/plain;charset=UTF-8", origin: `http://${host}` }, 415],
+      [{ "content-type": "application/x-www-form-urlencoded" }, 415],
+      [{ "content-type": "multipart/form-data; boundary=x" }, 415],
+      [{}, 415],
+      [{ "content-type": "application/json", origin: "https://evil.example" }, 403],
+      [{ "content-type": "text/plain", origin: "https://evil.example" }, 403],
+      [{ "content-type": "application/json", origin: "null" }, 403],
+      [{ "content-type": "application/json", origin: `http://${host}.evil.example` }, 403],
+    ];
+    for (const [headers, status] of cases) {
+      const response = await post(headers);
+      expect(response.status, JSON.stringify(headers)).toBe(status);
+      await response.body?.cancel();
+    }
+    // Same origin and no Origin (a script) are served.
+    const served: Record<string, string>[] = [
+      { "content-type": "application/json", origin: `http://${host}` },
+      { "content-type": "application/json; charset=utf-8" },
+    ];
+    for (const headers of served) {
+      const response = await post(headers);
+      expect(response.status, JSON.stringify(headers)).toBe(200);
+      await response.text();
+    }
+    // An origin in CML_LAB_APP_ALLOWED_ORIGINS is served too.
+    const allowed = await startChatServer({
+      port: 0,
+      env: { ...env, CML_LAB_APP_ALLOWED_ORIGINS: "https://portal.example, https://other.example/" },
+      stores: storeChoices(env, true),
+      openRetriever: async () => retriever,
+      createModel: () => createOfflineModel(),
+    });
+    try {
+      for (const [origin, status] of [
+        ["https://other.example", 200],
+        ["https://portal.example.evil", 403],
+      ] as const) {
+        const response = await fetch(`${allowed.url}/api/chat`, {
+          method: "POST",
+          headers: { "content-type": "application/json", origin },
+          body: JSON.stringify(validBody),
+        });
+        expect(response.status, origin).toBe(status);
+        await response.text();
+      }
+    } finally {
+      await allowed.close();
+    }
+  });
+
   it("rejects an oversized body with 413", async () => {
     const history = Array.from({ length: 20 }, () => ({ role: "user", content: "y".repeat(8_000) }));
     const { status, json } = await postChat(

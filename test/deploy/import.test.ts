@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: manifest references are ${…} in plain strings.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -88,6 +89,51 @@ describe("deploy import", () => {
     expect(planned.code, planned.out + planned.err).toBe(0);
     expect(planned.out).toContain("0 to create, 0 to update, 0 to recreate, 0 to delete");
   }, 90_000);
+
+  it("writes references for variables a --manifest marks ${secret:…} and for every secret-named variable", async () => {
+    const ENDPOINT = "https://private-endpoint.example/v1/canary-url";
+    const p = await readyProject(t.api, "Secret Env Lab");
+    await upload(t.api, p, { "run.py": "print('run')\n" });
+    await unwrap(
+      t.api.POST("/api/v2/projects/{project_id}/jobs", {
+        params: { path: { project_id: p } },
+        body: {
+          runtime_identifier: NODE,
+          cpu: 1,
+          memory: 2,
+          name: "query",
+          script: "run.py",
+          environment: {
+            CML_LAB_OPENAI_BASE_URL: ENDPOINT,
+            CML_LAB_OPENAI_MODEL: "private-model-canary",
+            DB_CREDENTIAL: `${SECRET}-db`,
+            AWS_ACCESS_KEY_ID: `${SECRET}-aws`,
+            MODE: "plain",
+          },
+        },
+      }),
+    );
+    writeFileSync(
+      join(dir, "marks.yaml"),
+      [
+        "name: marks",
+        "project: { name: Secret Env Lab }",
+        "jobs:",
+        "  query:",
+        "    script: run.py",
+        "    env:",
+        "      CML_LAB_OPENAI_BASE_URL: ${secret:CML_LAB_OPENAI_BASE_URL?}",
+        "      CML_LAB_OPENAI_MODEL: ${secret:OPENAI_MODEL}",
+        "",
+      ].join("\n"),
+    );
+    const imported = await deploy(["import", "--project", "Secret Env Lab", "--manifest", "marks.yaml"]);
+    expect(imported.code, imported.err).toBe(0);
+    for (const value of [ENDPOINT, "private-model-canary", SECRET]) expect(imported.out).not.toContain(value);
+    for (const key of ["CML_LAB_OPENAI_BASE_URL", "CML_LAB_OPENAI_MODEL", "DB_CREDENTIAL", "AWS_ACCESS_KEY_ID"])
+      expect(imported.out).toContain(`${key}: \${secret:${key}}`);
+    expect(imported.out).toContain("MODE: plain");
+  });
 
   it("names a project that does not exist", async () => {
     const missing = await deploy(["import", "--project", "Nope"]);

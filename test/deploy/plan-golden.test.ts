@@ -47,6 +47,7 @@ function normalise(text: string): string {
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "UUID")
     .replace(/"fingerprint": "[0-9a-f]+"/g, '"fingerprint": "FINGERPRINT"')
     .replace(/sha256:[0-9a-f]+/g, "sha256:HASH")
+    .replace(/"salt": "[0-9a-f]+"/g, '"salt": "SALT"')
     .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT");
 }
 

@@ -44,7 +44,10 @@ export async function executeCommand(
 ): Promise<void> {
   const io = ctx.io;
   const emitJson = (event: object) => io.stdout(`${JSON.stringify(event)}\n`);
+  // A saved plan's secret fingerprints are keyed by its own salt: plan with that salt to compare with it.
+  const planSalt = args.plan ? await savedPlanSalt(resolve(io.cwd, args.plan)) : undefined;
   const request: SessionRequest = {
+    ...(planSalt ? { planSalt } : {}),
     manifest: args.manifest,
     ...(args.target !== undefined ? { target: args.target } : {}),
     vars: parseVars(args.var ?? []),
@@ -166,6 +169,17 @@ function parallelism(value: number): number {
   if (!Number.isInteger(value) || value < 1)
     throw new UserError(`--parallelism must be a whole number of at least 1, got ${value}`);
   return value;
+}
+
+/** The salt stored in a saved plan, if it has a well-formed one (checkSavedPlan reports every other problem). */
+async function savedPlanSalt(file: string): Promise<string | undefined> {
+  try {
+    const saved: unknown = JSON.parse(await readFile(file, "utf8"));
+    const salt = typeof saved === "object" && saved !== null && "salt" in saved ? saved.salt : undefined;
+    return typeof salt === "string" && /^[0-9a-f]{32}$/.test(salt) ? salt : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A saved plan runs only if the workspace (and manifest) still produce the same plan. */

@@ -1,13 +1,16 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: manifest references are ${…} in plain strings.
 /** `deploy import --project NAME > manifest.yaml`: a manifest for an existing project (thin; engine/import.ts). */
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { connectFromArgs } from "../connection.js";
 import { importProject } from "../engine/import.js";
+import { manifestSecretKeys } from "../manifest/index.js";
 
 interface ImportArgs {
   project: string;
   stack?: string;
   target?: string;
   "data-dir"?: string;
+  manifest?: string;
 }
 
 export const importCommand: CliCommand = (ctx) =>
@@ -23,12 +26,22 @@ export const importCommand: CliCommand = (ctx) =>
           describe: "`local` for the local platform; default: CML_API_URL if set, else local",
         })
         .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+        .option("manifest", {
+          type: "string",
+          describe: "a manifest for this project: variables it sets from ${secret:…} are written as references too",
+        })
         .example("$0 import --project 'LLM Hands-on Lab' > lab.yaml", "then: deploy plan lab.yaml --adopt"),
     handler: async (args) => {
       const { connection, api } = await connectFromArgs(args, ctx.io);
       const local = connection.source?.includes("local") ?? false;
+      const secretKeys = args.manifest ? await manifestSecretKeys(args.manifest, ctx.io.cwd) : undefined;
       ctx.io.stdout(
-        await importProject(api, { project: args.project, ...(args.stack ? { stack: args.stack } : {}), local }),
+        await importProject(api, {
+          project: args.project,
+          ...(args.stack ? { stack: args.stack } : {}),
+          local,
+          ...(secretKeys ? { secretKeys } : {}),
+        }),
       );
     },
   });

@@ -16,6 +16,11 @@ export interface ImportRequest {
   stack?: string;
   /** Write a `local` target (the local platform) instead of a workspace target. */
   local: boolean;
+  /**
+   * Variables a manifest marks `${secret:…}` (e.g. a model endpoint URL the lab keeps private although its
+   * name does not look secret): written as references too.
+   */
+  secretKeys?: ReadonlySet<string>;
 }
 
 export async function importProject(api: CmlClient, request: ImportRequest): Promise<string> {
@@ -28,7 +33,7 @@ export async function importProject(api: CmlClient, request: ImportRequest): Pro
     const out: Record<string, string> = {};
     for (const [key, value] of Object.entries(envFromWire(wire))) {
       if (key === OWNER_ENV_KEY) continue;
-      if (isSecretName(key)) {
+      if (isSecretName(key) || request.secretKeys?.has(key)) {
         secrets.add(key);
         out[key] = `\${secret:${key}}`;
       } else out[key] = value.replaceAll("${", "$${");

@@ -3,7 +3,7 @@
  * (project name, job name, application subdomain, model name) and the ownership marker, diffs normalised
  * fields under each kind's rules, and lists marked objects that left the manifest as deletes (prune).
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import type { ResourceKey } from "../manifest/model.js";
 import {
   applicationDesiredFields,
@@ -38,6 +38,13 @@ export interface PlanOptions {
   target: PlanTarget;
   /** Manage objects that have our natural key but no marker (they get the marker on apply). */
   adopt?: boolean;
+  /**
+   * Key of the secret fingerprints (hex). Plans saved with `--out` are files people pass around: an unkeyed hash
+   * of a secret lets anyone confirm a guessed value offline. The session draws a random salt per plan and stores
+   * it in the plan; `apply --plan` plans again with the saved salt, so an unchanged secret gives the same
+   * fingerprint and a changed one does not. Absent: an empty key (tests that compare plans computed apart).
+   */
+  salt?: string;
 }
 
 interface Matches {
@@ -46,9 +53,10 @@ interface Matches {
   models: Map<string, LiveModel>;
 }
 
-export function secretHasher(stack: string): (key: string, value: string) => string {
+/** HMAC-SHA256 keyed by the plan's salt; the `hmac-sha256:` prefix tells it from the unkeyed hashes of old plans. */
+export function secretHasher(stack: string, salt = ""): (key: string, value: string) => string {
   return (key, value) =>
-    `sha256:${createHash("sha256").update(`cml-lab|${stack}|${key}|${value}`).digest("hex").slice(0, 16)}`;
+    `hmac-sha256:${createHmac("sha256", Buffer.from(salt, "hex")).update(`cml-lab|${stack}|${key}|${value}`).digest("hex").slice(0, 16)}`;
 }
 
 export function plan(desired: DesiredState, live: LiveState, options: PlanOptions): Plan {
@@ -68,7 +76,7 @@ export function plan(desired: DesiredState, live: LiveState, options: PlanOption
     stack,
     desired,
     live,
-    secretHash: secretHasher(stack),
+    secretHash: secretHasher(stack, options.salt),
     output: (key, field) => liveOutput(key, field, project?.id, matches, live.appUrls),
   };
   const ownership = (key: ResourceKey, owner: string | undefined): boolean => {
@@ -227,6 +235,7 @@ export function plan(desired: DesiredState, live: LiveState, options: PlanOption
     conflicts,
     ...(manifest.skipped?.length ? { skipped: manifest.skipped.map((s) => ({ key: s.key, reason: s.reason })) } : {}),
     fingerprint,
+    ...(options.salt ? { salt: options.salt } : {}),
   };
 }
 
@@ -437,7 +446,16 @@ export function planDestroy(desired: DesiredState, live: LiveState, options: Pla
         entries.push({ key: `files.${to}`, action: "delete", id: to, dependsOn: [], changes: [] });
   }
   const fingerprint = createHash("sha256").update(JSON.stringify({ entries, conflicts })).digest("hex").slice(0, 32);
-  return { version: 1, stack, target: options.target, project: m.project.name, entries, conflicts, fingerprint };
+  return {
+    version: 1,
+    stack,
+    target: options.target,
+    project: m.project.name,
+    entries,
+    conflicts,
+    fingerprint,
+    ...(options.salt ? { salt: options.salt } : {}),
+  };
 }
 
 /**

@@ -2,6 +2,7 @@
  * The common start of plan, apply and destroy: load the manifest (all diagnostics, or a UserError), connect
  * to its target, gather the desired state, read the live state, plan.
  */
+import { randomBytes } from "node:crypto";
 import {
   type CmlClient,
   type CmlClientOptions,
@@ -34,6 +35,8 @@ export interface SessionRequest {
   client?: Omit<CmlClientOptions, "baseUrl" | "apiKey">;
   /** Take the stack lock before planning (apply, destroy). */
   lock?: { timeoutMs: number; onWait?: (holder: LockHolder) => void };
+  /** Key of the plan's secret fingerprints: a saved plan's, to compare with it; default a fresh random one. */
+  planSalt?: string;
 }
 
 export interface Session {
@@ -84,6 +87,7 @@ export async function openSession(request: SessionRequest): Promise<Session> {
   const planOptions = {
     target: { name: manifest.target.name, apiUrl: connection.baseUrl },
     adopt: request.adopt ?? false,
+    salt: request.planSalt ?? randomBytes(16).toString("hex"),
   };
   const appUrl = appUrlFor(api, connection.baseUrl);
   const planFrom = (state: LiveState) =>

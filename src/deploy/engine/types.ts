@@ -67,4 +67,6 @@ export interface Plan {
   skipped?: { key: string; reason: string }[];
   /** Hash of the live objects and entries this plan was computed from; a saved plan is refused when it differs. */
   fingerprint: string;
+  /** Key (hex) of this plan's secret fingerprints; see PlanOptions.salt. */
+  salt?: string;
 }

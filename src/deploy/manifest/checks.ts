@@ -3,7 +3,7 @@
  * Semantic checks on a resolved manifest: what the schema cannot say. Each check names the place in the
  * file (through the merged tree, so resources from included files point into their own file).
  */
-import { statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Diagnostic, DiagnosticLocation } from "./diagnostic.js";
 import type { ResourceKey } from "./model.js";
@@ -163,7 +163,15 @@ export function checkManifest(
         "each destination is synced from one source; merge the entries or pick another path",
       );
     else firstTo.set(to, i);
-    if (!exists(f.from))
+    const unsafe = unsafeSource(f.from);
+    if (unsafe)
+      report(
+        `files[${i}].from ${displayPath(f.from)} ${unsafe}`,
+        at(["files", String(i), "from"], f.location),
+        `files[${i}].from`,
+        "sync a directory or a regular file of this project",
+      );
+    else if (!exists(f.from))
       report(
         `files[${i}].from ${displayPath(f.from)} does not exist (yet)`,
         at(["files", String(i), "from"], f.location),
@@ -281,6 +289,28 @@ function suggestSubdomain(s: string): string {
       .replace(/^-+|-+$/g, "")
       .slice(0, MAX_SUBDOMAIN) || "my-app"
   );
+}
+
+/**
+ * Trees that hold the machine's devices and the processes' memory and environment: syncing from them would read
+ * without end (/dev/zero) or upload secrets (/proc/self/environ), so no `files[].from` may point into them.
+ */
+const SYSTEM_TREES = ["/proc", "/sys", "/dev"];
+
+/** Why a sync source must not be read, or undefined when it may (or does not exist yet). */
+function unsafeSource(p: string): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync(p);
+  } catch {
+    return undefined;
+  }
+  if (real === path.parse(real).root) return "is the root of the file system";
+  const tree = SYSTEM_TREES.find((t) => real === t || real.startsWith(`${t}/`));
+  if (tree) return `is in ${tree}, which holds the system's devices and processes, not project files`;
+  const stat = statSync(real, { throwIfNoEntry: false });
+  if (stat && !stat.isFile() && !stat.isDirectory()) return "is neither a regular file nor a directory";
+  return undefined;
 }
 
 function exists(p: string): boolean {

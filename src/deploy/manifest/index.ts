@@ -2,11 +2,13 @@
  * Manifests: `loadManifest` reads a manifest (and its includes), validates it, and resolves it into the
  * ResolvedManifest the engine consumes; every problem is a located Diagnostic, collected, never thrown.
  */
+import { UserError } from "../../shared/errors.js";
 import { checkManifest } from "./checks.js";
-import { type Diagnostic, hasErrors } from "./diagnostic.js";
+import { type Diagnostic, formatDiagnostics, hasErrors } from "./diagnostic.js";
 import { loadTree } from "./load.js";
 import type { ResolvedManifest } from "./model.js";
 import { Resolver } from "./resolve.js";
+import type { TreeNode } from "./yaml-tree.js";
 
 export type { Diagnostic, DiagnosticFormat, DiagnosticLocation, Severity } from "./diagnostic.js";
 export { formatDiagnostics, hasErrors, sortDiagnostics } from "./diagnostic.js";
@@ -66,4 +68,28 @@ function isAtOrUnder(p: string, parent: string): boolean {
 /** `jobs.a.scirpt` → `jobs.a`; `files[0]` → `files`. */
 function parentPath(p: string): string {
   return p.replace(/(\.[^.[\]]+|\[[^\]]*\])$/, "");
+}
+
+/**
+ * Names of the environment variables a manifest (and its includes) sets from `${secret:…}`, anywhere an `env:`
+ * mapping appears. Reads only the YAML, so no secret needs to be set; a manifest that cannot be read throws.
+ */
+export async function manifestSecretKeys(file: string, cwd: string): Promise<Set<string>> {
+  const tree = await loadTree(file, cwd);
+  if (!tree.root) {
+    const text = formatDiagnostics(tree.diagnostics, "text", { color: false });
+    throw new UserError(`${file} is not a readable manifest`, { notes: text ? [text.trimEnd()] : [] });
+  }
+  const keys = new Set<string>();
+  const visit = (node: TreeNode, underEnv: boolean): void => {
+    if (node.kind === "seq") for (const item of node.items) visit(item, false);
+    if (node.kind !== "map") return;
+    for (const e of node.entries) {
+      if (underEnv && e.value.kind === "scalar" && typeof e.value.value === "string") {
+        if (/^\$\{secret:[A-Za-z_][A-Za-z0-9_]*\??\}$/.test(e.value.value)) keys.add(e.key);
+      } else visit(e.value, e.key === "env");
+    }
+  };
+  visit(tree.root, false);
+  return keys;
 }

@@ -127,10 +127,23 @@ const switches = {
   ),
 };
 
+/**
+ * Upper bounds of the number fields, far above any CML workspace's largest resource profile, so `cpu: 1e26`
+ * (a typo or a hostile value) is an error here rather than a request the API rejects in the middle of an apply.
+ * The resolver applies the same bounds to values that arrive through `${var.…}`.
+ */
+export const NUMBER_LIMITS = {
+  cpu: 1024,
+  memory: 16384, // GiB
+  gpu: 64,
+  timeout: 366 * 24 * 3600, // a year, in seconds
+  replicas: 1000,
+} as const;
+
 const compute = {
-  cpu: number("vCPUs (default: defaults.cpu, else 1)"),
-  memory: number("GiB of memory (default: defaults.memory, else 2)"),
-  gpu: integer("NVIDIA GPUs (default: defaults.gpu, else 0)"),
+  cpu: number("vCPUs (default: defaults.cpu, else 1)", { maximum: NUMBER_LIMITS.cpu }),
+  memory: number("GiB of memory (default: defaults.memory, else 2)", { maximum: NUMBER_LIMITS.memory }),
+  gpu: integer("NVIDIA GPUs (default: defaults.gpu, else 0)", { maximum: NUMBER_LIMITS.gpu }),
 };
 
 const job = object(
@@ -143,7 +156,10 @@ const job = object(
     after: text("Key of the job this one runs after (CML parent job). Exclusive with `schedule`."),
     runtime: ref("runtime"),
     ...compute,
-    timeout: integer("Seconds before CML stops the run; 0 = no timeout.", { default: 0 }),
+    timeout: integer("Seconds before CML stops the run; 0 = no timeout.", {
+      default: 0,
+      maximum: NUMBER_LIMITS.timeout,
+    }),
     kill_on_timeout: flag("Kill the run when the timeout is reached.", false),
     paused: flag("Create the job paused (CML cannot change this in place: a change recreates the job).", false),
     env: ref("env"),
@@ -186,7 +202,7 @@ const model = object(
     auth_enabled: flag("Require a CML API key to call the model (false: the model access key suffices).", true),
     deployment: object("Resources of the model deployment.", {
       ...compute,
-      replicas: integer("Number of replicas.", { minimum: 1, default: 1 }),
+      replicas: integer("Number of replicas.", { minimum: 1, maximum: NUMBER_LIMITS.replicas, default: 1 }),
       env: ref("env"),
     }),
     prevent_destroy: preventDestroy,

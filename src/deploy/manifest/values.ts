@@ -4,13 +4,14 @@
  * env maps with secrets and resource references kept symbolic, runtimes and project-relative paths. Every
  * problem becomes a located diagnostic. resolve.ts walks the manifest with these.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
+import { BoundedReadError, readBoundedFile } from "../../shared/bounded-read.js";
 import { isSecretName } from "../../shared/secrets.js";
 import type { Diagnostic, DiagnosticLocation } from "./diagnostic.js";
 import { parseTemplate, REFERENCE_FIELDS, type Reference } from "./interpolate.js";
 import type { EnvMap, EnvValue, ResourceKey, RuntimeChoice } from "./model.js";
 import { OWNER_ENV_KEY } from "./model.js";
+import { NUMBER_LIMITS } from "./schema.js";
 import { didYouMean } from "./suggest.js";
 import { child, mapEntries, type TreeNode } from "./yaml-tree.js";
 
@@ -20,6 +21,9 @@ export interface ResolveOptions {
   env: NodeJS.ProcessEnv;
   missingSecrets?: "error" | "warn";
 }
+
+/** A secret file holds a key or a password; anything larger is not one (and is not read into memory). */
+const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 type Mode = "text" | "env";
 
@@ -92,15 +96,21 @@ export class ValueReader {
     return typeof value === "string" ? value : undefined;
   }
 
+  /** A number field; its upper bound is NUMBER_LIMITS of the field's name (the last segment of `at`). */
   number(node: TreeNode | undefined, at: string, integer = false): number | undefined {
     if (node?.kind !== "scalar" || node.value === null) return undefined;
-    if (typeof node.value === "number") return node.value;
-    const text = this.text(node, at);
+    const field = at.slice(at.lastIndexOf(".") + 1);
+    const limits: Readonly<Record<string, number>> = NUMBER_LIMITS;
+    const max = limits[field] ?? Number.MAX_SAFE_INTEGER;
+    const text = typeof node.value === "number" ? String(node.value) : this.text(node, at);
     if (text === undefined) return undefined;
-    const n = text.trim() === "" ? Number.NaN : Number(text);
-    if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
+    const n = typeof node.value === "number" ? node.value : text.trim() === "" ? Number.NaN : Number(text);
+    if (!Number.isFinite(n) || n < 0 || n > max || (integer && !Number.isInteger(n))) {
+      const range = `${integer ? "a whole number" : "a number"} from 0 to ${max}`;
       this.error(
-        `${at} must be ${integer ? "a whole number" : "a number"} >= 0, but ${String(node.value)} is ${JSON.stringify(text)}`,
+        typeof node.value === "number"
+          ? `${at} must be ${range}, not ${text}`
+          : `${at} must be ${range}, but ${String(node.value)} is ${JSON.stringify(text)}`,
         node.loc,
         at,
       );
@@ -282,12 +292,31 @@ export class ValueReader {
     if (direct !== undefined) return { kind: "secret", name, value: direct };
     const file = this.opts.env[`${name}_FILE`];
     if (file !== undefined) {
+      // A secret file may live anywhere (it is a secret by design), but it must be a small regular file, and
+      // neither its content nor any part of it is ever quoted.
+      let bytes: Buffer;
       try {
-        return { kind: "secret", name, value: readFileSync(file, "utf8").replace(/\r?\n$/, "") };
-      } catch {
-        this.error(`${at}: cannot read the file named by ${name}_FILE`, loc, at);
+        bytes = readBoundedFile(file, MAX_SECRET_FILE_BYTES);
+      } catch (error) {
+        const reason = error instanceof BoundedReadError ? error.reasonText : "cannot be read";
+        this.error(`${at}: cannot read the file named by ${name}_FILE: ${reason}`, loc, at);
         return undefined;
       }
+      let value: string;
+      try {
+        value = new TextDecoder("utf-8", { fatal: true }).decode(bytes).replace(/\r?\n$/, "");
+      } catch {
+        value = "\u0000"; // refused just below, with the same words
+      }
+      if (value.includes("\u0000")) {
+        this.error(
+          `${at}: the file named by ${name}_FILE is not UTF-8 text without NUL bytes, so no process could receive it`,
+          loc,
+          at,
+        );
+        return undefined;
+      }
+      return { kind: "secret", name, value };
     }
     // Optional and unset: no value and no diagnostic, so env() leaves the entry out.
     if (optional) return undefined;

@@ -44,8 +44,24 @@ const MAX_DEPTH = 64;
 
 export function parseYamlTree(text: string, file: string): ParsedFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false });
   const lines = text.split(/\r?\n/);
+  // The yaml parser recurses once per level; thousands of `[` exhaust the stack (it reports that as a parse
+  // error at best). A manifest is a few levels deep, so refuse deep flow nesting before parsing.
+  const deep = deepFlowNesting(text);
+  if (deep !== undefined) {
+    const before = text.slice(0, deep);
+    const line = before.split("\n").length;
+    const loc = { file, line, col: deep - before.lastIndexOf("\n") };
+    return { file, lines, diagnostics: [tooDeep(loc, lines)] };
+  }
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false });
+  } catch (error) {
+    // Deep block nesting can still exhaust the stack outside the parser's own error handling.
+    if (error instanceof RangeError) return { file, lines, diagnostics: [tooDeep({ file, line: 1, col: 1 }, lines)] };
+    throw error;
+  }
   const diagnostics: Diagnostic[] = [];
   const at = (start: number, end?: number): DiagnosticLocation => {
     const s = lineCounter.linePos(Math.min(start, text.length));
@@ -68,6 +84,10 @@ export function parseYamlTree(text: string, file: string): ParsedFile {
     });
 
   for (const error of doc.errors) {
+    if (error.message.includes("Maximum call stack size exceeded")) {
+      diagnostics.push(tooDeep(at(error.pos[0]), lines));
+      break;
+    }
     report(`invalid YAML: ${firstLine(error.message)}`, at(error.pos[0], error.pos[1]));
   }
   if (doc.errors.length > 0) return { file, lines, diagnostics };
@@ -81,7 +101,16 @@ export function parseYamlTree(text: string, file: string): ParsedFile {
     }
     if (isAlias(node)) {
       const target = node.resolve(doc);
-      return target ? convert(target, path, depth + 1, locOf(node) ?? fallback) : undefined;
+      if (!target) {
+        report(
+          `*${node.source} refers to no anchor: there is no &${node.source} before it in this file`,
+          locOf(node) ?? fallback,
+          `define it first (key: &${node.source} value), or write the value itself`,
+          path,
+        );
+        return undefined;
+      }
+      return convert(target, path, depth + 1, locOf(node) ?? fallback);
     }
     const loc = locOf(node) ?? fallback;
     if (isMap(node)) {
@@ -131,8 +160,23 @@ export function parseYamlTree(text: string, file: string): ParsedFile {
     if (isScalar(node)) {
       const v = node.value;
       if (v === null || typeof v === "string" || typeof v === "boolean") return { kind: "scalar", value: v, loc };
-      if (typeof v === "number") return { kind: "scalar", value: v, loc };
-      if (typeof v === "bigint") return { kind: "scalar", value: Number(v), loc };
+      if (typeof v === "number" || typeof v === "bigint") {
+        // .inf, .nan and integers beyond 2^53 have no exact JSON form; no manifest field wants them.
+        if (
+          typeof v === "bigint"
+            ? v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)
+            : !Number.isFinite(v)
+        ) {
+          report(
+            `${node.source ?? String(v)} is not a usable number (too large, infinite or not a number)`,
+            loc,
+            undefined,
+            path,
+          );
+          return undefined;
+        }
+        return { kind: "scalar", value: Number(v), loc };
+      }
       report("unsupported YAML value (use plain text, numbers or true/false)", loc, undefined, path);
       return undefined;
     }
@@ -147,6 +191,39 @@ export function parseYamlTree(text: string, file: string): ParsedFile {
   const start: DiagnosticLocation = { file, line: 1, col: 1 };
   const root = doc.contents === null ? undefined : convert(doc.contents, "", 0, start);
   return { file, lines, diagnostics, root: root ?? { kind: "scalar", value: null, loc: start } };
+}
+
+/** Flow collections nested deeper than this are refused before parsing (block nesting is bounded by MAX_DEPTH). */
+const MAX_FLOW_DEPTH = 200;
+
+/** Offset of the bracket that opens the level past MAX_FLOW_DEPTH, ignoring quoted text and comments. */
+function deepFlowNesting(text: string): number | undefined {
+  let depth = 0;
+  let quote: string | undefined;
+  let comment = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (comment) {
+      if (c === "\n") comment = false;
+    } else if (quote) {
+      if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === "#" && (i === 0 || /\s/.test(text[i - 1] ?? ""))) comment = true;
+    else if (c === "[" || c === "{") {
+      if (++depth > MAX_FLOW_DEPTH) return i;
+    } else if ((c === "]" || c === "}") && depth > 0) depth--;
+  }
+  return undefined;
+}
+
+function tooDeep(loc: DiagnosticLocation, lines: readonly string[]): Diagnostic {
+  return {
+    severity: "error",
+    message: "the document is nested too deeply for a manifest",
+    location: loc,
+    hint: "a manifest needs only a few levels of mappings and lists",
+    source: (lines[loc.line - 1] ?? "").slice(0, 200),
+  };
 }
 
 function firstLine(message: string): string {

@@ -17,7 +17,7 @@ import {
   writePageCache,
 } from "./page-cache.js";
 import { parseRobots, type RobotsRules } from "./robots.js";
-import { assertPublicHost } from "./ssrf.js";
+import { assertPublicHost, privateAddressCause, publicFetch, type Resolve } from "./ssrf.js";
 
 export const USER_AGENT = "cml-lab-ingest/0.1 (+https://github.com/cloudera/CML_llm-hol)";
 
@@ -38,6 +38,8 @@ export interface ScrapeOptions {
   respectRobots?: boolean;
   allowPrivate?: boolean;
   fetch?: typeof fetch;
+  /** Name resolution for the private-address guard (tests play a rebinding DNS server with it). */
+  resolve?: Resolve;
   onEvent?: (event: ScrapeEvent) => void;
 }
 
@@ -74,15 +76,28 @@ class FetchFailure extends Error {
 /** Reads a links file (one URL a line, `#` comments) from a path or an http(s) URL. */
 export async function readLinks(
   location: string,
-  options: { cwd: string; fetch?: typeof fetch; allowPrivate?: boolean },
+  options: { cwd: string; fetch?: typeof fetch; allowPrivate?: boolean; resolve?: Resolve },
 ): Promise<string[]> {
   let text: string;
   if (/^https?:\/\//i.test(location)) {
     const url = new URL(location);
-    if (!options.allowPrivate) await assertPublicHost(url);
-    const response = await (options.fetch ?? fetch)(url, { signal: AbortSignal.timeout(30_000) });
-    if (!response.ok) throw new UserError(`cannot read links from ${location}: HTTP ${response.status}`);
-    text = await response.text();
+    const guarded = options.allowPrivate || options.fetch ? undefined : publicFetch(options.resolve);
+    try {
+      if (!options.allowPrivate) await assertPublicHost(url, options.resolve);
+      const response = await (options.fetch ?? guarded?.fetch ?? fetch)(url, { signal: AbortSignal.timeout(30_000) });
+      if (!response.ok) throw new UserError(`cannot read links from ${location}: HTTP ${response.status}`);
+      text = await response.text();
+    } catch (error) {
+      const refused = privateAddressCause(error);
+      if (!refused) throw error;
+      // The links URL is the user's input: say what was refused and how to allow it, not "internal error".
+      throw new UserError(
+        `cannot read links from ${location}: ${refused.host} resolves to private address ${refused.address}`,
+        { notes: ["pass --allow-private if you mean to read from your own network"] },
+      );
+    } finally {
+      await guarded?.close();
+    }
   } else {
     const file = join(options.cwd, location);
     const path = existsSync(location) ? location : file;
@@ -117,7 +132,8 @@ const SCRAPE_BACKOFF = { minDelayMs: 1_000, maxDelayMs: 30_000 };
 export async function scrapePages(options: ScrapeOptions): Promise<ScrapeSummary> {
   const started = performance.now();
   const emit = options.onEvent ?? (() => {});
-  const doFetch = options.fetch ?? fetch;
+  const guarded = options.allowPrivate || options.fetch ? undefined : publicFetch(options.resolve);
+  const doFetch = options.fetch ?? guarded?.fetch ?? fetch;
   const previous = readPageCache(options.out);
   const previousByUrl = new Map((previous?.pages ?? []).map((page) => [page.url, page]));
   const urls = [...new Set(options.urls.map((url) => url.replace(/#.*$/, "")))];
@@ -147,7 +163,7 @@ export async function scrapePages(options: ScrapeOptions): Promise<ScrapeSummary
       }
       if (!options.allowPrivate) {
         try {
-          await assertPublicHost(current);
+          await assertPublicHost(current, options.resolve);
         } catch (error) {
           throw new FetchFailure(error instanceof Error ? error.message : String(error), false);
         }
@@ -254,10 +270,13 @@ export async function scrapePages(options: ScrapeOptions): Promise<ScrapeSummary
         );
         return;
       } catch (error) {
+        const refused = privateAddressCause(error);
         const failure =
           error instanceof FetchFailure
             ? error
-            : new FetchFailure(error instanceof Error ? `${error.name}: ${error.message}` : String(error), true);
+            : refused
+              ? new FetchFailure(refused.message, false)
+              : new FetchFailure(error instanceof Error ? `${error.name}: ${error.message}` : String(error), true);
         if (!failure.retryable || attempt >= retries) throw failure;
         const waitMs = Math.min(failure.retryAfterMs ?? backoffMs(attempt, SCRAPE_BACKOFF), SCRAPE_BACKOFF.maxDelayMs);
         emit({ type: "retry", url: href, attempt: attempt + 1, waitMs, reason: failure.message });
@@ -276,19 +295,23 @@ export async function scrapePages(options: ScrapeOptions): Promise<ScrapeSummary
     emit({ type: "fetched", url: page.url, status });
   };
 
-  await Promise.all(
-    urls.map((href) =>
-      limit(async () => {
-        try {
-          await fetchOne(href);
-        } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
-          failures.push({ url: href, reason });
-          emit({ type: "fetched", url: href, status: "failed", reason });
-        }
-      }),
-    ),
-  );
+  try {
+    await Promise.all(
+      urls.map((href) =>
+        limit(async () => {
+          try {
+            await fetchOne(href);
+          } catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            failures.push({ url: href, reason });
+            emit({ type: "fetched", url: href, status: "failed", reason });
+          }
+        }),
+      ),
+    );
+  } finally {
+    await guarded?.close();
+  }
 
   // Pages that are no longer listed leave the cache, so the index step deletes their chunks.
   const kept = new Set(pages.map((page) => page.file));

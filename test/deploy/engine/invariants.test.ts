@@ -197,6 +197,40 @@ describe("apply invariants (local platform)", () => {
     expect(stale.err).toMatch(/stale/);
     await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
   });
+
+  it("keys secret fingerprints with a per-plan salt, and apply --plan still sees a changed secret", async () => {
+    const dir = stack("Salted");
+    await deploy(["apply", "lab.yaml"], env, dir);
+    // The secret changed: each saved plan shows the change as fingerprints (old → new), keyed by its own salt.
+    const changedEnv = { ...env, ENGINE_TOKEN: `${CANARY}-b` };
+    await deploy(["plan", "lab.yaml", "--out", "one.json"], changedEnv, dir);
+    await deploy(["plan", "lab.yaml", "--out", "two.json"], changedEnv, dir);
+    const read = (f: string) => readFileSync(path.join(dir, f), "utf8");
+    const hashes = (text: string) => [...text.matchAll(/"(?:hmac-)?sha256:[0-9a-f]{16}"/g)].map((m) => m[0]);
+    const salts = [read("one.json"), read("two.json")].map((t) => (JSON.parse(t) as { salt?: string }).salt);
+    expect(salts[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(salts[1]).toMatch(/^[0-9a-f]{32}$/);
+    expect(salts[0]).not.toBe(salts[1]);
+    const [one, two] = [hashes(read("one.json")), hashes(read("two.json"))];
+    expect(one.length).toBe(2);
+    expect(two.length).toBe(2);
+    // The same two secret values fingerprint differently in the two plans.
+    expect(one.filter((h) => two.includes(h))).toEqual([]);
+    expect(read("one.json")).not.toContain(CANARY);
+    // Another value than the plan was made with: stale. The value it was made with: applied.
+    const other = await deploy(
+      ["apply", "lab.yaml", "--plan", "one.json"],
+      { ...env, ENGINE_TOKEN: `${CANARY}-c` },
+      dir,
+    );
+    expect(other.code).toBe(1);
+    expect(other.err).toMatch(/stale/);
+    const same = await deploy(["apply", "lab.yaml", "--plan", "one.json"], changedEnv, dir);
+    expect(same.err).toBe("");
+    expect(same.code).toBe(0);
+    expect((await deploy(["plan", "lab.yaml", "--detailed-exitcode"], changedEnv, dir)).code).toBe(0);
+    await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
+  });
 });
 
 /** A small deterministic PRNG (mulberry32), so the injected faults are the same on every run. */

@@ -167,3 +167,87 @@ describe("manifest loader fuzz", () => {
     expect(counts.invalid).toBeGreaterThan(100);
   });
 });
+
+/**
+ * Hostile mutants of the real manifests (manifests/lab.yaml and the examples), through the real `deploy validate`
+ * entry: deleted lines, unknown keys, aliases to nothing, includes of special and secret files, NUL bytes, invalid
+ * UTF-8, huge numbers and deep nesting. Every run exits 0 or 1, every error has a location, nothing prints a stack
+ * or the canary planted in the environment and in a secret file. A few run through the real bin as a child process.
+ */
+describe("deploy validate fuzz on the real manifests", () => {
+  it("exits 0/1 with located errors and never prints a stack or a secret", async () => {
+    const { execFile } = await import("node:child_process");
+    const { existsSync, mkdirSync, readdirSync, writeFileSync } = await import("node:fs");
+    const path = await import("node:path");
+    const { runValidate } = await import("./helpers.js");
+    const root = path.resolve(FIXTURES, "../../../..");
+    const seeds = [
+      path.join(root, "manifests/lab.yaml"),
+      ...readdirSync(path.join(root, "manifests/examples"))
+        .filter((f) => f.endsWith(".yaml"))
+        .map((f) => path.join(root, "manifests/examples", f)),
+    ].map((f) => readFileSync(f, "utf8"));
+    const dir = writeTree({ "outside/secret.yaml": `token: ${CANARY}\n`, "proj/.cml-local/api-key": CANARY });
+    const proj = path.join(dir, "proj");
+    mkdirSync(path.join(proj, "sub"), { recursive: true });
+    const hostile = [
+      (t: string) => `${t}\ninclude: [../outside/secret.yaml]\n`,
+      (t: string) => `${t}\ninclude: [/proc/self/environ]\n`,
+      (t: string) => `${t}\ninclude: [/dev/stdin]\n`,
+      (t: string) => `${t}\ninclude: [.cml-local/api-key]\n`,
+      (t: string) => `${t}\ninclude: [sub]\n`,
+      (t: string) => t.replace(/cpu: \d+/, "cpu: *nope"),
+      (t: string) => t.replace(/memory: \d+/, "memory: 1e26"),
+      (t: string) => `${t}\nextra_key_${t.length}: 1\n`,
+      (t: string) => `${t}\nfiles:\n  - { from: /dev/zero, to: z }\n`,
+      (t: string) => `${t}\nx: ${"[".repeat(3000)}${"]".repeat(3000)}\n`,
+      (t: string) => `${t}\0`,
+      (t: string) => t.replace(/a/, "\u00ff"),
+    ];
+    const random = rng(19);
+    let tried = 0;
+    const env = { CANARY_SECRET: CANARY, LEAK: CANARY, TOKEN_FILE: path.join(dir, "outside/secret.yaml") };
+    const check = (code: number, out: string, err: string, context: string) => {
+      expect([0, 1], context).toContain(code);
+      expect(out + err, context).not.toContain(CANARY);
+      expect(out + err, context).not.toMatch(/internal error|\n\s+at |Maximum call stack/);
+    };
+    for (let i = 0; i < 240; i++) {
+      const seed = seeds[i % seeds.length] ?? "";
+      const lines = seed.split("\n");
+      for (let k = Math.floor(random() * 3); k > 0; k--) lines.splice(Math.floor(random() * lines.length), 1);
+      let text = lines.join("\n");
+      const mutation = hostile[Math.floor(random() * hostile.length)];
+      if (mutation && random() < 0.8) text = mutation(text);
+      const bytes = text.includes("\u00ff") ? Buffer.from(text, "latin1") : Buffer.from(text);
+      writeFileSync(path.join(proj, "m.yaml"), bytes);
+      const context = `case ${i}: ${text.slice(-120)}`;
+      const json = await runValidate(["m.yaml", "--format", "json"], env, proj);
+      check(json.code, json.out, json.err, context);
+      for (const d of JSON.parse(json.out || "[]") as { severity: string; location?: { line: number } }[])
+        if (d.severity === "error") expect(d.location?.line ?? 0, `${context}\n${json.out}`).toBeGreaterThanOrEqual(1);
+      const text2 = await runValidate(["m.yaml"], env, proj);
+      check(text2.code, text2.out, text2.err, context);
+      tried++;
+    }
+    // Some through the real bin, as a child process with a time bound.
+    const bin = path.join(root, "bin/deploy.js");
+    if (existsSync(path.join(root, "dist/deploy/bin.js"))) {
+      for (let i = 0; i < 8; i++) {
+        writeFileSync(path.join(proj, "m.yaml"), (hostile[i] ?? String)(seeds[0] ?? ""));
+        const result = await new Promise<{ code: number; out: string }>((done) =>
+          execFile(
+            process.execPath,
+            [bin, "validate", "m.yaml"],
+            { cwd: proj, env: { ...process.env, ...env }, timeout: 30_000 },
+            (error, stdout, stderr) =>
+              done({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, out: stdout + stderr }),
+          ),
+        );
+        check(result.code, result.out, "", `bin case ${i}`);
+        tried++;
+      }
+    }
+    console.log(`deploy validate fuzz: ${tried} hostile mutants tried, 0 failures`);
+  }, 300_000);
+});

@@ -48,7 +48,7 @@ applications:
   a: { script: src/a.py, env: { TOKEN: "\${secret:TOKEN}", OTHER: "\${secret:OTHER}" } }
 `;
     const r = await load(manifest, { env: { TOKEN: "t0k", OTHER_FILE: "/nonexistent" } });
-    expect(errors(r)).toEqual(["jobs.a.env.OTHER: cannot read the file named by OTHER_FILE"]);
+    expect(errors(r)).toEqual(["jobs.a.env.OTHER: cannot read the file named by OTHER_FILE: no such file"]);
     const ok = await load(manifest, { env: { TOKEN: "t0k", OTHER: "o" } });
     expect(ok.manifest?.jobs.a?.env).toEqual({
       TOKEN: { kind: "secret", name: "TOKEN", value: "t0k" },
