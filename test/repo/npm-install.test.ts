@@ -14,7 +14,7 @@ const run = promisify(execFile);
 
 async function npm(...args: string[]) {
   // Only the project's own config: a developer's ~/.npmrc must not decide this test.
-  const env = { ...process.env, npm_config_userconfig: "/dev/null" };
+  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_userconfig: "/dev/null" };
   for (const key of Object.keys(env))
     if (key.startsWith("npm_config_") && key !== "npm_config_userconfig") delete env[key];
   return run("npm", args, { cwd: root, env, encoding: "utf8" });
