@@ -14,6 +14,7 @@ import { main as deploy } from "../deploy/main.js";
 import { localUp } from "../local/daemon.js";
 import { UserError } from "../shared/errors.js";
 import type { CliIo } from "../shared/io.js";
+import { LAB_PROJECT } from "./running-store.js";
 
 export interface StartOptions {
   /** The cml-lab checkout (holds manifests/lab.yaml). */
@@ -32,7 +33,9 @@ export interface StartResult {
   elapsedMs: number;
 }
 
-const PROJECT = "LLM Hands-on Lab";
+const PROJECT = LAB_PROJECT;
+/** The README's query: after npm start it reads the running lab's store (src/lab/running-store.ts). */
+export const LAB_QUERY = 'npx cml-lab query "What are list comprehensions?" --store local --model offline';
 
 export async function startLab(options: StartOptions): Promise<StartResult> {
   const { io } = options;
@@ -89,6 +92,7 @@ export async function startLab(options: StartOptions): Promise<StartResult> {
       `    ${appUrl}`,
       "",
       "Next:",
+      `  ${LAB_QUERY}   # from the lab's Chroma`,
       "  npx deploy run ask --follow                  # the retriever → prompt → model chain as a job (exercise 6)",
       "  npx deploy plan manifests/lab.yaml           # nothing to change",
       `  npx deploy app set-script chat launchers/chat_final.py --project "${PROJECT}"   # exercise 8`,
