@@ -4,6 +4,7 @@
  * workspace), runs the scrape job once (its dependent populate-chroma job then indexes into Chroma), and prints
  * the chat app's URL. A second run finds nothing to change and nothing to ingest, and prints the same URL.
  */
+import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { type CmlClient, createCmlClient, findOneByName, listAll, waitFor, waits } from "../client/index.js";
 import { resolveConnection } from "../deploy/connection.js";
@@ -12,6 +13,7 @@ import { main as deploy } from "../deploy/main.js";
 import { localUp } from "../local/daemon.js";
 import { UserError } from "../shared/errors.js";
 import type { CliIo } from "../shared/io.js";
+import { LAB_PROJECT } from "./running-store.js";
 
 export interface StartOptions {
   /** The cml-lab checkout (holds manifests/lab.yaml). */
@@ -30,7 +32,9 @@ export interface StartResult {
   elapsedMs: number;
 }
 
-const PROJECT = "LLM Hands-on Lab";
+const PROJECT = LAB_PROJECT;
+/** The README's query: after npm start it reads the running lab's store (src/lab/running-store.ts). */
+export const LAB_QUERY = 'npx cml-lab query "What are list comprehensions?" --store local --model offline';
 
 export async function startLab(options: StartOptions): Promise<StartResult> {
   const { io } = options;
@@ -38,6 +42,7 @@ export async function startLab(options: StartOptions): Promise<StartResult> {
   const manifest = join(options.root, "manifests", "lab.yaml");
   const step = (n: number, text: string) => io.stdout(`\n[${n}/4] ${text}\n`);
 
+  await requirePython3(io.env);
   step(1, "local platform");
   const up = await localUp({ dataDir: options.dataDir });
   io.stdout(`${up.alreadyRunning ? "already running" : "started"} at ${up.record.apiUrl} (data: ${options.dataDir})\n`);
@@ -86,6 +91,7 @@ export async function startLab(options: StartOptions): Promise<StartResult> {
       `    ${appUrl}`,
       "",
       "Next:",
+      `  ${LAB_QUERY}   # from the lab's Chroma`,
       "  npx deploy run ask --follow                  # the retriever → prompt → model chain as a job (exercise 6)",
       "  npx deploy plan manifests/lab.yaml           # nothing to change",
       `  npx deploy app set-script chat launchers/chat_final.py --project "${PROJECT}"   # exercise 8`,
@@ -97,6 +103,28 @@ export async function startLab(options: StartOptions): Promise<StartResult> {
     ].join("\n"),
   );
   return { appUrl, project: PROJECT, ingested, elapsedMs };
+}
+
+/**
+ * The local platform runs every job, application and model through a Python launcher (launchers/*.py), as CML runs
+ * them with the runtime's Python kernel; without python3 every one of them would fail later with a less clear error.
+ */
+export function requirePython3(env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile("python3", ["--version"], { env, timeout: 15_000 }, (error, stdout, stderr) => {
+      const version = `${stdout}${stderr}`.trim();
+      if (!error && /^Python 3\./.test(version)) return resolve(version);
+      reject(
+        new UserError("npm start needs Python 3 (`python3` on PATH), and none was found", {
+          notes: [
+            "the local platform runs every job, application and model through a Python launcher (launchers/*.py), as CML does",
+            "install it (Debian/Ubuntu: apt-get install python3; macOS: brew install python3), then run npm start again",
+            error ? `python3 --version: ${error.message}` : `python3 --version printed: ${version}`,
+          ],
+        }),
+      );
+    });
+  });
 }
 
 async function jobId(api: CmlClient, projectId: string, name: string): Promise<string> {

@@ -12,7 +12,9 @@ import { main as deploy } from "../../src/deploy/main.js";
 import type { CliIo } from "../../src/shared/io.js";
 
 const root = join(import.meta.dirname, "../..");
-const dataDir = join(mkdtempSync(join(tmpdir(), "cml-lab-e2e-")), "cml");
+// A user's working directory: the platform in ./.cml-local, as `npm start` makes it, and no ./data.
+const home = mkdtempSync(join(tmpdir(), "cml-lab-e2e-"));
+const dataDir = join(home, ".cml-local");
 const manifest = join(root, "manifests/lab.yaml");
 const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" };
 
@@ -30,6 +32,22 @@ function cli(command: string[]): Promise<{ code: number | null; out: string }> {
       out += d;
     });
     child.on("exit", (code) => resolve({ code, out }));
+  });
+}
+
+/** A cml-lab command run in `home` as typed (no --data-dir): stdout and stderr apart. */
+function cliHere(command: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, "bin/cml-lab.js"), ...command], { cwd: home, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -75,6 +93,7 @@ async function ask(appUrl: string, question: string): Promise<ChatEvent[]> {
 
 let appUrl = "";
 let serverPid = 0;
+let startOutput = "";
 
 afterAll(async () => {
   await cli(["stop"]);
@@ -91,6 +110,7 @@ describe("the lab, end to end on the local platform", () => {
     expect(appUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(Date.now() - started).toBeLessThan(120_000);
     serverPid = JSON.parse(readFileSync(join(dataDir, "server.json"), "utf8")).pid;
+    startOutput = first.out;
   }, 180_000);
 
   it("a second npm start changes nothing and prints the same URL", async () => {
@@ -99,6 +119,44 @@ describe("the lab, end to end on the local platform", () => {
     expect(second.out).toContain("Plan: 0 to create, 0 to update, 0 to recreate, 0 to delete, 13 unchanged.");
     expect(second.out).toContain("already indexed");
     expect(second.out).toContain(appUrl);
+  }, 60_000);
+
+  it("the README's query, as npm start's Next: list shows it, answers from the running lab's store", async () => {
+    const shown = /^ {2}(npx cml-lab query .*?) +#/m.exec(startOutput)?.[1] ?? "";
+    expect(shown).toBe('npx cml-lab query "What are list comprehensions?" --store local --model offline');
+    expect(readFileSync(join(root, "README.md"), "utf8")).toContain(shown);
+    const words = (shown.match(/"[^"]*"|\S+/g) ?? []).map((w) => w.replace(/^"|"$/g, ""));
+    expect(words.slice(0, 2)).toEqual(["npx", "cml-lab"]);
+    const result = await cliHere(words.slice(2));
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      /^store: the running lab's Chroma at http:\/\/127\.0\.0\.1:\d+ \(passages indexed by populate-chroma; \.\/data has no local index\)\n$/,
+    );
+    expect(result.stdout).toContain("Answer (offline, store chroma):");
+    expect(result.stdout).toContain("/tutorial/datastructures.html#list-comprehensions");
+  }, 60_000);
+
+  it("cml-lab app started next to the lab serves the lab's store", async () => {
+    const child = spawn(process.execPath, [join(root, "bin/cml-lab.js"), "app", "--port", "0"], { cwd: home, env });
+    try {
+      let output = "";
+      const url = await new Promise<string>((resolve, reject) => {
+        const seen = (d: Buffer) => {
+          output += d;
+          const found = /listening on (http:\/\/\S+)/.exec(output)?.[1];
+          if (found) resolve(found);
+        };
+        child.stdout.on("data", seen);
+        child.stderr.on("data", seen);
+        child.on("exit", (code) => reject(new Error(`cml-lab app exited ${code}: ${output}`)));
+      });
+      expect(output).toContain("store: the running lab's Chroma at http://127.0.0.1:");
+      const events = await ask(url, "What are list comprehensions?");
+      const sources = (events[0]?.data.sources ?? []) as { url: string }[];
+      expect(sources.map((s) => s.url).join(" ")).toContain("/tutorial/datastructures.html");
+    } finally {
+      child.kill("SIGTERM");
+    }
   }, 60_000);
 
   it("the app answers a question about the sample docs, citing the page that answers it", async () => {

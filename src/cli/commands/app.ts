@@ -1,15 +1,17 @@
 /** `cml-lab app`: the chat application (what a CML application's script runs). */
 
+import { DEFAULT_PLATFORM_DIR, describeLabStore, resolveStores } from "../../lab/running-store.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { startChatServer } from "../../workloads/app/listen.js";
 import { dataDirReady, defaultDataDir, openRetrieverFor } from "../../workloads/app/retrievers.js";
-import { storeChoices } from "../../workloads/app/stores.js";
+import { chromaUrl, storeChoices } from "../../workloads/app/stores.js";
 
 interface AppArgs {
   port?: number;
   host?: string;
   "data-dir"?: string;
+  "platform-dir"?: string;
 }
 
 export const appCommand: CliCommand = (ctx) =>
@@ -23,19 +25,33 @@ export const appCommand: CliCommand = (ctx) =>
         .option("data-dir", {
           type: "string",
           describe: "Where ingest wrote its stores (default $CML_LAB_DATA or ./data)",
+        })
+        .option("platform-dir", {
+          type: "string",
+          describe: `The local platform whose running lab's store to use when the data dir has none (default ${DEFAULT_PLATFORM_DIR})`,
         }),
     handler: async (args) => {
       const { io } = ctx;
       if (args.port !== undefined && (!Number.isInteger(args.port) || args.port < 0 || args.port > 65_535)) {
         throw new UserError(`--port ${args.port} is not a port number (0–65535)`);
       }
-      const dataDir = defaultDataDir(io.env, io.cwd, args["data-dir"]);
+      const ownDataDir = defaultDataDir(io.env, io.cwd, args["data-dir"]);
+      // Nothing ingested here and no Chroma URL: serve the running lab's Chroma (src/lab/running-store.ts).
+      const { dataDir, env, lab } = await resolveStores({
+        dataDir: ownDataDir,
+        dataDirReady: dataDirReady(ownDataDir),
+        env: io.env,
+        cwd: io.cwd,
+        ...(args["platform-dir"] !== undefined ? { platformDir: args["platform-dir"] } : {}),
+        chromaConfigured: Boolean(chromaUrl(io.env)),
+      });
+      if (lab) io.stderr(`${describeLabStore(lab, ownDataDir, io.cwd)}\n`);
       const server = await startChatServer({
         ...(args.port !== undefined ? { port: args.port } : {}),
         host: args.host ?? io.env.CML_LAB_HOST ?? "127.0.0.1",
-        env: io.env,
-        stores: storeChoices(io.env, dataDirReady(dataDir)),
-        openRetriever: openRetrieverFor(dataDir, io.env),
+        env,
+        stores: storeChoices(env, dataDirReady(dataDir)),
+        openRetriever: openRetrieverFor(dataDir, env),
         log: (line) => io.stderr(`${new Date().toISOString()} ${line}\n`),
       }).catch((error: unknown) => {
         const code = error instanceof Error && "code" in error ? String(error.code) : "";

@@ -1,8 +1,10 @@
 /** `cml-lab query "question"`: one answer through the chat app's pipeline, printed with sources and timings. */
 
+import { DEFAULT_PLATFORM_DIR, describeLabStore, resolveStores } from "../../lab/running-store.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { dataDirReady, defaultDataDir, openRetrieverFor } from "../../workloads/app/retrievers.js";
+import { chromaUrl } from "../../workloads/app/stores.js";
 import { QuerySetupError, renderQuery, runQuery } from "../../workloads/model-query/query.js";
 
 interface QueryArgs {
@@ -11,6 +13,7 @@ interface QueryArgs {
   model: string;
   json: boolean;
   "data-dir"?: string;
+  "platform-dir"?: string;
   temperature: number;
   "max-tokens": number;
   k: number;
@@ -40,6 +43,10 @@ export const queryCommand: CliCommand = (ctx) =>
           type: "string",
           describe: "Where ingest wrote its stores (default $CML_LAB_DATA or ./data)",
         })
+        .option("platform-dir", {
+          type: "string",
+          describe: `The local platform whose running lab's store to use when the data dir has none (default ${DEFAULT_PLATFORM_DIR})`,
+        })
         .option("temperature", { type: "number", default: 0.2, describe: "0–1" })
         .option("max-tokens", { type: "number", default: 512, describe: "1–4096" })
         .option("k", { type: "number", default: 5, describe: "Sources to retrieve" }),
@@ -49,12 +56,31 @@ export const queryCommand: CliCommand = (ctx) =>
       if (!Number.isInteger(args["max-tokens"]) || args["max-tokens"] < 1 || args["max-tokens"] > 4096) {
         throw new UserError("--max-tokens must be an integer from 1 to 4096");
       }
-      const dataDir = defaultDataDir(io.env, io.cwd, args["data-dir"]);
-      if (args.store === "local" && !dataDirReady(dataDir)) {
-        throw new UserError(`no ingested data in ${dataDir}`, {
-          notes: ["run `cml-lab ingest` first, or pass --data-dir / --store none"],
+      const ownDataDir = defaultDataDir(io.env, io.cwd, args["data-dir"]);
+      const ready = dataDirReady(ownDataDir);
+      // With no store of its own (no local index here, no Chroma URL), a local or chroma query reads the running
+      // lab's Chroma (src/lab/running-store.ts), and says so.
+      const setup =
+        args.store === "local" || args.store === "chroma"
+          ? await resolveStores({
+              dataDir: ownDataDir,
+              dataDirReady: args.store === "local" ? ready : false,
+              env: io.env,
+              cwd: io.cwd,
+              ...(args["platform-dir"] !== undefined ? { platformDir: args["platform-dir"] } : {}),
+              chromaConfigured: Boolean(chromaUrl(io.env)),
+            })
+          : { dataDir: ownDataDir, env: io.env };
+      const store = setup.lab ? "chroma" : args.store;
+      if (setup.lab) io.stderr(`${describeLabStore(setup.lab, ownDataDir, io.cwd)}\n`);
+      else if (args.store === "local" && !ready) {
+        throw new UserError(`no ingested data in ${ownDataDir}, and no lab running on the local platform`, {
+          notes: [
+            "run `npm start` (the lab's store is then used), or `cml-lab ingest` first, or pass --data-dir / --store none",
+          ],
         });
       }
+      const dataDir = setup.dataDir;
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once("SIGINT", stop);
@@ -62,9 +88,9 @@ export const queryCommand: CliCommand = (ctx) =>
         const result = await runQuery({
           question: args.question,
           model: args.model,
-          store: args.store,
-          env: io.env,
-          openRetriever: openRetrieverFor(dataDir, io.env),
+          store,
+          env: setup.env,
+          openRetriever: openRetrieverFor(dataDir, setup.env),
           temperature: args.temperature,
           maxTokens: args["max-tokens"],
           k: args.k,

@@ -14,7 +14,7 @@ import { LiveList } from "../engine/live-list.js";
 import { describeHolder } from "../engine/lock.js";
 import { selectEntries } from "../engine/plan.js";
 import { settleNewProject } from "../engine/project-race.js";
-import { renderEvent, renderPlan, useColor } from "../engine/render.js";
+import { renderConfirmation, renderEvent, renderPlan, useColor } from "../engine/render.js";
 import { appUrlFor, openSession, type Session, type SessionRequest } from "../engine/session.js";
 import type { Plan } from "../engine/types.js";
 import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
@@ -117,7 +117,9 @@ async function run(
   if (destructive.length > 0 && !args["auto-approve"]) {
     const what = destructive.map((e) => `${e.action} ${e.key}`).join(", ");
     if (io.isTTY && io.confirm) {
-      if (!(await io.confirm(`This will ${what}. Continue?`))) throw new UserError("cancelled; nothing was changed");
+      const { lines, question } = renderConfirmation(p, destroy);
+      io.stdout(`\n${lines.join("\n")}\n`);
+      if (!(await io.confirm(question))) throw new UserError("cancelled; nothing was changed");
     } else
       throw new UserError(`the plan would ${what}; without a terminal to confirm, pass --auto-approve`, {
         notes: ["review the plan above, then run again with --auto-approve"],

@@ -396,25 +396,29 @@ export function planDestroy(desired: DesiredState, live: LiveState, options: Pla
   if (live.projects.length > 1)
     conflicts.push(`${live.projects.length} projects are named "${m.project.name}"; rename or delete all but one`);
   if (project) {
-    const kept = (kind: "jobs" | "applications" | "models", name: string | undefined) =>
-      Object.values(m[kind]).some((s) => s.preventDestroy && s.name === name);
-    const del = (key: ResourceKey, id: string | undefined, keep: boolean) =>
+    // One name per object: a live object the manifest declares goes by its manifest key, as apply calls it
+    // (`applications.chat`, not its subdomain); only objects the manifest no longer has go by their live name.
+    const matches = matchChildren(desired, live);
+    const keyOf = (kind: "jobs" | "applications" | "models", id: string | undefined, fallback: string) => {
+      const found = [...matches[kind].entries()].find(([, o]) => ("model" in o ? o.model.id : o.id) === id);
+      return found ? { key: found[0], spec: m[kind][found[0]] } : { key: fallback, spec: undefined };
+    };
+    const del = (kind: "jobs" | "applications" | "models", id: string | undefined, liveName: string | undefined) => {
+      const { key, spec } = keyOf(kind, id, liveName ?? id ?? "");
+      const keep = spec?.preventDestroy === true;
       entries.push({
-        key,
+        key: `${kind}.${key}`,
         action: keep ? "skip" : "delete",
         id,
         dependsOn: [],
         changes: [],
         ...(keep ? { reason: "prevent_destroy", preventDestroy: true } : {}),
       });
-    for (const j of live.jobs)
-      if (ownerOf(j.environment) === stack) del(`jobs.${j.name ?? j.id}`, j.id, kept("jobs", j.name));
+    };
+    for (const j of live.jobs) if (ownerOf(j.environment) === stack) del("jobs", j.id, j.name);
     for (const a of live.applications)
-      if (ownerOf(a.environment) === stack)
-        del(`applications.${a.subdomain ?? a.name ?? a.id}`, a.id, kept("applications", a.name));
-    for (const lm of live.models)
-      if (modelOwner(lm.model) === stack)
-        del(`models.${lm.model.name ?? lm.model.id}`, lm.model.id, kept("models", lm.model.name));
+      if (ownerOf(a.environment) === stack) del("applications", a.id, a.subdomain ?? a.name);
+    for (const lm of live.models) if (modelOwner(lm.model) === stack) del("models", lm.model.id, lm.model.name);
     const anyKept = entries.some((e) => e.action === "skip");
     // Objects someone made by hand in our project: deleting the project would delete them silently.
     const foreign =

@@ -4,7 +4,7 @@
  * (TTY and no NO_COLOR), passed in as a flag.
  */
 import { styleText } from "node:util";
-import { type ActionCounts, type ActionType, emptyCounts, planSummaryLine, SYMBOLS } from "./actions.js";
+import { type ActionCounts, type ActionType, emptyCounts, isDestructive, planSummaryLine, SYMBOLS } from "./actions.js";
 import { type ApplyEvent, applySummaryLine } from "./events.js";
 import type { FieldChange, Plan, PlanEntry, PlanValue } from "./types.js";
 
@@ -47,6 +47,23 @@ export function renderPlan(plan: Plan, options: RenderOptions): string[] {
     summary += " Deletes remove objects that left the manifest.";
   lines.push(summary);
   return lines;
+}
+
+/**
+ * What a confirmation asks about: every delete and recreate, one per line, with its reason. Returns the lines
+ * and the question (the prompt adds "[y/N]").
+ */
+export function renderConfirmation(plan: Plan, destroy: boolean): { lines: string[]; question: string } {
+  const destructive = plan.entries.filter((e) => isDestructive(e.action));
+  const deletes = destructive.filter((e) => e.action === "delete").length;
+  const recreates = destructive.length - deletes;
+  const what = [deletes ? `${deletes} to delete` : "", recreates ? `${recreates} to recreate` : ""].filter(Boolean);
+  const lines = [
+    `${destroy ? "Destroy" : "This apply"} deletes or recreates ${destructive.length} object(s) (${what.join(", ")}):`,
+    ...destructive.map((e) => `${SYMBOLS[e.action].padStart(3)} ${e.key}${e.reason ? ` (${e.reason})` : ""}`),
+  ];
+  const question = destroy ? "Destroy them?" : "Apply the plan, deleting or recreating them?";
+  return { lines, question };
 }
 
 function renderEntry(entry: PlanEntry, paint: (style: Style, text: string) => string): string[] {

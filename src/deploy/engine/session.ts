@@ -59,6 +59,9 @@ export async function loadOrFail(request: SessionRequest): Promise<ResolvedManif
     env: request.io.env,
     cwd: request.io.cwd,
   });
+  // A manifest that cannot be read at all is one plain problem: say it once, not as "… is not valid" around it.
+  const [only] = result.diagnostics;
+  if (!result.manifest && result.diagnostics.length === 1 && only && !only.location) throw new UserError(only.message);
   if (!result.manifest || hasErrors(result.diagnostics)) {
     const text = formatDiagnostics(result.diagnostics, "text", { color: false });
     throw new UserError(`${request.manifest} is not valid`, { notes: text ? [text.trimEnd()] : [] });

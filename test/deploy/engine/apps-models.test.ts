@@ -116,8 +116,15 @@ describe("applications and models (local platform)", () => {
     expect(modelLogs.code, modelLogs.err).toBe(0);
     expect((await deploy(["logs", "model", "nope", "lab.yaml"], env, dir)).err).toMatch(/no model nope/);
 
-    const destroyed = await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
+    // One name per object: destroy calls each object by its manifest key, as apply and plan do (the app's key is
+    // `web`, its subdomain `web-engine-test`).
+    const destroyed = await deploy(["destroy", "lab.yaml", "--auto-approve", "--json"], env, dir);
     expect(destroyed.code, destroyed.out + destroyed.err).toBe(0);
+    const destroyPlan = JSON.parse(destroyed.out.split("\n")[0] ?? "").plan;
+    const destroyKeys = destroyPlan.entries.map((e: { key: string }) => e.key).sort();
+    const applyKeys = after.entries.map((e: { key: string }) => e.key).filter((k: string) => destroyKeys.includes(k));
+    expect(destroyKeys).toEqual(["applications.web", "models.echo", "project"]);
+    expect(applyKeys.sort()).toEqual(destroyKeys);
     const twice = await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
     expect(twice.out).toContain("Nothing to do.");
   });

@@ -111,11 +111,9 @@ describe("apply invariants (local platform)", () => {
       },
     });
     expect(declined.code).toBe(1);
-    expect(questions).toEqual([
-      expect.stringMatching(
-        /^This will delete jobs\.(count|prepare), delete jobs\.(count|prepare), delete project\. Continue\?$/,
-      ),
-    ]);
+    expect(questions).toEqual(["Destroy them?"]);
+    expect(declined.out).toContain("Destroy deletes or recreates 3 object(s) (3 to delete):\n");
+    for (const key of ["jobs.count", "jobs.prepare", "project"]) expect(declined.out).toContain(`  - ${key}\n`);
     expect((await inventory(tp.api)).projects).toContain("Invariants");
     const destroyed = await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
     expect(destroyed.code).toBe(0);
