@@ -79,7 +79,11 @@ export class StateStore {
     } catch {
       text = undefined;
     }
-    const parsed: unknown = text === undefined ? undefined : JSON.parse(text);
+    // State written before unset timestamps were left out holds "" for them, which is not a date-time: drop those.
+    const parsed: unknown =
+      text === undefined
+        ? undefined
+        : JSON.parse(text, (key, value) => (key.endsWith("_at") && value === "" ? undefined : value));
     return new StateStore(file, isState(parsed) ? { ...emptyState(), ...parsed } : emptyState());
   }
 
