@@ -65,8 +65,9 @@ export class ApplicationEngine {
     this.live.set(id, live);
     app.status = "APPLICATION_STARTING";
     app.starting_at = nowIso();
-    app.running_at = "";
-    app.stopped_at = "";
+    // Unset timestamps are left out, as CML does: "" is not a date-time.
+    delete app.running_at;
+    delete app.stopped_at;
     void ctx.save();
     const logFile = appLogFile(ctx.dataDir, id);
     appendLine(logFile, `cml-local: ${app.starting_at} starting ${app.script} on port ${record.port}`);

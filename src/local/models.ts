@@ -58,7 +58,8 @@ export class ModelEngine {
     const finish = (ok: boolean, why?: string) => {
       if (why) appendLine(logFile, `cml-local: ${why}`);
       build.status = ok ? "built" : "build failed";
-      build.built_at = ok ? nowIso() : "";
+      if (ok) build.built_at = nowIso();
+      else delete build.built_at;
       build.updated_at = nowIso();
       void ctx.save();
       return ok;
@@ -95,7 +96,7 @@ export class ModelEngine {
     const live: LiveDeployment = { workload: undefined, port: 0, stopping: false, ready: false };
     this.live.set(id, live);
     deployment.status = "pending";
-    deployment.stopped_at = "";
+    delete deployment.stopped_at;
     deployment.updated_at = nowIso();
     const fail = (why: string) => {
       appendLine(logFile, `cml-local: ${why}`);

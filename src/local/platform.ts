@@ -28,6 +28,7 @@ import { createModelService } from "./model-service.js";
 import { ModelEngine } from "./models.js";
 import { appendLine, endLeftoverWorkloads, resolvePython, Supervisor, workloadScope } from "./processes.js";
 import { isActive, RunEngine, runLogFile } from "./runs.js";
+import { Scheduler } from "./schedules.js";
 import { createDispatcher, type Dispatcher } from "./server.js";
 import { type State, StateStore } from "./state.js";
 
@@ -44,6 +45,8 @@ export interface LocalPlatformOptions {
    * refused with 409 by default; tests allow duplicates to prove the engine copes with either.
    */
   duplicateProjectNames?: boolean;
+  /** Test-only: the time cron schedules are evaluated at (default: the wall clock). */
+  clock?: () => Date;
   log?: (line: string) => void;
 }
 
@@ -107,6 +110,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       }),
   };
   const runs = new RunEngine(ctx);
+  const scheduler = new Scheduler(ctx, runs, options.clock);
   const apps = new ApplicationEngine(ctx);
   const models = new ModelEngine(ctx, await writeHarnesses(dataDir));
   markInterruptedRuns(ctx);
@@ -135,6 +139,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   modelService = createModelService(ctx, models);
   resumeApplications(ctx, apps);
   resumeDeployments(ctx, models);
+  scheduler.start();
   await store.save();
   log(`local platform listening on ${ctx.apiUrl} (data ${dataDir})`);
 
@@ -148,6 +153,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     close: () => {
       closed ??= (async () => {
         ctx.closing = true;
+        scheduler.stop();
         await runs.stopAll();
         await apps.stopAll();
         await models.stopAll();

@@ -5,6 +5,10 @@
  */
 import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import addFormatsModule from "ajv-formats";
+
+// ajv-formats is CommonJS: under NodeNext its default import is the module object, whose `default` is the function.
+const addFormats = addFormatsModule.default;
 
 export interface Route {
   method: string;
@@ -17,6 +21,8 @@ export interface Route {
   requestSchema: string | undefined;
   /** JSON 200 response schema ref, when declared. */
   responseSchema: string | undefined;
+  /** JSON schema ref of any other status (the spec's `default`: `runtimeError`), when declared. */
+  errorSchema?: string | undefined;
 }
 
 export interface RouteMatch {
@@ -33,8 +39,12 @@ function load(): { routes: Route[]; ajv: Ajv } {
   if (loaded) return loaded;
   const doc: unknown = JSON.parse(readFileSync(SPEC_URL, "utf8"));
   if (!isRecord(doc) || !isRecord(doc.paths)) throw new Error(`bug: ${SPEC_URL.pathname} is not an OpenAPI document`);
-  // validateFormats off: the spec's formats (int64, boolean, byte…) are proto annotations, not constraints.
-  const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  // The spec's proto annotations that are not JSON Schema formats: `boolean` on booleans (the type says it all)
+  // and `uint64` on strings (64-bit integers travel as decimal strings, like int64).
+  ajv.addFormat("boolean", true);
+  ajv.addFormat("uint64", { type: "string", validate: /^\d+$/ });
   ajv.addSchema({ ...doc, $id: SPEC_ID });
   const routes: Route[] = [];
   for (const [template, item] of Object.entries(doc.paths)) {
@@ -48,7 +58,7 @@ function load(): { routes: Route[]; ajv: Ajv } {
   return loaded;
 }
 
-function jsonSchemaRef(op: Record<string, unknown>): { request?: string; response?: string } {
+function jsonSchemaRef(op: Record<string, unknown>): { request?: string; response?: string; error?: string } {
   const refOf = (holder: unknown): string | undefined => {
     if (!isRecord(holder) || !isRecord(holder.content)) return undefined;
     const json = holder.content["application/json"];
@@ -56,14 +66,14 @@ function jsonSchemaRef(op: Record<string, unknown>): { request?: string; respons
     return json.schema.$ref;
   };
   const responses = isRecord(op.responses) ? op.responses : {};
-  return { request: refOf(op.requestBody), response: refOf(responses["200"]) };
+  return { request: refOf(op.requestBody), response: refOf(responses["200"]), error: refOf(responses.default) };
 }
 
 export function compileRoute(
   method: string,
   template: string,
   operationId: string,
-  schemas: { request?: string; response?: string } = {},
+  schemas: { request?: string; response?: string; error?: string } = {},
 ): Route {
   const params: string[] = [];
   let pattern = "^";
@@ -85,6 +95,7 @@ export function compileRoute(
     params,
     requestSchema: schemas.request,
     responseSchema: schemas.response,
+    errorSchema: schemas.error,
   };
 }
 
@@ -154,11 +165,15 @@ function describe(error: ErrorObject, root: string): string {
   return `${field}: ${error.message ?? "is invalid"}${allowed}`;
 }
 
-/** Problems with a 200 response body of an operation; empty when it conforms or the spec declares no schema. */
-export function responseProblems(operationId: string, body: unknown): string[] {
+/**
+ * Problems with a JSON response body of an operation: a 200 against the operation's schema, any other status
+ * against its `default` (error) schema. Empty when it conforms or the spec declares no JSON schema for it.
+ */
+export function responseProblems(operationId: string, body: unknown, status = 200): string[] {
   const route = specRoutes().find((r) => r.operationId === operationId);
-  if (!route?.responseSchema) return [];
-  return schemaProblems(route.responseSchema, body, "response");
+  const ref = status === 200 ? route?.responseSchema : route?.errorSchema;
+  if (!ref) return [];
+  return schemaProblems(ref, body, "response");
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

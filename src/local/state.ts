@@ -100,7 +100,8 @@ export class StateStore {
     let parsed: unknown;
     let why: string | undefined;
     try {
-      parsed = JSON.parse(text);
+      // State written before unset timestamps were left out holds "" for them, which is not a date-time: drop those.
+      parsed = JSON.parse(text, (key, value) => (key.endsWith("_at") && value === "" ? undefined : value));
       if (!isState(parsed)) why = "it is not a version 1 state object";
     } catch (error) {
       why = error instanceof Error ? error.message : String(error);

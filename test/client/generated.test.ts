@@ -17,4 +17,26 @@ describe("generated API artefacts", () => {
       .digest("hex");
     expect(await readFile(new URL("../../openapi/SOURCE.txt", import.meta.url), "utf8")).toContain(sha);
   });
+
+  it("openapi/NOTICE says what swagger.json is, where it came from and that Apache-2.0 does not cover it; npm packs it", async () => {
+    const { createHash } = await import("node:crypto");
+    const { spawnSync } = await import("node:child_process");
+    const notice = await readFile(new URL("../../openapi/NOTICE", import.meta.url), "utf8");
+    const source = await readFile(new URL("../../openapi/SOURCE.txt", import.meta.url), "utf8");
+    const sha = createHash("sha256")
+      .update(await readFile(paths.swagger))
+      .digest("hex");
+    expect(notice).toContain(sha);
+    const repo = /repository: (\S+)/.exec(source)?.[1] ?? "no repository in SOURCE.txt";
+    expect(notice).toContain(repo);
+    expect(notice).toContain("GPL-3.0");
+    expect(notice).toMatch(/Apache-2\.0, as declared in package.json\) does NOT cover/);
+    const packed = spawnSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+      cwd: new URL("../..", import.meta.url),
+      encoding: "utf8",
+    });
+    const files = (JSON.parse(packed.stdout) as { files: { path: string }[] }[])[0]?.files.map((f) => f.path) ?? [];
+    expect(files).toContain("openapi/swagger.json");
+    expect(files).toContain("openapi/NOTICE");
+  }, 60_000);
 });

@@ -5,6 +5,7 @@
  * operation's method and path, so a gap is visible rather than silently "working".
  */
 import { HttpResponse, http } from "msw";
+import { responseViolations } from "../spec-check.js";
 
 export const RUNTIME_ID = "docker.repository.cloudera.com/cml-lab/pbj-py311-node20:2025.09.1-b5";
 const ADDON_ID = "hadoop-cli-7.2.18";
@@ -492,7 +493,15 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
     fail(501, `${method} /api/v2/${segs.join("/")} is not implemented by the fake`);
   }
 
+  /** Every way one of the fake's own responses broke the spec (test/spec-check.ts); tests assert it stays empty. */
+  const specProblems: string[] = [];
   const handler = http.all(`${options.baseUrl}/api/v2/*`, async ({ request }) => {
+    const response = await answer(request);
+    specProblems.push(...(await responseViolations(request.method, request.url, response)));
+    return response;
+  });
+
+  async function answer(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const rawPath = url.pathname.slice("/api/v2".length);
     // Segments are decoded one by one, so a file path sent as `a%2Fb.py` stays one segment until `files/` joins it.
@@ -523,7 +532,7 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
       const message = error instanceof Error ? error.message : String(error);
       return HttpResponse.json({ code: 13, message: `fake: ${message}` }, { status: 500 });
     }
-  });
+  }
 
   /** An application made by hand (no stack marker), e.g. in the UI. */
   function seedApp(projectId: string, app: { name: string; subdomain: string }): string {
@@ -559,6 +568,7 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
 
   return {
     handler,
+    specProblems,
     /** Publishes a newer runtime version; returns its image identifier. */
     addRuntime(version: string): string {
       const r = runtime(version);

@@ -11,11 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bypass, HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { findOneByName, listAll, listProjectDir, unwrap } from "../../src/client/index.js";
 import { main } from "../../src/deploy/main.js";
 import type { CliIo } from "../../src/shared/io.js";
 import { NODE, readyProject, startTestPlatform, type TestPlatform } from "../local/helpers.js";
+import { responseViolations } from "../spec-check.js";
 
 const WORKSPACE = "https://ml-contract.example.test";
 const root = join(import.meta.dirname, "../..");
@@ -41,15 +42,21 @@ const server = setupServer(
       if ("runtime_addon_identifiers" in json && !("runtime_identifier" in json))
         return HttpResponse.json({ code: 13, message: "runtime addons without runtime" }, { status: 500 });
     }
-    return fetch(
-      bypass(`${t.platform.apiUrl}${url.pathname}${url.search}`, {
-        method: request.method,
-        headers: request.headers,
-        ...(raw ? { body: raw } : {}),
-      }),
-    );
+    const forwarded = bypass(`${t.platform.apiUrl}${url.pathname}${url.search}`, {
+      method: request.method,
+      headers: request.headers,
+      ...(raw ? { body: raw } : {}),
+    });
+    const response = await tamper(request.method, url.pathname, await fetch(forwarded));
+    specProblems.push(...(await responseViolations(request.method, request.url, response)));
+    return response;
   }),
 );
+/** Every way a response the engine saw broke the spec (checked by each test). */
+const specProblems: string[] = [];
+/** Lets a test break a response on its way to the engine, to prove the check above catches it. */
+const untouched = async (_method: string, _path: string, response: Response) => response;
+let tamper = untouched;
 
 async function deploy(argv: string[], vars: string[] = []) {
   let out = "";
@@ -105,6 +112,10 @@ beforeAll(async () => {
 afterAll(async () => {
   server.close();
   await t.close();
+});
+afterEach(() => {
+  expect(specProblems.splice(0)).toEqual([]);
+  expect(t.specProblems.splice(0)).toEqual([]);
 });
 
 describe("deploy apply of lab.yaml against a workspace with CML's quirks", () => {
@@ -175,6 +186,29 @@ describe("deploy apply of lab.yaml against a workspace with CML's quirks", () =>
     expect(typeof environment).toBe("string");
     expect(JSON.parse(String(environment)).CML_LAB_PINECONE_INDEX).toBe("other-index");
   }, 90_000);
+
+  it('the spec check sees a response that breaks the spec (an unset timestamp sent as "")', async () => {
+    // The engine reads applications by listing them: blank every listed application's stopped_at.
+    tamper = async (method, path, response) => {
+      if (method !== "GET" || !path.endsWith("/applications") || response.status !== 200) return response;
+      const body = (await response.json()) as { applications?: Record<string, unknown>[] };
+      const applications = (body.applications ?? []).map((app) => ({ ...app, stopped_at: "" }));
+      return Response.json({ ...body, applications });
+    };
+    try {
+      const planned = await deploy(["plan"]);
+      expect(planned.code, planned.out).toBe(0);
+    } finally {
+      tamper = untouched;
+    }
+    const seen = specProblems.splice(0);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(new Set(seen)).toEqual(
+      new Set(
+        [0, 1].map((i) => `ListApplications 200: response.applications.${i}.stopped_at: must match format "date-time"`),
+      ),
+    );
+  }, 60_000);
 
   it("destroy removes the stack and leaves the decoys; a second destroy does nothing", async () => {
     const destroyed = await deploy(["destroy", "--auto-approve"]);

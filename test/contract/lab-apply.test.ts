@@ -6,7 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setupServer } from "msw/node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/deploy/main.js";
 import type { CliIo } from "../../src/shared/io.js";
 import { createFakeCml, type RecordedRequest } from "./fake-cml.js";
@@ -24,6 +24,8 @@ const lockDir = mkdtempSync(join(tmpdir(), "cml-lab-contract-locks-"));
 
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
 afterAll(() => server.close());
+// The fake answers as the spec says CML does, or the engine is being tested against something CML never sends.
+afterEach(() => expect(fake.specProblems.splice(0)).toEqual([]));
 
 async function deploy(args: string[]): Promise<{ code: number; out: string; err: string; sent: RecordedRequest[] }> {
   const before = fake.requests.length;

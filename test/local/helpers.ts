@@ -1,19 +1,14 @@
 import { readFileSync } from "node:fs";
 /**
- * Starts a local platform on 127.0.0.1 port 0 with its own temp data dir, and a client whose every JSON
- * response is checked against the spec (problems collected in `specProblems`, asserted empty by tests).
+ * Starts a local platform on 127.0.0.1 port 0 with its own temp data dir, and a client whose every response is
+ * checked against the spec (test/spec-check.ts; problems collected in `specProblems`, asserted empty by tests).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CmlClient, createCmlClient, unwrap, uploadProjectFile, waits } from "../../src/client/index.js";
-import {
-  type LocalPlatform,
-  type LocalPlatformOptions,
-  matchOperation,
-  responseProblems,
-  startLocalPlatform,
-} from "../../src/local/index.js";
+import { type LocalPlatform, type LocalPlatformOptions, startLocalPlatform } from "../../src/local/index.js";
+import { validatingFetch } from "../spec-check.js";
 
 export interface TestPlatform {
   platform: LocalPlatform;
@@ -45,20 +40,7 @@ export function clientFor(platform: LocalPlatform, specProblems: string[], retry
     baseUrl: platform.apiUrl,
     apiKey: platform.apiKey,
     retry: retry ? { retries: 5, minDelayMs: 5, maxDelayMs: 50 } : false,
-    fetch: async (request) => {
-      const response = await fetch(request);
-      const type = response.headers.get("content-type") ?? "";
-      if (response.status === 200 && type.includes("application/json")) {
-        const url = new URL(request.url);
-        const op = matchOperation(request.method, url.pathname);
-        if (op) {
-          const body: unknown = await response.clone().json();
-          for (const p of responseProblems(op.route.operationId, body))
-            specProblems.push(`${op.route.operationId}: ${p}`);
-        }
-      }
-      return response;
-    },
+    fetch: validatingFetch(specProblems),
   });
 }
 

@@ -1,4 +1,4 @@
-import { lstat, symlink } from "node:fs/promises";
+import { lstat, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { downloadProjectFile, isApiError, listAll, unwrap, uploadProjectFile } from "../../src/client/index.js";
@@ -164,6 +164,38 @@ describe("response validation", () => {
   it("detects a response that does not match the spec (so the per-test check can fail)", () => {
     expect(responseProblems("GetJob", { timeout: 5, name: "j" })).toEqual(["response.timeout: must be string"]);
     expect(responseProblems("GetJob", { timeout: "5", name: "j" })).toEqual([]);
+  });
+
+  it("checks formats: an empty or malformed date-time is a violation, an ISO one is not", () => {
+    expect(responseProblems("GetApplication", { stopped_at: "" })).toEqual([
+      'response.stopped_at: must match format "date-time"',
+    ]);
+    expect(responseProblems("GetModelBuild", { built_at: "yesterday" })).toEqual([
+      'response.built_at: must match format "date-time"',
+    ]);
+    expect(responseProblems("GetApplication", { stopped_at: "2026-12-04T18:00:00.000Z" })).toEqual([]);
+  });
+
+  it("leaves out the empty timestamps an older state file holds, so a restarted platform still answers per spec", async () => {
+    const projectId = await readyProject(t.api, "old-state");
+    await t.platform.close();
+    const file = join(t.dataDir, "state.json");
+    const state = JSON.parse(await readFile(file, "utf8")) as { projects: Record<string, Record<string, unknown>> };
+    const project = state.projects[projectId];
+    if (!project) throw new Error("the project is not in state.json");
+    project.updated_at = "";
+    await writeFile(file, JSON.stringify(state));
+    const again = await startTestPlatform({ dataDir: t.dataDir });
+    try {
+      const read = await unwrap(
+        again.api.GET("/api/v2/projects/{project_id}", { params: { path: { project_id: projectId } } }),
+      );
+      expect(read.name).toBe("old-state");
+      expect("updated_at" in read).toBe(false);
+      expect(again.specProblems).toEqual([]);
+    } finally {
+      await again.close();
+    }
   });
 });
 

@@ -70,8 +70,6 @@ export function applicationHandlers(ctx: PlatformContext, engine: ApplicationEng
         created_at: now,
         updated_at: now,
         starting_at: now,
-        running_at: "",
-        stopped_at: "",
         kernel: req.kernel ?? "",
         cpu: req.cpu ?? 1,
         memory: req.memory ?? 1,

@@ -9,6 +9,7 @@ import { applyListQuery } from "../list.js";
 import { checkEnvironment, checkName, checkProcessValue } from "../process-values.js";
 import { resolveInProject } from "../project-files.js";
 import { isActive, type RunEngine, requireRun, runLogFile } from "../runs.js";
+import { DEFAULT_TIMEZONE, scheduleProblem } from "../schedules.js";
 import type { Handlers } from "../server.js";
 import type { JobRecord, Wire } from "../state.js";
 import { checkRuntime, parseEnvironmentString } from "./common.js";
@@ -52,6 +53,8 @@ export function jobHandlers(ctx: PlatformContext, runs: RunEngine): Handlers {
       const script = await checkScript(projectId, req.script);
       const parentRef = req.parent_id || req.parent_job_id || "";
       if (parentRef && req.schedule) throw badRequest("a job cannot have both a schedule and a parent job");
+      const timezone = req.timezone || (req.schedule ? DEFAULT_TIMEZONE : "");
+      if (req.schedule) checkSchedule(req.schedule, timezone);
       const parentId = parentRef ? checkParent(projectId, parentRef) : "";
       const runtime = checkRuntime(project, req.runtime_identifier);
       const id = shortId();
@@ -72,7 +75,7 @@ export function jobHandlers(ctx: PlatformContext, runs: RunEngine): Handlers {
         english_schedule: "",
         timeout: String(req.timeout ?? 0),
         kill_on_timeout: req.kill_on_timeout ?? true,
-        timezone: req.timezone || (req.schedule ? "America/Los_Angeles" : ""),
+        timezone,
         environment: envToWire(req.environment ?? {}),
         runtime_identifier: runtime,
         runtime_addon_identifiers: req.runtime_addon_identifiers ?? [],
@@ -121,6 +124,9 @@ export function jobHandlers(ctx: PlatformContext, runs: RunEngine): Handlers {
       }
       if (patch.schedule !== undefined) {
         if (patch.schedule && job.parent_id) throw badRequest("a job cannot have both a schedule and a parent job");
+        // A job that gets its first schedule by PATCH has CML's default timezone (PATCH's timezone is ignored).
+        if (patch.schedule && !job.timezone) job.timezone = DEFAULT_TIMEZONE;
+        if (patch.schedule) checkSchedule(patch.schedule, job.timezone ?? "");
         job.schedule = patch.schedule;
       }
       job.type = job.parent_id ? "dependent" : job.schedule ? "cron" : "manual";
@@ -189,6 +195,11 @@ export function jobHandlers(ctx: PlatformContext, runs: RunEngine): Handlers {
       return textFile(runLogFile(ctx.dataDir, run.id ?? ""));
     },
   };
+}
+
+function checkSchedule(schedule: string, timezone: string): void {
+  const problem = scheduleProblem(schedule, timezone);
+  if (problem) throw badRequest(problem);
 }
 
 export async function textFile(path: string): Promise<Response> {
