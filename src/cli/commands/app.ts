@@ -3,7 +3,7 @@
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { startChatServer } from "../../workloads/app/listen.js";
-import { dataDirReady, defaultDataDir, openRetrieverFor } from "../../workloads/app/retrievers.js";
+import { dataDirReady, defaultDataDir, openRetrieverFor, retrievalWorkers } from "../../workloads/app/retrievers.js";
 import { storeChoices } from "../../workloads/app/stores.js";
 
 interface AppArgs {
@@ -30,13 +30,18 @@ export const appCommand: CliCommand = (ctx) =>
         throw new UserError(`--port ${args.port} is not a port number (0–65535)`);
       }
       const dataDir = defaultDataDir(io.env, io.cwd, args["data-dir"]);
+      const log = (line: string) => io.stderr(`${new Date().toISOString()} ${line}\n`);
+      const workers = retrievalWorkers(io.env);
       const server = await startChatServer({
         ...(args.port !== undefined ? { port: args.port } : {}),
         host: args.host ?? io.env.CML_LAB_HOST ?? "127.0.0.1",
         env: io.env,
         stores: storeChoices(io.env, dataDirReady(dataDir)),
-        openRetriever: openRetrieverFor(dataDir, io.env),
-        log: (line) => io.stderr(`${new Date().toISOString()} ${line}\n`),
+        // The local index on retrieval threads, reopened when ingest rebuilds it; opened and warmed now, so the
+        // first question does not wait for it (/healthz says ready once it is).
+        openRetriever: openRetrieverFor(dataDir, io.env, { ...(workers !== undefined ? { workers } : {}), log }),
+        warmAtStart: true,
+        log,
       }).catch((error: unknown) => {
         const code = error instanceof Error && "code" in error ? String(error.code) : "";
         if (code === "EADDRINUSE") throw new UserError("the port is already in use; pass --port or set PORT");
