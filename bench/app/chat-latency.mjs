@@ -1,7 +1,7 @@
 // Chat app latency with the offline back-end: p50/p95 time to the first `sources` and first `delta` event at
 // 1, 10 and 50 concurrent chats, and retrieval latency alone. Run after `npm run build`:
 //   node bench/app/chat-latency.mjs [--pages 1000] [--rounds 4] [--data-dir DIR --store local|chroma]
-//     [--workers N] [--levels 1,10,50]
+//     [--workers N] [--levels 1,10,50] [--no-warm]
 // Without --data-dir it uses a synthetic corpus (the sample pages recombined into N pages) behind a small
 // in-memory BM25 retriever, so it measures the app's own overhead. With --data-dir it serves the store the way
 // `cml-lab app` does (the local index on N retrieval threads, default one per core, 0 = on the event loop;
@@ -23,6 +23,8 @@ const { values } = parseArgs({
     store: { type: "string", default: "local" },
     levels: { type: "string", default: "1,10,50" },
     workers: { type: "string" },
+    // Leave the store closed until the first question, as the app did before it warmed at start (for comparison).
+    "no-warm": { type: "boolean", default: false },
   },
 });
 const root = join(import.meta.dirname, "../..");
@@ -205,7 +207,7 @@ const server = await startChatServer({
   openRetriever: values["data-dir"]
     ? openRetrieverFor(values["data-dir"], appEnv, workers === undefined ? {} : { workers })
     : async () => retriever,
-  warmAtStart: Boolean(values["data-dir"]),
+  warmAtStart: Boolean(values["data-dir"]) && !values["no-warm"],
   maxConcurrentPerClient: Math.max(...levels),
 });
 if (values["data-dir"]) {
@@ -216,7 +218,7 @@ if (values["data-dir"]) {
   for (let i = 0; i < 20; i++) warm.push((await chatOnce(server.url, QUESTIONS[i % QUESTIONS.length])).delta);
   const warmP50 = [...warm].sort((a, b) => a - b)[10];
   console.log(
-    `start → ready ${readyMs.toFixed(0)} ms (${workers ?? availableParallelism()} retrieval threads); first chat after ready: ` +
+    `${values["no-warm"] ? "no warm at start: " : ""}start → ready ${readyMs.toFixed(0)} ms (${workers ?? availableParallelism()} retrieval threads); first chat after ready: ` +
       `first delta ${first.delta.toFixed(1)} ms = ${(first.delta / warmP50).toFixed(2)}× the warm p50 (${warmP50.toFixed(1)} ms)`,
   );
 }

@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
+import { createOfflineModel } from "../llm/offline.js";
 import { answer } from "../llm/pipeline.js";
 import { createModel as createModelFromEnv, type ModelChoice, modelChoices } from "../llm/registry.js";
 import type { ChatModel, ModelId } from "../llm/types.js";
@@ -89,7 +90,7 @@ export function createChatService(options: ChatAppOptions): ChatService {
   let warming: string | undefined;
   const ready = options.warmAtStart ? warm() : Promise.resolve();
 
-  /** Opens the default store and retrieves once (the pool's threads each warm up before they report ready). */
+  /** Opens the default store and answers one question from it (the pool's threads each warm up before ready). */
   async function warm(): Promise<void> {
     const store = pickDefault(options.stores, options.env.CML_LAB_DEFAULT_STORE, "local");
     if (store === "none") return;
@@ -101,7 +102,14 @@ export function createChatService(options: ChatAppOptions): ChatService {
         log(`store ${store} not opened at start: ${scrub(result.unavailable, secrets)}`);
         return;
       }
-      await result.retrieve(WARM_QUESTION, { k: 5 });
+      // One answer through the whole pipeline with the offline answerer (local, no network), written nowhere:
+      // retrieval is warm in its threads already, but this thread's own first answer (prompting, citation
+      // filtering, SSE formatting) ran several times slower than the next before it was compiled.
+      const warmUp = answer(
+        { question: WARM_QUESTION, temperature: 0, maxTokens: 256 },
+        { retriever: result, model: createOfflineModel() },
+      );
+      await pipeEvents(warmUp, async () => {}, new AbortController().signal);
       const { chunks } = result.describe();
       log(`store ${store} ready: ${chunks} chunks in ${Math.round(performance.now() - started)} ms`);
       const advice = storeAdvice(store, chunks);
