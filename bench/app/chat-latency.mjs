@@ -211,7 +211,16 @@ const server = await startChatServer({
   maxConcurrentPerClient: Math.max(...levels),
 });
 if (values["data-dir"]) {
-  await server.ready;
+  // Wait the way a deployment does: poll /healthz until it says ready.
+  for (;;) {
+    const status = await new Promise((resolve, reject) =>
+      http
+        .get(`${server.url}/healthz`, { agent }, (r) => r.resume().on("end", () => resolve(r.statusCode)))
+        .on("error", reject),
+    );
+    if (status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   const readyMs = performance.now() - startedAt;
   const first = await chatOnce(server.url, QUESTIONS[0]);
   const warm = [];
