@@ -1,8 +1,7 @@
-import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { UserError } from "../../shared/errors.js";
+import { compiledWorkerEntry } from "../../shared/worker-entry.js";
 import { openRetriever } from "./open-retriever.js";
 import { isRetrieverMessage, type RetrieverMessage, type RetrieverWorkerData } from "./retriever-task.js";
 import type { RetrievedSource, RetrieveOptions, Retriever, StoreKind } from "./types.js";
@@ -30,7 +29,7 @@ export const WARM_QUESTION = "how do I configure and start the server";
  */
 export async function openRetrieverPool(options: RetrieverPoolOptions): Promise<ClosableRetriever> {
   const wanted = options.workers ?? availableParallelism();
-  const entry = workerEntry();
+  const entry = compiledWorkerEntry(import.meta.url, "retriever-worker.js", "workloads/rag");
   if (wanted < 1 || !entry) {
     const retriever = await openRetriever({ dataDir: options.dataDir, store: "local" });
     await retriever.retrieve(WARM_QUESTION, { k: 5 });
@@ -51,15 +50,6 @@ export async function openRetrieverPool(options: RetrieverPoolOptions): Promise<
   const first = opened[0];
   const described = first?.status === "fulfilled" ? first.value : { chunks: 0, embedder: "none" };
   return new RetrieverPool(workers, described);
-}
-
-/** dist/workloads/rag/retriever-worker.js: next to this file when compiled; from src/ (vitest) the built copy. */
-function workerEntry(): URL | undefined {
-  const sibling = new URL("./retriever-worker.js", import.meta.url);
-  if (existsSync(fileURLToPath(sibling))) return sibling;
-  const built = new URL("../../../dist/workloads/rag/retriever-worker.js", import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  return undefined;
 }
 
 /** The worker's first message: ready (with what it opened) or the error that stopped it. */
