@@ -1,13 +1,18 @@
 // Chat app latency with the offline back-end: p50/p95 time to the first `sources` and first `delta` event at
 // 1, 10 and 50 concurrent chats, and retrieval latency alone. Run after `npm run build`:
 //   node bench/app/chat-latency.mjs [--pages 1000] [--rounds 4] [--data-dir DIR --store local|chroma]
+//     [--workers N] [--levels 1,10,50] [--no-warm]
 // Without --data-dir it uses a synthetic corpus (the sample pages recombined into N pages) behind a small
-// in-memory BM25 retriever, so it measures the app's own overhead; with --data-dir it uses rag's openRetriever.
+// in-memory BM25 retriever, so it measures the app's own overhead. With --data-dir it serves the store the way
+// `cml-lab app` does (the local index on N retrieval threads, default one per core, 0 = on the event loop;
+// opened and warmed at start) and also reports the time from start to ready and the first chat after it.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import http from "node:http";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startChatServer } from "../../dist/workloads/app/listen.js";
+import { openRetrieverFor } from "../../dist/workloads/app/retrievers.js";
 import { storeChoices } from "../../dist/workloads/app/stores.js";
 
 const { values } = parseArgs({
@@ -17,6 +22,9 @@ const { values } = parseArgs({
     "data-dir": { type: "string" },
     store: { type: "string", default: "local" },
     levels: { type: "string", default: "1,10,50" },
+    workers: { type: "string" },
+    // Leave the store closed until the first question, as the app did before it warmed at start (for comparison).
+    "no-warm": { type: "boolean", default: false },
   },
 });
 const root = join(import.meta.dirname, "../..");
@@ -188,13 +196,41 @@ console.log(`retrieval alone (200 queries): ${summary(retrievalTimes)}`);
 
 const levels = values.levels.split(",").map(Number);
 const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(...levels) });
+const appEnv = { CML_LAB_MODELS: "offline", CML_LAB_DEFAULT_STORE: values.store };
+const workers = values.workers === undefined ? undefined : Number(values.workers);
+const startedAt = performance.now();
 const server = await startChatServer({
   port: 0,
-  env: { CML_LAB_MODELS: "offline" },
-  stores: storeChoices({ CML_LAB_MODELS: "offline" }, true),
-  openRetriever: async () => retriever,
+  env: appEnv,
+  stores: storeChoices(appEnv, true),
+  // The app's own opener for a data directory (pool of retrieval threads, warmed at start); else the synthetic one.
+  openRetriever: values["data-dir"]
+    ? openRetrieverFor(values["data-dir"], appEnv, workers === undefined ? {} : { workers })
+    : async () => retriever,
+  warmAtStart: Boolean(values["data-dir"]) && !values["no-warm"],
   maxConcurrentPerClient: Math.max(...levels),
 });
+if (values["data-dir"]) {
+  // Wait the way a deployment does: poll /healthz until it says ready.
+  for (;;) {
+    const status = await new Promise((resolve, reject) =>
+      http
+        .get(`${server.url}/healthz`, { agent }, (r) => r.resume().on("end", () => resolve(r.statusCode)))
+        .on("error", reject),
+    );
+    if (status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const readyMs = performance.now() - startedAt;
+  const first = await chatOnce(server.url, QUESTIONS[0]);
+  const warm = [];
+  for (let i = 0; i < 20; i++) warm.push((await chatOnce(server.url, QUESTIONS[i % QUESTIONS.length])).delta);
+  const warmP50 = [...warm].sort((a, b) => a - b)[10];
+  console.log(
+    `${values["no-warm"] ? "no warm at start: " : ""}start → ready ${readyMs.toFixed(0)} ms (${workers ?? availableParallelism()} retrieval threads); first chat after ready: ` +
+      `first delta ${first.delta.toFixed(1)} ms = ${(first.delta / warmP50).toFixed(2)}× the warm p50 (${warmP50.toFixed(1)} ms)`,
+  );
+}
 for (const concurrency of levels) {
   const firstSources = [];
   const firstDelta = [];

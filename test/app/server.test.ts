@@ -299,6 +299,6 @@ describe("GET endpoints", () => {
       expect(response.headers.get("content-security-policy")).toMatch(/script-src 'self'/);
     }
     expect((await fetch(`${server.url}/ui/../server.ts`)).status).toBe(404);
-    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ ok: true });
+    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ ok: true, ready: true });
   });
 });

@@ -4,7 +4,7 @@ import { DEFAULT_PLATFORM_DIR, describeLabStore, resolveStores } from "../../lab
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { startChatServer } from "../../workloads/app/listen.js";
-import { dataDirReady, defaultDataDir, openRetrieverFor } from "../../workloads/app/retrievers.js";
+import { dataDirReady, defaultDataDir, openRetrieverFor, retrievalWorkers } from "../../workloads/app/retrievers.js";
 import { chromaUrl, storeChoices } from "../../workloads/app/stores.js";
 
 interface AppArgs {
@@ -46,13 +46,18 @@ export const appCommand: CliCommand = (ctx) =>
         chromaConfigured: Boolean(chromaUrl(io.env)),
       });
       if (lab) io.stderr(`${describeLabStore(lab, ownDataDir, io.cwd)}\n`);
+      const log = (line: string) => io.stderr(`${new Date().toISOString()} ${line}\n`);
+      const workers = retrievalWorkers(env);
       const server = await startChatServer({
         ...(args.port !== undefined ? { port: args.port } : {}),
         host: args.host ?? io.env.CML_LAB_HOST ?? "127.0.0.1",
         env,
         stores: storeChoices(env, dataDirReady(dataDir)),
-        openRetriever: openRetrieverFor(dataDir, env),
-        log: (line) => io.stderr(`${new Date().toISOString()} ${line}\n`),
+        // The local index on retrieval threads, reopened when ingest rebuilds it; opened and warmed now, so the
+        // first question does not wait for it (/healthz says ready once it is).
+        openRetriever: openRetrieverFor(dataDir, env, { ...(workers !== undefined ? { workers } : {}), log }),
+        warmAtStart: true,
+        log,
       }).catch((error: unknown) => {
         const code = error instanceof Error && "code" in error ? String(error.code) : "";
         if (code === "EADDRINUSE") throw new UserError("the port is already in use; pass --port or set PORT");

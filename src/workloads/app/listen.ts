@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
-import { type ChatAppOptions, createChatApp } from "./server.js";
+import { type ChatAppOptions, createChatService } from "./server.js";
 
 export interface ListenOptions extends Omit<ChatAppOptions, "clientKey"> {
   port?: number;
@@ -16,6 +16,8 @@ export interface ListenOptions extends Omit<ChatAppOptions, "clientKey"> {
 export interface RunningChatServer {
   url: string;
   port: number;
+  /** Settles when the start-up warm (warmAtStart) has finished; /healthz says ready from then on. */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,7 +50,8 @@ export function clientKeyFor(env: NodeJS.ProcessEnv): (c: Context) => string {
 }
 
 export async function startChatServer(options: ListenOptions): Promise<RunningChatServer> {
-  const app = createChatApp({ ...options, clientKey: clientKeyFor(options.env) });
+  const service = createChatService({ ...options, clientKey: clientKeyFor(options.env) });
+  const app = service.app;
   const host = options.host ?? "127.0.0.1";
   const port = resolvePort(options.port, options.env);
   return new Promise((resolve, reject) => {
@@ -57,14 +60,21 @@ export async function startChatServer(options: ListenOptions): Promise<RunningCh
       resolve({
         url: `http://${shownHost}:${info.port}`,
         port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
+        ready: service.ready,
+        close: async () => {
+          await new Promise<void>((done) => {
             server.close(() => done());
             // Open SSE streams would keep close() waiting; end them.
             if ("closeAllConnections" in server) server.closeAllConnections();
-          }),
+          });
+          // Retrieval threads and the index watcher.
+          await service.close();
+        },
       });
     });
-    server.once("error", reject);
+    server.once("error", (error) => {
+      void service.close();
+      reject(error);
+    });
   });
 }

@@ -6,7 +6,24 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { catalogDir, openRetriever } from "../rag/open-retriever.js";
+import { openRetrieverPool } from "../rag/retriever-pool.js";
+import { localIndexSignature, reloadingRetriever } from "./reloading-retriever.js";
 import { chromaUrl, type OpenRetriever, pineconeIndex } from "./stores.js";
+
+/** How the app serves the local index (the one a question costs CPU for): see openRetrieverFor. */
+export interface ServeLocalOptions {
+  /** Retrieval threads; default: the available cores (CML_LAB_RETRIEVAL_WORKERS); 0: on the event loop. */
+  workers?: number;
+  /** How often to look for a rebuilt index on disk (default 2 s). */
+  reloadIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+/** CML_LAB_RETRIEVAL_WORKERS: a whole number of retrieval threads, or unset for one per core. */
+export function retrievalWorkers(env: NodeJS.ProcessEnv): number | undefined {
+  const value = env.CML_LAB_RETRIEVAL_WORKERS;
+  return value && /^\d+$/.test(value) ? Number(value) : undefined;
+}
 
 export function defaultDataDir(env: NodeJS.ProcessEnv, cwd: string, explicit?: string): string {
   return resolve(cwd, explicit ?? env.CML_LAB_DATA ?? "data");
@@ -21,12 +38,24 @@ export function dataDirReady(dataDir: string): boolean {
   return existsSync(catalogDir(dataDir, "local"));
 }
 
-export function openRetrieverFor(dataDir: string, env: NodeJS.ProcessEnv): OpenRetriever {
+/**
+ * With `serve` (the chat app), the local index is opened on a pool of retrieval threads and reopened when it is
+ * rebuilt on disk; without it (`cml-lab query`: one question), on this thread, once.
+ */
+export function openRetrieverFor(dataDir: string, env: NodeJS.ProcessEnv, serve?: ServeLocalOptions): OpenRetriever {
   return async (store) => {
     try {
       switch (store) {
         case "local":
-          return await openRetriever({ dataDir, store });
+          if (!serve) return await openRetriever({ dataDir, store });
+          return await reloadingRetriever(
+            () => openRetrieverPool({ dataDir, ...(serve.workers !== undefined ? { workers: serve.workers } : {}) }),
+            () => localIndexSignature(dataDir),
+            {
+              ...(serve.reloadIntervalMs !== undefined ? { intervalMs: serve.reloadIntervalMs } : {}),
+              ...(serve.log ? { log: serve.log } : {}),
+            },
+          );
         case "chroma": {
           const url = chromaUrl(env);
           if (!url) return { unavailable: "set CML_LAB_CHROMA_URL" };

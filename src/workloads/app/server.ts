@@ -8,10 +8,13 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { redact, secretValuesOf } from "../../shared/secrets.js";
+import { createOfflineModel } from "../llm/offline.js";
 import { answer } from "../llm/pipeline.js";
 import { createModel as createModelFromEnv, type ModelChoice, modelChoices } from "../llm/registry.js";
 import type { ChatModel, ModelId } from "../llm/types.js";
-import type { Retriever } from "../rag/types.js";
+import { type ClosableRetriever, WARM_QUESTION } from "../rag/retriever-pool.js";
+import { storeAdvice } from "../rag/stores/local-scale.js";
+import type { Retriever, StoreKind } from "../rag/types.js";
 import { pipeEvents } from "./sse-writer.js";
 import { cachedOpener, type OpenRetriever, type StoreChoice } from "./stores.js";
 import { loadUi } from "./ui-files.js";
@@ -29,6 +32,20 @@ export interface ChatAppOptions {
   clientKey?: (c: Context) => string;
   /** One line per chat and per internal error; never a secret, never the question text. */
   log?: (line: string) => void;
+  /**
+   * Open (and warm) the default store when the app starts, so the first question does not pay for loading the
+   * index; /healthz answers 503 "not ready" until then. Off by default: tests that inject an opener see it
+   * called on the first question only, as before.
+   */
+  warmAtStart?: boolean;
+}
+
+/** The app, and what its server needs around it: when it is ready and how to release what it opened. */
+export interface ChatService {
+  app: Hono;
+  /** Settles when the start-up warm (if any) has finished, whether or not the store could be opened. */
+  ready: Promise<void>;
+  close(): Promise<void>;
 }
 
 export const CONTENT_SECURITY_POLICY = [
@@ -43,9 +60,20 @@ export const CONTENT_SECURITY_POLICY = [
 ].join("; ");
 
 export function createChatApp(options: ChatAppOptions): Hono {
+  return createChatService(options).app;
+}
+
+export function createChatService(options: ChatAppOptions): ChatService {
   const app = new Hono();
   const log = options.log ?? (() => {});
-  const openRetriever = cachedOpener(options.openRetriever);
+  const cached = cachedOpener(options.openRetriever);
+  /** Retrievers opened so far, by store: for /api/config's size advice and for close(). */
+  const opened = new Map<string, Retriever>();
+  const openRetriever: OpenRetriever = (store) =>
+    cached(store).then((result) => {
+      if (!("unavailable" in result)) opened.set(store, result);
+      return result;
+    });
   const createModel = options.createModel ?? ((id: ModelId) => createModelFromEnv(id, options.env));
   const cap = options.maxConcurrentPerClient ?? 2;
   const running = new Map<string, number>();
@@ -88,13 +116,52 @@ export function createChatApp(options: ChatAppOptions): Hono {
     return next();
   });
 
-  app.get("/healthz", (c) => c.json({ ok: true }));
+  let warming: string | undefined;
+  const ready = options.warmAtStart ? warm() : Promise.resolve();
+
+  /** Opens the default store and answers one question from it (the pool's threads each warm up before ready). */
+  async function warm(): Promise<void> {
+    const store = pickDefault(options.stores, options.env.CML_LAB_DEFAULT_STORE, "local");
+    if (store === "none") return;
+    warming = store;
+    const started = performance.now();
+    try {
+      const result = await openRetriever(store as Exclude<StoreKind, "none">);
+      if ("unavailable" in result) {
+        log(`store ${store} not opened at start: ${redact(result.unavailable, secrets)}`);
+        return;
+      }
+      // One answer through the whole pipeline with the offline answerer (local, no network), written nowhere:
+      // retrieval is warm in its threads already, but this thread's own first answer (prompting, citation
+      // filtering, SSE formatting) ran several times slower than the next before it was compiled.
+      const warmUp = answer(
+        { question: WARM_QUESTION, temperature: 0, maxTokens: 256 },
+        { retriever: result, model: createOfflineModel() },
+      );
+      await pipeEvents(warmUp, async () => {}, new AbortController().signal);
+      const { chunks } = result.describe();
+      log(`store ${store} ready: ${chunks} chunks in ${Math.round(performance.now() - started)} ms`);
+      const advice = storeAdvice(store, chunks);
+      if (advice) log(advice);
+    } catch (error) {
+      log(`store ${store} not opened at start: ${redact(errorText(error), secrets)}`);
+    } finally {
+      warming = undefined;
+    }
+  }
+
+  app.get("/healthz", (c) =>
+    warming ? c.json({ ok: false, ready: false, warming }, 503) : c.json({ ok: true, ready: true }),
+  );
 
   app.get("/api/config", (c) => {
     const models = modelChoices(options.env);
     return c.json({
       models,
-      stores: options.stores,
+      stores: options.stores.map((choice) => {
+        const advice = storeAdvice(choice.id, opened.get(choice.id)?.describe().chunks ?? 0);
+        return advice ? { ...choice, advice } : choice;
+      }),
       defaults: {
         model: pickDefault(models, options.env.CML_LAB_DEFAULT_MODEL, "offline"),
         store: pickDefault(options.stores, options.env.CML_LAB_DEFAULT_STORE, "local"),
@@ -209,7 +276,15 @@ export function createChatApp(options: ChatAppOptions): Hono {
   app.get("/", (c) => serveUi(c, "index.html"));
   app.get("/favicon.ico", (c) => c.body(null, 204));
   app.get("/ui/:file", (c) => serveUi(c, c.req.param("file")));
-  return app;
+  return {
+    app,
+    ready,
+    async close() {
+      await Promise.all(
+        [...opened.values()].map((retriever) => (isClosable(retriever) ? retriever.close() : undefined)),
+      );
+    },
+  };
 
   function serveUi(c: Context, name: string) {
     const file = ui.get(name);
@@ -233,6 +308,10 @@ function pickDefault(
     available[0]?.id ??
     "none"
   );
+}
+
+function isClosable(retriever: Retriever): retriever is ClosableRetriever {
+  return "close" in retriever && typeof retriever.close === "function";
 }
 
 function once(fn: () => void): () => void {

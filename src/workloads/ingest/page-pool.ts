@@ -1,7 +1,6 @@
-import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { compiledWorkerEntry } from "../../shared/worker-entry.js";
 import type { ChunkRecord } from "../rag/chunk-record.js";
 import type { ChunkOptions } from "./chunk.js";
 import { isPageResult, type PageInput, type PageResult, type PageTask } from "./page-task.js";
@@ -47,7 +46,7 @@ export const MIN_PAGES_FOR_WORKERS = 24;
  */
 export function createPageSource(options: PageSourceOptions): PageSource {
   const wanted = options.workers ?? availableParallelism();
-  const entry = workerEntry();
+  const entry = compiledWorkerEntry(import.meta.url, "page-worker.js", "workloads/ingest");
   const count = Math.min(wanted, Math.ceil(options.pages.length / 8));
   if (!entry || wanted < 1 || options.pages.length < MIN_PAGES_FOR_WORKERS) return inlineSource(options);
   return new PoolSource(options, entry, count);
@@ -61,15 +60,6 @@ function inlineSource(options: PageSourceOptions): PageSource {
     }),
     close: async () => {},
   };
-}
-
-/** dist/workloads/ingest/page-worker.js: next to this file when compiled; from src/ (vitest) the built copy. */
-function workerEntry(): URL | undefined {
-  const sibling = new URL("./page-worker.js", import.meta.url);
-  if (existsSync(fileURLToPath(sibling))) return sibling;
-  const built = new URL("../../../dist/workloads/ingest/page-worker.js", import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  return undefined;
 }
 
 interface Pending {

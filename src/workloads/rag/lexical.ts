@@ -1,4 +1,12 @@
 import { lexicalTerms } from "./analyze.js";
+import { topK } from "./top-k.js";
+
+/** Documents holding a term and the term's (field-weighted) frequency in each; typed once the index is built. */
+interface Posting {
+  id: number;
+  docs: Int32Array;
+  tfs: Float64Array;
+}
 
 /** A document for the lexical index: fields are weighted (BM25F) so titles and headings count more than prose. */
 export interface LexicalDocument {
@@ -40,7 +48,9 @@ export interface ProximityOptions {
 export class LexicalIndex {
   private readonly ids: string[] = [];
   private readonly lengths: number[] = [];
-  private readonly postings = new Map<string, { id: number; docs: number[]; tfs: number[] }>();
+  private readonly postings = new Map<string, Posting>();
+  /** Per document, BM25's length normalisation `1 - b + b·length/average`, computed once instead of per posting. */
+  private norms = new Float64Array(0);
   /** Body term ids in order, per document (with `positions`). */
   private readonly sequences: Int32Array[] = [];
   private averageLength = 0;
@@ -55,6 +65,7 @@ export class LexicalIndex {
     this.titleWeight = options.titleWeight ?? 3;
     this.headingWeight = options.headingWeight ?? 2;
     let total = 0;
+    const building = new Map<string, { id: number; docs: number[]; tfs: number[] }>();
     for (const document of documents) {
       const doc = this.ids.length;
       this.ids.push(document.id);
@@ -71,17 +82,23 @@ export class LexicalIndex {
       this.lengths.push(length);
       total += length;
       for (const [term, freq] of tf) {
-        let posting = this.postings.get(term);
+        let posting = building.get(term);
         if (!posting) {
-          posting = { id: this.postings.size, docs: [], tfs: [] };
-          this.postings.set(term, posting);
+          posting = { id: building.size, docs: [], tfs: [] };
+          building.set(term, posting);
         }
         posting.docs.push(doc);
         posting.tfs.push(freq);
       }
-      if (options.positions) this.sequences.push(Int32Array.from(body, (term) => this.postings.get(term)?.id ?? -1));
+      if (options.positions) this.sequences.push(Int32Array.from(body, (term) => building.get(term)?.id ?? -1));
     }
     this.averageLength = this.ids.length ? total / this.ids.length : 1;
+    // The same expression search used to evaluate per posting, so the same doubles.
+    this.norms = Float64Array.from(this.lengths, (length) => 1 - this.b + (this.b * length) / this.averageLength);
+    // Typed posting lists: search walks them for every query term, and a plain array of numbers is slower to read.
+    for (const [term, { id, docs, tfs }] of building) {
+      this.postings.set(term, { id, docs: Int32Array.from(docs), tfs: Float64Array.from(tfs) });
+    }
   }
 
   get size(): number {
@@ -101,26 +118,30 @@ export class LexicalIndex {
     const scores = new Float64Array(this.ids.length);
     const seen = new Uint8Array(this.ids.length);
     const touched: number[] = [];
+    const k1 = this.k1;
+    const norms = this.norms;
     for (const term of terms) {
       const posting = this.postings.get(term);
       if (!posting) continue;
       const idf = this.idf(term);
-      const df = posting.docs.length;
+      const { docs, tfs } = posting;
+      const df = docs.length;
       for (let i = 0; i < df; i++) {
-        const doc = posting.docs[i] ?? 0;
-        const tf = posting.tfs[i] ?? 0;
-        const norm = 1 - this.b + (this.b * (this.lengths[doc] ?? 1)) / this.averageLength;
+        const doc = docs[i] as number;
+        const tf = tfs[i] as number;
         if (!seen[doc]) {
           seen[doc] = 1;
           touched.push(doc);
         }
-        scores[doc] = (scores[doc] ?? 0) + (idf * tf * (this.k1 + 1)) / (tf + this.k1 * norm);
+        scores[doc] = (scores[doc] as number) + (idf * tf * (k1 + 1)) / (tf + k1 * (norms[doc] as number));
       }
     }
-    let ranked = touched
-      .map((doc): [number, number] => [doc, scores[doc] ?? 0])
-      .sort((x, y) => y[1] - x[1])
-      .slice(0, limit);
+    // Scores in first-touched order, so topK's tie order is the stable sort's this replaced.
+    const touchedScores = Float64Array.from(touched, (doc) => scores[doc] as number);
+    let ranked = topK(touchedScores, touched.length, limit).map(({ index, score }): [number, number] => [
+      touched[index] as number,
+      score,
+    ]);
     if (proximity && proximity.weight > 0 && this.sequences.length) {
       const query = new Map<number, number>();
       for (const term of terms) {
