@@ -31,19 +31,23 @@ module.exports = {
       comment:
         "The deploy engine is a library (cml-lab/deploy): no CLI, no argument parsing, no local-platform knowledge; the connection and its capabilities are supplied to it.",
       from: { path: "^src/deploy/(engine|resources|manifest|operations)/" },
-      to: { path: "^src/(local|cli|lab|workloads)/|^src/deploy/(commands|cli)/|^src/deploy/(main|bin|connection)\\.ts$" },
+      to: {
+        path: "^src/(local|cli|lab|workloads)/|^src/deploy/(commands|cli)/|^src/deploy/(main|bin|connection)\\.ts$",
+      },
     },
     {
       name: "workloads-never-deploy",
       severity: "error",
-      comment: "A workload runs the same under the local platform and on CML: it never imports the deploy tool, the local platform or the lab orchestration.",
+      comment:
+        "A workload runs the same under the local platform and on CML: it never imports the deploy tool, the local platform or the lab orchestration.",
       from: { path: "^src/workloads/" },
       to: { path: "^src/(deploy|local|lab|cli)/" },
     },
     {
       name: "local-is-a-server",
       severity: "error",
-      comment: "The local platform imports the client (wire types) and shared helpers only; it is a server, not a deploy tool.",
+      comment:
+        "The local platform imports the client (wire types) and shared helpers only; it is a server, not a deploy tool.",
       from: { path: "^src/local/" },
       to: { path: "^src/(deploy|cli|lab|workloads)/" },
     },
