@@ -23,7 +23,6 @@ describe("Pinecone store (msw from the REST contract)", () => {
     { name: "narrow", dimension: 8 },
     { name: "wide", dimension: 1536 },
   ]);
-  const namespaces = fake.indexes.get("docs")?.namespaces ?? new Map();
   const server = setupServer(...fake.handlers);
   beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
   afterAll(() => server.close());
