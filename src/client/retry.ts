@@ -3,6 +3,8 @@
  * only on throttling, gateway errors and network failures, with bounded exponential backoff + full jitter,
  * honouring Retry-After. Applied as the client's `fetch`, so every operation gets it without call sites knowing.
  */
+
+import { isCertificateError } from "../shared/certificate-error.js";
 import { discardBody } from "../shared/discard-body.js";
 import { abortableSleep, type RetryPolicy, retry, retryAfterMs } from "../shared/retry.js";
 import { RETRYABLE_STATUSES } from "./errors.js";
@@ -33,6 +35,8 @@ export function isIdempotent(method: string, url: string): boolean {
 export function isNetworkError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === "TimeoutError") return true;
+  // An untrusted certificate arrives as the same "fetch failed", but no retry can change it.
+  if (isCertificateError(error)) return false;
   // undici reports transport failures as TypeError("fetch failed") with the socket error as cause.
   const cause = error.cause;
   if (error instanceof TypeError && /fetch failed|network|terminated/i.test(error.message)) return true;

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from "yargs";
 import yargs from "yargs";
+import { certificateErrorMessage } from "./certificate-error.js";
 import { isUserError } from "./errors.js";
 import type { CliIo } from "./io.js";
 
@@ -73,6 +74,13 @@ export async function runCli(
       // The platform refused what the user asked for (a 4xx with its reason): that is an answer, not a bug.
       io.stderr(`error: ${error.message}\n`);
       if (debug && error.stack) io.stderr(`${error.stack}\n`);
+      return 1;
+    }
+    const untrusted = certificateErrorMessage(error);
+    if (untrusted) {
+      // A certificate the process does not trust is the network's answer, not a bug: say which and the fix.
+      io.stderr(`error: ${untrusted}\n`);
+      if (debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
       return 1;
     }
     const message = error instanceof Error ? error.message : String(error);

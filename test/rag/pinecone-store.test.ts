@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHUNKER_VERSION, type ChunkOptions } from "../../src/workloads/ingest/chunk.js";
@@ -14,94 +13,16 @@ import {
   PineconeStore,
 } from "../../src/workloads/rag/stores/pinecone.js";
 import { SAMPLES, samplePages } from "./helpers.js";
+import { hostFor, pineconeFake } from "./pinecone-fake.js";
 
-const HOST = "https://docs-abc123.svc.example.pinecone.io";
 const KEY = "pcsk_canary_never_print_7f3e";
-type Row = { id: string; values: number[]; metadata?: Record<string, unknown> };
-
-/** An in-memory Pinecone data plane written from its REST contract (db_data 2025-10). */
-function pineconeFake() {
-  const namespaces = new Map<string, Map<string, Row>>();
-  const ns = (name: string) => {
-    let rows = namespaces.get(name);
-    if (!rows) {
-      rows = new Map();
-      namespaces.set(name, rows);
-    }
-    return rows;
-  };
-  const writes = { upserts: 0, deletes: 0, largestBatch: 0, largestBody: 0, keyMissing: 0, nullMetadata: 0 };
-  const handlers = [
-    http.post(`${HOST}/vectors/upsert`, async ({ request }) => {
-      if (request.headers.get("api-key") !== KEY) writes.keyMissing++;
-      const text = await request.text();
-      const body = JSON.parse(text);
-      writes.upserts++;
-      writes.largestBatch = Math.max(writes.largestBatch, body.vectors.length);
-      writes.largestBody = Math.max(writes.largestBody, Buffer.byteLength(text));
-      for (const row of body.vectors) {
-        if (Object.values(row.metadata ?? {}).some((value) => value === null)) writes.nullMetadata++;
-        ns(body.namespace ?? "").set(row.id, row);
-      }
-      return HttpResponse.json({ upsertedCount: body.vectors.length });
-    }),
-    http.get(`${HOST}/vectors/fetch`, ({ request }) => {
-      const url = new URL(request.url);
-      const rows = ns(url.searchParams.get("namespace") ?? "");
-      const vectors = Object.fromEntries(
-        url.searchParams.getAll("ids").flatMap((id) => (rows.has(id) ? [[id, rows.get(id)]] : [])),
-      );
-      return HttpResponse.json({ vectors, namespace: url.searchParams.get("namespace") ?? "" });
-    }),
-    http.get(`${HOST}/vectors/list`, ({ request }) => {
-      const url = new URL(request.url);
-      const ids = [...ns(url.searchParams.get("namespace") ?? "").keys()].sort();
-      const start = Number(url.searchParams.get("paginationToken") ?? 0);
-      const limit = Number(url.searchParams.get("limit") ?? 100);
-      const next = start + limit < ids.length ? { next: String(start + limit) } : undefined;
-      return HttpResponse.json({
-        vectors: ids.slice(start, start + limit).map((id) => ({ id })),
-        ...(next ? { pagination: next } : {}),
-        namespace: url.searchParams.get("namespace") ?? "",
-      });
-    }),
-    http.post(`${HOST}/vectors/delete`, async ({ request }) => {
-      const body = await request.json();
-      if (typeof body !== "object" || body === null) return HttpResponse.json({});
-      const rows = ns("namespace" in body && typeof body.namespace === "string" ? body.namespace : "");
-      writes.deletes++;
-      if ("deleteAll" in body && body.deleteAll) rows.clear();
-      if ("ids" in body && Array.isArray(body.ids)) for (const id of body.ids) rows.delete(String(id));
-      return HttpResponse.json({});
-    }),
-    http.post(`${HOST}/query`, async ({ request }) => {
-      const body = await request.json();
-      if (typeof body !== "object" || body === null || !("vector" in body) || !Array.isArray(body.vector)) {
-        return HttpResponse.json({ matches: [] });
-      }
-      const query: number[] = body.vector;
-      const rows = ns("namespace" in body && typeof body.namespace === "string" ? body.namespace : "");
-      const topK = "topK" in body && typeof body.topK === "number" ? body.topK : 10;
-      const matches = [...rows.values()]
-        .map((row) => ({ id: row.id, score: row.values.reduce((sum, v, i) => sum + v * (query[i] ?? 0), 0) }))
-        .sort((a, b) => b.score - a.score)
-        .slice(0, topK);
-      return HttpResponse.json({ matches, namespace: "" });
-    }),
-    http.post(`${HOST}/describe_index_stats`, () =>
-      HttpResponse.json({
-        namespaces: Object.fromEntries([...namespaces].map(([name, rows]) => [name, { vectorCount: rows.size }])),
-        dimension: 128,
-        indexFullness: 0,
-        totalVectorCount: [...namespaces.values()].reduce((sum, rows) => sum + rows.size, 0),
-      }),
-    ),
-  ];
-  return { handlers, writes, namespaces };
-}
-
+const HOST = hostFor("docs");
 describe("Pinecone store (msw from the REST contract)", () => {
-  const fake = pineconeFake();
+  const fake = pineconeFake(KEY, [
+    { name: "docs", dimension: 128 },
+    { name: "narrow", dimension: 8 },
+    { name: "wide", dimension: 1536 },
+  ]);
   const server = setupServer(...fake.handlers);
   beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
   afterAll(() => server.close());
@@ -187,8 +108,11 @@ describe("Pinecone store (msw from the REST contract)", () => {
   });
 
   it("splits upserts by record count and by request bytes, and caps metadata size", async () => {
-    const store = PineconeStore.connect({ apiKey: KEY, index: "docs", namespace: "limits", host: HOST });
+    // A Pinecone index has one dimension, so the narrow and the wide records go to an index each.
+    const store = PineconeStore.connect({ apiKey: KEY, index: "narrow", namespace: "limits" });
     await store.prepare({ embedder: "x", dim: 8, chunker: "c" }, { reset: false });
+    const wideStore = PineconeStore.connect({ apiKey: KEY, index: "wide", namespace: "limits" });
+    await wideStore.prepare({ embedder: "y", dim: 1536, chunker: "c" }, { reset: false });
     const record = (i: number, dim: number, text = "t") => ({
       id: `c${i}`,
       docId: "doc",
@@ -203,12 +127,11 @@ describe("Pinecone store (msw from the REST contract)", () => {
     await store.upsert(Array.from({ length: 1500 }, (_, i) => record(i, 8)));
     expect(fake.writes.upserts - before).toBe(2);
     const wide = fake.writes.upserts;
-    await store.upsert(Array.from({ length: 120 }, (_, i) => record(2000 + i, 1536, "x".repeat(60_000))));
+    await wideStore.upsert(Array.from({ length: 120 }, (_, i) => record(2000 + i, 1536, "x".repeat(60_000))));
     expect(fake.writes.upserts - wide).toBeGreaterThan(1);
     expect(fake.writes.largestBody).toBeLessThan(PINECONE_MAX_REQUEST_BYTES);
-    const stored = fake.namespaces
-      .get("limits")
-      ?.get(`${[...(fake.namespaces.get("limits")?.keys() ?? [])].find((id) => id.endsWith("#c2000"))}`);
+    const wideRows = fake.indexes.get("wide")?.namespaces.get("limits");
+    const stored = wideRows?.get(`${[...(wideRows?.keys() ?? [])].find((id) => id.endsWith("#c2000"))}`);
     expect(Buffer.byteLength(JSON.stringify(stored?.metadata))).toBeLessThan(40 * 1024);
   });
 });

@@ -121,6 +121,9 @@ function indexConfig(ctx: CommandContext, args: IndexArgs): NonNullable<IngestCo
             index: args["pinecone-index"] ?? ctx.io.env.PINECONE_INDEX ?? "",
             namespace: args["pinecone-namespace"],
             host: args["pinecone-host"],
+            // Where a missing index is created; defaults in stores/pinecone.ts (aws, us-east-1).
+            cloud: ctx.io.env.PINECONE_CLOUD,
+            region: ctx.io.env.PINECONE_REGION,
           },
         }
       : {}),

@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { planSummaryLine } from "../engine/actions.js";
 import { countActions, renderPlan, useColor } from "../engine/render.js";
+import { renderPlanMarkdown } from "../engine/render-markdown.js";
 import { openSession } from "../engine/session.js";
 import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
 
@@ -19,6 +20,11 @@ export const planCommand: CliCommand = (ctx) =>
         .option("target", { type: "string", describe: "target (default: the manifest's default target)" })
         .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
         .option("json", { type: "boolean", default: false, describe: "print the plan document as JSON" })
+        .option("format", {
+          choices: ["text", "json", "markdown"] as const,
+          default: "text" as const,
+          describe: "text, json (= --json), or markdown for a pull-request comment",
+        })
         .option("out", { type: "string", describe: "save the plan (with its fingerprint) for `apply --plan`" })
         .option("detailed-exitcode", {
           type: "boolean",
@@ -41,7 +47,9 @@ export const planCommand: CliCommand = (ctx) =>
       });
       const p = session.plan;
       if (args.out) await writeFile(resolve(ctx.io.cwd, args.out), `${JSON.stringify(p, null, 2)}\n`);
-      if (args.json) ctx.io.stdout(`${JSON.stringify(p, null, 2)}\n`);
+      const json = args.json || args.format === "json";
+      if (json) ctx.io.stdout(`${JSON.stringify(p, null, 2)}\n`);
+      else if (args.format === "markdown") ctx.io.stdout(`${renderPlanMarkdown(p).join("\n")}\n`);
       else {
         const lines = renderPlan(p, { color: useColor(ctx.io.isTTY, ctx.io.env), showUnchanged: args.all });
         ctx.io.stdout(`${lines.join("\n")}\n`);
@@ -50,6 +58,6 @@ export const planCommand: CliCommand = (ctx) =>
       const changes = p.entries.length - counts.skip;
       if (p.conflicts.length > 0) ctx.exitCode = 1;
       else if (args["detailed-exitcode"] && changes > 0) ctx.exitCode = 2;
-      if (args.json) ctx.io.stderr(`${planSummaryLine(counts)}\n`);
+      if (json || args.format === "markdown") ctx.io.stderr(`${planSummaryLine(counts)}\n`);
     },
   });

@@ -21,7 +21,7 @@ import type { LookupAddress } from "node:dns";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
-import { Agent } from "undici";
+import { currentOutbound, OutboundDispatcher } from "../../shared/outbound.js";
 
 /** Resolves a host name to every address it has (injectable so tests can play a rebinding DNS server). */
 export type Resolve = (host: string) => Promise<string[]>;
@@ -99,7 +99,9 @@ export function publicFetch(resolve: Resolve = systemResolve): { fetch: typeof f
       (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), []),
     );
   };
-  const dispatcher = new Agent({ connect: { lookup: checkedLookup } });
+  // Through the proxy-aware dispatcher (src/shared/outbound.ts): a proxied request is still checked first by
+  // assertPublicHost (the proxy resolves the name itself), a direct one inside its connect step.
+  const dispatcher = new OutboundDispatcher(currentOutbound(), { connect: { lookup: checkedLookup } });
   // `dispatcher` is undici's extension of RequestInit (Node's fetch is undici); the DOM typings do not list it.
   return {
     fetch: (input, init) => fetch(input, Object.assign({}, init, { dispatcher })),

@@ -10,6 +10,7 @@ import {
   type ConverseStreamCommandOutput,
   type ConverseStreamOutput,
 } from "@aws-sdk/client-bedrock-runtime";
+import { awsRequestHandler } from "../../shared/outbound.js";
 import { abortable, CallDeadline } from "./deadline.js";
 import { type ChatModel, type GenerateOptions, ModelError, type ModelEvent, type ModelInput } from "./types.js";
 
@@ -28,8 +29,20 @@ export function bedrockRegion(env: NodeJS.ProcessEnv): string {
   return env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-west-2";
 }
 
+/**
+ * The one way the workloads make a Bedrock Runtime client: through the proxy and CA the environment names
+ * (src/shared/outbound.ts), at the endpoint the SDK would use (AWS_ENDPOINT_URL_BEDROCK_RUNTIME or
+ * AWS_ENDPOINT_URL when set, a VPC endpoint for instance), so the proxy decision is made for that host.
+ */
+export function createBedrockClient(region: string, env: NodeJS.ProcessEnv = process.env): BedrockRuntimeClient {
+  const endpoint =
+    env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME || env.AWS_ENDPOINT_URL || `https://bedrock-runtime.${region}.amazonaws.com`;
+  const requestHandler = awsRequestHandler(endpoint);
+  return new BedrockRuntimeClient({ region, ...(requestHandler ? { requestHandler } : {}) });
+}
+
 export function createBedrockModel(config: BedrockConfig): ChatModel {
-  const client = config.client ?? new BedrockRuntimeClient({ region: config.region });
+  const client = config.client ?? createBedrockClient(config.region);
   return {
     id: "bedrock",
     describe: () => `Amazon Bedrock ${config.modelId} in ${config.region}`,

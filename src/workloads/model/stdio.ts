@@ -3,7 +3,10 @@
  * Python model runtime calls node once per request). Input and output are JSON; failures go to stderr
  * with exit code 2 (bad input) or 1.
  */
+import { installOutbound } from "../../shared/outbound.js";
 import { PredictInputError, predict } from "./predict.js";
+
+installOutbound();
 
 const chunks: Buffer[] = [];
 for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));

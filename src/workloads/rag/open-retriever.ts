@@ -33,6 +33,9 @@ export async function openRetriever(options: OpenRetrieverOptions): Promise<Retr
   if (embedder.id !== meta.embedder || embedder.dim !== meta.dim) {
     throw new UserError(`the index in ${store.location} was built with ${meta.embedder}, not ${embedder.id}`);
   }
+  // Before the first question: a store of another shape (a Pinecone index recreated with another dimension)
+  // would otherwise fail every query with the service's own error.
+  await store.assertFits?.(embedder);
   let records: ReadonlyMap<string, ChunkRecord> = catalog.chunks();
   if ((!catalog.meta || records.size === 0) && store instanceof ChromaStore) {
     records = new Map((await store.records()).map((record) => [record.id, record]));

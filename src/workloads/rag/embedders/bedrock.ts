@@ -1,6 +1,7 @@
-import { BedrockRuntimeClient, InvokeModelCommand } from "@aws-sdk/client-bedrock-runtime";
+import { type BedrockRuntimeClient, InvokeModelCommand } from "@aws-sdk/client-bedrock-runtime";
 import pLimit from "p-limit";
 import { UserError } from "../../../shared/errors.js";
+import { bedrockRegion, createBedrockClient } from "../../llm/bedrock.js";
 import { type Embedder, l2normalize } from "./embedder.js";
 
 export const TITAN_V2 = "amazon.titan-embed-text-v2:0";
@@ -18,7 +19,7 @@ export interface BedrockEmbedderOptions {
 export function createBedrockEmbedder(options: BedrockEmbedderOptions = {}): Embedder {
   const dim = options.dim ?? 1024;
   if (!TITAN_DIMS.includes(dim)) throw new UserError(`Titan v2 supports dimensions 256, 512 or 1024, not ${dim}`);
-  const client = options.client ?? new BedrockRuntimeClient(options.region ? { region: options.region } : {});
+  const client = options.client ?? createBedrockClient(options.region ?? bedrockRegion(process.env));
   const limit = pLimit(options.concurrency ?? 4);
   // Titan v2 accepts up to 8,192 tokens or 50,000 characters.
   const maxChars = 50_000;

@@ -9,7 +9,7 @@ export type StoreChoice = "local" | "chroma" | "pinecone";
 export interface StoreConnection {
   store: StoreChoice;
   chroma?: { url: string; collection?: string };
-  pinecone?: { apiKey: string; index: string; namespace?: string; host?: string };
+  pinecone?: { apiKey: string; index: string; namespace?: string; host?: string; cloud?: string; region?: string };
 }
 
 export const DEFAULT_COLLECTION = "cml-lab-docs";

@@ -35,6 +35,11 @@ export interface VectorStore {
    */
   listDocChunks(knownDocIds?: Iterable<string>): Promise<Map<string, string[]>>;
   query(vector: Float32Array, k: number): Promise<DenseHit[]>;
+  /**
+   * Throws a UserError when the store cannot hold or answer this embedder's vectors (a Pinecone index has a
+   * fixed dimension and metric). Stores without such a constraint leave it out.
+   */
+  assertFits?(embedder: { id: string; dim: number }): Promise<void>;
   count(): Promise<number>;
   /** Persists buffered writes (the local store writes once per run). */
   flush(): Promise<void>;
