@@ -1,7 +1,7 @@
 /** `deploy import --project NAME > manifest.yaml`: a manifest for an existing project (thin; engine/import.ts). */
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { connectFromArgs } from "../connection.js";
-import { importProject } from "../engine/import.js";
+import { importProject } from "../operations/import.js";
 
 interface ImportArgs {
   project: string;
@@ -25,10 +25,10 @@ export const importCommand: CliCommand = (ctx) =>
         .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
         .example("$0 import --project 'LLM Hands-on Lab' > lab.yaml", "then: deploy plan lab.yaml --adopt"),
     handler: async (args) => {
-      const { connection, api } = await connectFromArgs(args, ctx.io);
-      const local = connection.source?.includes("local") ?? false;
+      const target = await connectFromArgs(args, ctx.io);
+      const local = target.connection.source?.includes("local") ?? false;
       ctx.io.stdout(
-        await importProject(api, { project: args.project, ...(args.stack ? { stack: args.stack } : {}), local }),
+        await importProject(target, { project: args.project, ...(args.stack ? { stack: args.stack } : {}), local }),
       );
     },
   });
