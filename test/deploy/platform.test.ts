@@ -36,7 +36,7 @@ afterAll(async () => {
 
 describe("the platform behind a connection", () => {
   it("is a workspace when the API does not say otherwise, whatever its address: subdomain URLs, no log API", async () => {
-    const { platform } = openTarget({ baseUrl: FORWARDED_WORKSPACE, apiKey: "k" });
+    const { platform } = openTarget({ baseUrl: FORWARDED_WORKSPACE, apiKey: "k", source: "test" });
     expect(await platform.appUrl({ id: "a1", subdomain: "chat", projectId: "p1" })).toBe("http://chat.127.0.0.1:9");
     expect(await platform.logs()).toBe(false);
     // Asked once, and no local extension was called.
@@ -44,7 +44,7 @@ describe("the platform behind a connection", () => {
   });
 
   it("is the local platform when it says so, whatever its hostname: the endpoint extension, logs", async () => {
-    const { platform, api } = openTarget({ baseUrl: TUNNELLED_LOCAL, apiKey: tp.platform.apiKey });
+    const { platform, api } = openTarget({ baseUrl: TUNNELLED_LOCAL, apiKey: tp.platform.apiKey, source: "test" });
     expect(await platform.logs()).toBe(true);
     // No application: the endpoint extension answers 404 and there is no URL (not a made-up subdomain one).
     expect(await platform.appUrl({ id: "missing", subdomain: "chat", projectId: "missing" })).toBeUndefined();

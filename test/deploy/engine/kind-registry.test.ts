@@ -25,7 +25,7 @@ let target: Target;
 
 beforeAll(async () => {
   tp = await startTestPlatform();
-  target = openTarget({ baseUrl: tp.platform.apiUrl, apiKey: tp.platform.apiKey });
+  target = openTarget({ baseUrl: tp.platform.apiUrl, apiKey: tp.platform.apiKey, source: "test" });
 }, 30_000);
 afterAll(() => tp?.close());
 
