@@ -4,10 +4,18 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type CmlClient, type CmlConnection, connectionFromEnv, createCmlClient } from "../client/index.js";
+import {
+  type CmlClient,
+  type CmlClientOptions,
+  type CmlConnection,
+  connectionFromEnv,
+  createCmlClient,
+  rawRequest,
+} from "../client/index.js";
 import { readServerRecord, type ServerRecord, serverRecordFile } from "../local/server-record.js";
 import { UserError } from "../shared/errors.js";
 import type { CliIo } from "../shared/io.js";
+import type { Platform } from "./engine/kind.js";
 
 export const DEFAULT_LOCAL_DATA_DIR = ".cml-local";
 
@@ -29,18 +37,77 @@ export async function resolveConnection(request: ConnectionRequest): Promise<Cml
   return connectionFromEnv(request.env);
 }
 
+/** A connection made usable: its client, and what the platform behind it offers beyond CML's API. */
+export interface Target {
+  connection: CmlConnection;
+  api: CmlClient;
+  platform: Platform;
+}
+
 /** For commands without a manifest (api, import, app set-script): `--target`/`--data-dir` → a client. */
 export async function connectFromArgs(
   args: { target?: string | undefined; "data-dir"?: string | undefined },
   io: Pick<CliIo, "env" | "cwd">,
-): Promise<{ connection: CmlConnection; api: CmlClient }> {
+): Promise<Target> {
   const connection = await resolveConnection({
     target: args.target,
     dataDir: args["data-dir"],
     env: io.env,
     cwd: io.cwd,
   });
-  return { connection, api: createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey }) };
+  return openTarget(connection);
+}
+
+/**
+ * A client for the connection, and its platform. Which platform is asked, once and only when something needs it
+ * (an application's URL, logs): the local platform answers `GET /cml-lab/platform`; CML does not.
+ */
+export function openTarget(
+  connection: CmlConnection,
+  client: Omit<CmlClientOptions, "baseUrl" | "apiKey"> = {},
+): Target {
+  const api = createCmlClient({ ...client, baseUrl: connection.baseUrl, apiKey: connection.apiKey });
+  let known: Promise<Platform> | undefined;
+  const platform = () => {
+    known ??= rawRequest(api, { method: "GET", path: "/cml-lab/platform" }).then(
+      (answer) =>
+        typeof answer === "object" && answer !== null && "platform" in answer
+          ? localPlatform(api)
+          : workspacePlatform(connection.baseUrl),
+      () => workspacePlatform(connection.baseUrl),
+    );
+    return known;
+  };
+  return {
+    connection,
+    api,
+    platform: {
+      appUrl: async (app) => (await platform()).appUrl(app),
+      logs: async () => (await platform()).logs(),
+    },
+  };
+}
+
+/** A workspace serves an application at `https://<subdomain>.<workbench domain>` (FACTS.md §2) and has no log API. */
+export function workspacePlatform(apiUrl: string): Platform {
+  const url = new URL(apiUrl);
+  return { logs: async () => false, appUrl: async (app) => `${url.protocol}//${app.subdomain}.${url.host}` };
+}
+
+/** The local platform says where an application's process listens (its `/endpoint` extension) and serves logs. */
+export function localPlatform(api: CmlClient): Platform {
+  return {
+    logs: async () => true,
+    appUrl: async (app) => {
+      const endpoint = await rawRequest(api, {
+        method: "GET",
+        path: `/projects/${app.projectId}/applications/${app.id}/endpoint`,
+      }).catch(() => undefined);
+      return typeof endpoint === "object" && endpoint !== null && "url" in endpoint && typeof endpoint.url === "string"
+        ? endpoint.url
+        : undefined;
+    },
+  };
 }
 
 /** The running local platform's record; a file that is not one is the user's to fix, not something to skip. */

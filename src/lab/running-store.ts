@@ -8,9 +8,8 @@
  * which store it used.
  */
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { createCmlClient, findOneByName } from "../client/index.js";
-import { resolveConnection } from "../deploy/connection.js";
-import { appUrlFor } from "../deploy/engine/session.js";
+import { findOneByName } from "../client/index.js";
+import { localPlatform, openTarget, resolveConnection } from "../deploy/connection.js";
 import { runningServer } from "../local/daemon.js";
 import { projectDir } from "../local/project-files.js";
 
@@ -30,15 +29,13 @@ export interface LabStore {
 export async function findLabStore(platformDir: string): Promise<LabStore | undefined> {
   if (!(await runningServer(platformDir))) return undefined;
   const connection = await resolveConnection({ target: "local", dataDir: platformDir, env: {}, cwd: platformDir });
-  const api = createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey });
+  const { api } = openTarget(connection);
   const project = await findOneByName(api, "project", { name: LAB_PROJECT });
   if (!project?.id) return undefined;
   const vectordb = await findOneByName(api, "application", { projectId: project.id, name: "vectordb" });
   if (!vectordb?.id || !vectordb.subdomain) return undefined;
-  const url = await appUrlFor(
-    api,
-    connection.baseUrl,
-  )({
+  // This is the local platform by construction: it says where the application's process listens.
+  const url = await localPlatform(api).appUrl({
     id: vectordb.id,
     subdomain: vectordb.subdomain,
     projectId: project.id,

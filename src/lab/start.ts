@@ -1,15 +1,13 @@
 /**
  * `npm start`: the whole lab on this machine. Brings up the local platform (idempotent), applies
- * manifests/lab.yaml to it through the deploy CLI (so the user sees the same plan and progress they would on a
+ * manifests/lab.yaml to it through the deploy library (printing the same plan and progress the CLI would on a
  * workspace), runs the scrape job once (its dependent populate-chroma job then indexes into Chroma), and prints
  * the chat app's URL. A second run finds nothing to change and nothing to ingest, and prints the same URL.
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { type CmlClient, createCmlClient, findOneByName, listAll, waitFor, waits } from "../client/index.js";
-import { resolveConnection } from "../deploy/connection.js";
-import { appUrlFor } from "../deploy/engine/session.js";
-import { main as deploy } from "../deploy/main.js";
+import { type CmlClient, formatDuration, listAll, waitFor, waits } from "../client/index.js";
+import { loadStack, renderEvent, renderPlan } from "../deploy/index.js";
 import { localUp } from "../local/daemon.js";
 import { UserError } from "../shared/errors.js";
 import type { CliIo } from "../shared/io.js";
@@ -48,18 +46,33 @@ export async function startLab(options: StartOptions): Promise<StartResult> {
   io.stdout(`${up.alreadyRunning ? "already running" : "started"} at ${up.record.apiUrl} (data: ${options.dataDir})\n`);
 
   step(2, `deploy apply ${manifest}`);
-  const deployArgs = ["--data-dir", options.dataDir];
-  const applied = await deploy(["apply", manifest, ...deployArgs], io);
-  if (applied !== 0) throw new UserError("deploy apply failed (see above); fix it and run npm start again");
-
-  const connection = await resolveConnection({ target: "local", dataDir: options.dataDir, env: io.env, cwd: io.cwd });
-  const api = createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey });
-  const project = await findOneByName(api, "project", { name: PROJECT });
-  if (!project?.id) throw new Error(`apply succeeded but project "${PROJECT}" is missing`);
-  const projectId = project.id;
+  const stack = await loadStack({ manifest, dataDir: options.dataDir, env: io.env, cwd: io.cwd });
+  const applied = await stack
+    .apply({
+      review: (p) => {
+        io.stdout(`${renderPlan(p, { color: false }).join("\n")}\n`);
+        if (p.entries.every((e) => e.action === "skip")) io.stdout("Nothing to do.\n");
+        return p;
+      },
+      onEvent: (event) => {
+        if (event.type === "lock.wait") io.stderr(`waiting for the stack lock (${event.holder})\n`);
+        else if (event.type === "warning") io.stderr(`warning: ${event.message}\n`);
+        else if (event.type !== "replan") for (const line of renderEvent(event, "Apply")) io.stdout(`${line}\n`);
+      },
+      ...(io.isTTY && io.confirm ? { confirm: io.confirm } : {}),
+    })
+    .catch((error: unknown) => {
+      io.stderr(`${error instanceof Error ? error.message : String(error)}\n`);
+      throw new UserError("deploy apply failed (see above); fix it and run npm start again");
+    });
+  if (applied.summary && (applied.summary.counts.failed > 0 || applied.summary.counts.skipped > 0))
+    throw new UserError("deploy apply failed (see above); fix it and run npm start again");
+  const { api } = stack.target;
+  const projectId = applied.outputs.project?.id;
+  if (!projectId) throw new Error(`apply succeeded but project "${PROJECT}" is missing`);
 
   step(3, "ingest: scrape → populate-chroma");
-  const populate = await jobId(api, projectId, "populate-chroma");
+  const populate = jobId(applied.outputs, "populate-chroma");
   let ingested = false;
   if (await hasSucceeded(api, projectId, populate)) {
     io.stdout(
@@ -67,8 +80,17 @@ export async function startLab(options: StartOptions): Promise<StartResult> {
     );
   } else {
     const since = new Date().toISOString();
-    const ran = await deploy(["run", "scrape", manifest, "--follow", ...deployArgs], io);
-    if (ran !== 0) throw new UserError("the scrape job failed (its log is above)");
+    const ran = await stack.runJob("scrape", {
+      wait: true,
+      onLog: (text) => io.stdout(text),
+      onStarted: (run) => io.stderr(`run ${run.id ?? ""} of jobs.scrape started\n`),
+    });
+    const took =
+      ran.run.running_at && ran.run.finished_at
+        ? ` in ${formatDuration(Date.parse(ran.run.finished_at) - Date.parse(ran.run.running_at))}`
+        : "";
+    io.stderr(`run ${ran.run.id ?? ""} of jobs.scrape: ${ran.run.status}${took}\n`);
+    if (!ran.succeeded) throw new UserError("the scrape job failed (its log is above)");
     io.stdout("scrape succeeded; populate-chroma runs after it:\n");
     const run = await waitForRunAfter(api, projectId, populate, since, (options.ingestTimeoutS ?? 300) * 1000, io);
     if (run !== "ENGINE_SUCCEEDED")
@@ -77,10 +99,10 @@ export async function startLab(options: StartOptions): Promise<StartResult> {
   }
 
   step(4, "chat app");
-  const chat = await findOneByName(api, "application", { projectId, name: "chat" });
-  if (!chat?.id || !chat.subdomain) throw new Error("apply succeeded but the chat application is missing");
+  const chat = applied.outputs["applications.chat"];
+  if (!chat?.id) throw new Error("apply succeeded but the chat application is missing");
   const running = await waits.applicationRunning(api, projectId, chat.id, { timeoutMs: 60_000 });
-  const appUrl = await appUrlFor(api, connection.baseUrl)({ id: chat.id, subdomain: chat.subdomain, projectId });
+  const appUrl = chat.url;
   if (!appUrl) throw new Error("the local platform did not report the chat app's URL");
   const elapsedMs = Date.now() - started;
   io.stdout(
@@ -127,10 +149,10 @@ export function requirePython3(env: NodeJS.ProcessEnv): Promise<string> {
   });
 }
 
-async function jobId(api: CmlClient, projectId: string, name: string): Promise<string> {
-  const job = await findOneByName(api, "job", { projectId, name });
-  if (!job?.id) throw new Error(`apply succeeded but job ${name} is missing`);
-  return job.id;
+function jobId(outputs: Partial<Record<string, Record<string, string>>>, key: string): string {
+  const id = outputs[`jobs.${key}`]?.id;
+  if (!id) throw new Error(`apply succeeded but jobs.${key} is missing`);
+  return id;
 }
 
 async function runsOf(api: CmlClient, projectId: string, jobId: string) {

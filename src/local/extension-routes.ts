@@ -5,6 +5,8 @@
 import { compileRoute, type Route } from "./spec.js";
 
 export const EXTENSION_ROUTES: readonly Route[] = [
+  // What this platform adds to CML's API, so a client can tell it from a workspace by asking, not by its address.
+  compileRoute("GET", "/api/v2/cml-lab/platform", "LocalGetPlatform"),
   compileRoute("GET", "/api/v2/projects/{project_id}/jobs/{job_id}/runs/{run_id}/logs", "LocalGetJobRunLogs"),
   compileRoute("GET", "/api/v2/projects/{project_id}/applications/{application_id}/logs", "LocalGetApplicationLogs"),
   compileRoute(

@@ -7,16 +7,12 @@ import { resolve } from "node:path";
 import { UserError } from "../../shared/errors.js";
 import type { CommandContext } from "../../shared/run-cli.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
-import { isDestructive } from "../engine/actions.js";
-import { apply } from "../engine/apply.js";
-import type { ApplyEvent } from "../engine/events.js";
 import { LiveList } from "../engine/live-list.js";
-import { describeHolder } from "../engine/lock.js";
-import { selectEntries } from "../engine/plan.js";
-import { settleNewProject } from "../engine/project-race.js";
 import { renderConfirmation, renderEvent, renderPlan, useColor } from "../engine/render.js";
-import { appUrlFor, openSession, type Session, type SessionRequest } from "../engine/session.js";
 import type { Plan } from "../engine/types.js";
+import { applyStack, type DeployEvent } from "../operations/apply-stack.js";
+import { openStack, type StackOptions } from "../session.js";
+import { selectEntries } from "../stack.js";
 import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
 
 export interface ExecuteArgs {
@@ -35,136 +31,91 @@ export interface ExecuteArgs {
   select?: string[];
 }
 
-/** Shared by apply and destroy: plan under the lock, confirm, execute, summarise; sets the exit code. */
+/** Shared by apply and destroy: the library's applyStack, rendered; sets the exit code. */
 export async function executeCommand(
   ctx: CommandContext,
   args: ExecuteArgs,
   destroy: boolean,
-  client?: SessionRequest["client"],
+  client?: StackOptions["client"],
 ): Promise<void> {
   const io = ctx.io;
   const emitJson = (event: object) => io.stdout(`${JSON.stringify(event)}\n`);
   // A saved plan's secret fingerprints are keyed by its own salt: plan with that salt to compare with it.
   const planSalt = args.plan ? await savedPlanSalt(resolve(io.cwd, args.plan)) : undefined;
-  const request: SessionRequest = {
-    ...(planSalt ? { planSalt } : {}),
-    manifest: args.manifest,
-    ...(args.target !== undefined ? { target: args.target } : {}),
-    vars: parseVars(args.var ?? []),
-    io,
-    ...(args["data-dir"] !== undefined ? { dataDir: args["data-dir"] } : {}),
-    adopt: args.adopt,
-    destroy,
-    client: { ...client, maxConcurrentRequests: parallelism(args.parallelism) },
-    lock: {
-      timeoutMs: args["lock-timeout"] * 1000,
-      onWait: (holder) => {
-        if (args.json) emitJson({ type: "lock.wait", holder: describeHolder(holder) });
-        else io.stderr(`waiting for the stack lock (${describeHolder(holder)})\n`);
-      },
-    },
-  };
-  // A plan goes out of date only in a race for a new project; each round settles it, so two rounds suffice.
-  for (let round = 1; ; round++) {
-    const session = await openSession(request);
-    let replan: string | undefined;
-    try {
-      replan = await run(ctx, args, session, destroy, emitJson);
-    } finally {
-      // What was applied stands; a lock that could not be released is worth a warning, not a failure.
-      await session.lock?.release().catch((error: unknown) => {
-        io.stderr(`warning: ${error instanceof Error ? error.message : String(error)}\n`);
-        if (error instanceof UserError) for (const note of error.notes) io.stderr(`  ${note}\n`);
-      });
-    }
-    if (!replan) return;
-    if (round >= 3) throw new Error(`bug: the plan went out of date ${round} times in a row (${replan})`);
-    if (args.json) emitJson({ type: "replan", reason: replan });
-    else io.stderr(`${replan}; planning again\n`);
-  }
-}
-
-async function run(
-  ctx: CommandContext,
-  args: ExecuteArgs,
-  session: Session,
-  destroy: boolean,
-  emitJson: (event: object) => void,
-): Promise<string | undefined> {
-  const io = ctx.io;
-  let p = session.plan;
-  if (p.conflicts.length > 0)
-    throw new UserError(`cannot ${destroy ? "destroy" : "apply"}: ${p.conflicts.length} conflict(s)`, {
-      notes: p.conflicts,
-    });
-  if (args.plan) await checkSavedPlan(resolve(io.cwd, args.plan), session.plan);
-  if (args.select?.length) {
-    const selected = selectEntries(session.plan, args.select);
-    if (selected.unknown.length > 0)
-      throw new UserError(`--select names no resource in the plan: ${selected.unknown.join(", ")}`, {
-        notes: [`resources: ${session.plan.entries.map((e) => e.key).join(", ")}`],
-      });
-    p = selected.plan;
-  }
-  if (args.json) emitJson({ type: "plan", plan: p });
-  else io.stdout(`${renderPlan(p, { color: useColor(io.isTTY, io.env) }).join("\n")}\n`);
-  const changes = p.entries.filter((e) => e.action !== "skip");
-  if (changes.length === 0) {
-    if (!args.json) io.stdout("Nothing to do.\n");
-    return;
-  }
-  const destructive = p.entries.filter((e) => isDestructive(e.action));
-  if (destructive.length > 0 && !args["auto-approve"]) {
-    const what = destructive.map((e) => `${e.action} ${e.key}`).join(", ");
-    if (io.isTTY && io.confirm) {
-      const { lines, question } = renderConfirmation(p, destroy);
-      io.stdout(`\n${lines.join("\n")}\n`);
-      if (!(await io.confirm(question))) throw new UserError("cancelled; nothing was changed");
-    } else
-      throw new UserError(`the plan would ${what}; without a terminal to confirm, pass --auto-approve`, {
-        notes: ["review the plan above, then run again with --auto-approve"],
-      });
-  }
   const verb = destroy ? "Destroy" : "Apply";
   // A terminal gets a live list with elapsed times; a pipe or CI log gets plain lines.
   const live = io.isTTY && !args.json ? new LiveList((text) => io.stdout(text)) : undefined;
-  const ticker = setInterval(() => live?.redraw(), 1_000);
-  const summary = await apply(p, {
-    api: session.api,
-    desired: session.desired,
-    live: session.live,
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  const render = (event: DeployEvent) => {
+    if (event.type === "warning") {
+      io.stderr(`warning: ${event.message}\n`);
+      for (const note of event.notes) io.stderr(`  ${note}\n`);
+    } else if (args.json) emitJson(event);
+    else if (event.type === "lock.wait") io.stderr(`waiting for the stack lock (${event.holder})\n`);
+    else if (event.type === "replan") io.stderr(`${event.reason}; planning again\n`);
+    else if (live) {
+      // Redraw while waits run, so elapsed times move.
+      ticker ??= setInterval(() => live.redraw(), 1_000);
+      live.update(event, verb);
+    } else for (const line of renderEvent(event, verb)) io.stdout(`${line}\n`);
+  };
+  let reviewed: Plan | undefined;
+  const review = async (planned: Plan): Promise<Plan> => {
+    let p = planned;
+    if (args.plan) await checkSavedPlan(resolve(io.cwd, args.plan), planned);
+    if (args.select?.length) {
+      const selected = selectEntries(planned, args.select);
+      if (selected.unknown.length > 0)
+        throw new UserError(`--select names no resource in the plan: ${selected.unknown.join(", ")}`, {
+          notes: [`resources: ${planned.entries.map((e) => e.key).join(", ")}`],
+        });
+      p = selected.plan;
+    }
+    if (args.json) emitJson({ type: "plan", plan: p });
+    else io.stdout(`${renderPlan(p, { color: useColor(io.isTTY, io.env) }).join("\n")}\n`);
+    if (!args.json && p.entries.every((e) => e.action === "skip")) io.stdout("Nothing to do.\n");
+    reviewed = p;
+    return p;
+  };
+  const stack = await openStack({
+    manifest: args.manifest,
+    ...(args.target !== undefined ? { target: args.target } : {}),
+    vars: parseVars(args.var ?? []),
+    env: io.env,
+    cwd: io.cwd,
+    ...(args["data-dir"] !== undefined ? { dataDir: args["data-dir"] } : {}),
+    client: { ...client, maxConcurrentRequests: parallelism(args.parallelism) },
+  });
+  const { summary } = await applyStack(stack, {
     adopt: args.adopt,
+    destroy,
+    lockTimeoutMs: args["lock-timeout"] * 1000,
     waitTimeoutMs: args["wait-timeout"] * 1000,
-    appUrl: appUrlFor(session.api, session.connection.baseUrl),
-    onProjectCreated: (id) => projectCreated(session, id),
-    onEvent: (event: ApplyEvent) => {
-      if (args.json) emitJson(event);
-      else if (live) live.update(event, verb);
-      else for (const line of renderEvent(event, verb)) io.stdout(`${line}\n`);
-    },
+    autoApprove: args["auto-approve"],
+    ...(planSalt ? { planSalt } : {}),
+    ...(io.isTTY && io.confirm
+      ? { confirm: (question: string) => confirmOnTerminal(io, reviewed, destroy, question) }
+      : {}),
+    review,
+    onEvent: render,
   }).finally(() => clearInterval(ticker));
-  if (summary.replan) return summary.replan;
+  if (!summary) return;
   if (summary.counts.failed > 0 || summary.counts.skipped > 0) ctx.exitCode = 1;
   else if (args["detailed-exitcode"]) ctx.exitCode = 2;
 }
 
-/**
- * The project this apply just created: keep it only if it is the one copy (project-race.ts), then lock it before
- * anything goes in. Returns why the plan is out of date, if it is.
- */
-async function projectCreated(session: Session, projectId: string): Promise<string | undefined> {
-  const name = session.manifest.project.name;
-  if (!(await settleNewProject(session.api, session.manifest.name, name, projectId)))
-    return `another apply created project "${name}" at the same moment; this one deleted its copy (${projectId})`;
-  const extended = await session.lock?.extendTo(projectId);
-  if (extended?.waited) return `another apply took over project "${name}" while it was being created`;
-  // Another machine may have locked, filled and released the project between its creation and our lock.
-  const fresh = await session.planAgain();
-  const rest = (p: Plan) =>
-    JSON.stringify(p.entries.filter((e) => e.key !== "project").map((e) => [e.key, e.action, e.changes]));
-  return rest(fresh) === rest(session.plan)
-    ? undefined
-    : `another apply filled project "${name}" while it was being created`;
+/** Terraform's prompt: what goes (deleted or recreated), then a y/N question whose default is no. */
+async function confirmOnTerminal(
+  io: CommandContext["io"],
+  plan: Plan | undefined,
+  destroy: boolean,
+  fallback: string,
+): Promise<boolean> {
+  if (!io.confirm) return false;
+  if (!plan) return io.confirm(fallback);
+  const { lines, question } = renderConfirmation(plan, destroy);
+  io.stdout(`\n${lines.join("\n")}\n`);
+  return io.confirm(question);
 }
 
 function parallelism(value: number): number {

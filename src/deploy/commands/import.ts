@@ -2,8 +2,8 @@
 /** `deploy import --project NAME > manifest.yaml`: a manifest for an existing project (thin; engine/import.ts). */
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { connectFromArgs } from "../connection.js";
-import { importProject } from "../engine/import.js";
 import { manifestSecretKeys } from "../manifest/index.js";
+import { importProject } from "../operations/import.js";
 
 interface ImportArgs {
   project: string;
@@ -32,11 +32,11 @@ export const importCommand: CliCommand = (ctx) =>
         })
         .example("$0 import --project 'LLM Hands-on Lab' > lab.yaml", "then: deploy plan lab.yaml --adopt"),
     handler: async (args) => {
-      const { connection, api } = await connectFromArgs(args, ctx.io);
-      const local = connection.source?.includes("local") ?? false;
+      const target = await connectFromArgs(args, ctx.io);
+      const local = target.connection.source?.includes("local") ?? false;
       const secretKeys = args.manifest ? await manifestSecretKeys(args.manifest, ctx.io.cwd) : undefined;
       ctx.io.stdout(
-        await importProject(api, {
+        await importProject(target, {
           project: args.project,
           ...(args.stack ? { stack: args.stack } : {}),
           local,

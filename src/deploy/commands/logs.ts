@@ -7,7 +7,8 @@ import { findApplicationBySubdomain, findOneByName, unwrap } from "../../client/
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { pollUntil, WaitTimeoutError } from "../../shared/wait.js";
-import { logFollower, openProject } from "../engine/session.js";
+import { logFollower } from "../operations/logs.js";
+import { openProject } from "../session.js";
 import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
 
 const KINDS = ["job", "app", "model"] as const;
@@ -27,13 +28,15 @@ export const logsCommand: CliCommand = (ctx) =>
         .option("timeout", { type: "number", default: 600, describe: "with --follow: stop after this many seconds" })
         .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" }),
     handler: async (args) => {
-      const { manifest, api, projectId } = await openProject({
+      const { manifest, target, projectId } = await openProject({
         manifest: args.manifest,
         ...(args.target !== undefined ? { target: args.target } : {}),
         vars: parseVars(args.var ?? []),
-        io: ctx.io,
+        env: ctx.io.env,
+        cwd: ctx.io.cwd,
         ...(args["data-dir"] !== undefined ? { dataDir: args["data-dir"] } : {}),
       });
+      const { api } = target;
       const project_id = projectId;
       let path: string;
       if (args.kind === "job") {
@@ -77,7 +80,7 @@ export const logsCommand: CliCommand = (ctx) =>
           ? `/projects/${project_id}/models/${model.id}/builds/${build.id}/deployments/${deployment.id}/logs`
           : `/projects/${project_id}/models/${model.id}/builds/${build.id}/logs`;
       }
-      const follower = logFollower(api, path, (t) => ctx.io.stdout(t));
+      const follower = logFollower(api, target.platform, path, (t) => ctx.io.stdout(t));
       await follower.poll();
       if (!args.follow) return;
       // Following is a wait that never succeeds: it polls the log until the --timeout runs out.

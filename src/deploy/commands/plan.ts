@@ -7,7 +7,7 @@ import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { planSummaryLine } from "../engine/actions.js";
 import { countActions, renderPlan, useColor } from "../engine/render.js";
 import { renderPlanMarkdown } from "../engine/render-markdown.js";
-import { openSession } from "../engine/session.js";
+import { openSession, openStack } from "../session.js";
 import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
 
 export const planCommand: CliCommand = (ctx) =>
@@ -37,14 +37,15 @@ export const planCommand: CliCommand = (ctx) =>
         .epilog("Exit codes: 0 no changes (or success); 1 error or conflict; 2 changes present (--detailed-exitcode).")
         .example("$0 plan manifests/lab.yaml --detailed-exitcode", "CI: fail the job on drift"),
     handler: async (args) => {
-      const session = await openSession({
+      const stack = await openStack({
         manifest: args.manifest,
         ...(args.target !== undefined ? { target: args.target } : {}),
         vars: parseVars(args.var ?? []),
-        io: ctx.io,
+        env: ctx.io.env,
+        cwd: ctx.io.cwd,
         ...(args["data-dir"] !== undefined ? { dataDir: args["data-dir"] } : {}),
-        adopt: args.adopt,
       });
+      const session = await openSession(stack, { adopt: args.adopt });
       const p = session.plan;
       if (args.out) await writeFile(resolve(ctx.io.cwd, args.out), `${JSON.stringify(p, null, 2)}\n`);
       const json = args.json || args.format === "json";

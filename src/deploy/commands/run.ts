@@ -2,10 +2,10 @@
  * `deploy run JOB`: start a run of one of the manifest's jobs; with --wait/--follow, wait for it (streaming its
  * log with --follow) and exit with its outcome: 0 succeeded, 1 failed, stopped or timed out.
  */
-import { formatDuration, type Schemas, TERMINAL_RUN_STATUSES, unwrap, waitFor } from "../../client/index.js";
-import { UserError } from "../../shared/errors.js";
+import { formatDuration } from "../../client/index.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
-import { logFollower, openProject } from "../engine/session.js";
+import { type JobRunResult, runJob } from "../operations/run-job.js";
+import { openStack } from "../session.js";
 import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
 
 export const runCommand: CliCommand = (ctx) =>
@@ -29,79 +29,48 @@ export const runCommand: CliCommand = (ctx) =>
         .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
         .epilog("Exit codes: 0 started (or succeeded with --wait); 1 failed, stopped, timed out or error."),
     handler: async (args) => {
-      const { manifest, api, projectId } = await openProject({
+      const stack = await openStack({
         manifest: args.manifest,
         ...(args.target !== undefined ? { target: args.target } : {}),
         vars: parseVars(args.var ?? []),
-        io: ctx.io,
+        env: ctx.io.env,
+        cwd: ctx.io.cwd,
         ...(args["data-dir"] !== undefined ? { dataDir: args["data-dir"] } : {}),
       });
-      const spec = manifest.jobs[args.job] ?? Object.values(manifest.jobs).find((j) => j.name === args.job);
-      if (!spec)
-        throw new UserError(`the manifest has no job ${args.job}`, {
-          notes: [`jobs: ${Object.keys(manifest.jobs).join(", ") || "(none)"}`],
-        });
-      const list = await unwrap(
-        api.GET("/api/v2/projects/{project_id}/jobs", {
-          params: { path: { project_id: projectId }, query: { search_filter: JSON.stringify({ name: spec.name }) } },
-        }),
-      );
-      const job = (list.jobs ?? []).find((j) => j.name === spec.name);
-      if (!job?.id)
-        throw new UserError(`job ${spec.name} does not exist yet`, {
-          notes: [`create it with \`deploy apply ${args.manifest}\``],
-        });
-      const job_id = job.id;
-      const started = await unwrap(
-        api.POST("/api/v2/projects/{project_id}/jobs/{job_id}/runs", {
-          params: { path: { project_id: projectId, job_id } },
-          body: {},
-        }),
-      );
-      const run_id = started.id ?? "";
-      if (!args.wait && !args.follow) {
-        if (args.json) ctx.io.stdout(`${JSON.stringify(started, null, 2)}\n`);
-        else ctx.io.stdout(`started run ${run_id} of jobs.${spec.key}\n`);
-        return;
-      }
-      if (!args.json) ctx.io.stderr(`run ${run_id} of jobs.${spec.key} started\n`);
-      const follower = args.follow
-        ? logFollower(api, `/projects/${projectId}/jobs/${job_id}/runs/${run_id}/logs`, (t) => ctx.io.stdout(t))
-        : undefined;
-      let finished: Schemas["JobRun"];
+      const waiting = args.wait || args.follow;
+      let started = false;
+      let result: JobRunResult;
       try {
-        finished = await waitFor(
-          async () => {
-            await follower?.poll();
-            return unwrap(
-              api.GET("/api/v2/projects/{project_id}/jobs/{job_id}/runs/{run_id}", {
-                params: { path: { project_id: projectId, job_id, run_id } },
-              }),
-            );
+        result = await runJob(stack, {
+          job: args.job,
+          wait: waiting,
+          timeoutMs: args.timeout * 1000,
+          ...(args.follow ? { onLog: (t: string) => ctx.io.stdout(t) } : {}),
+          onStarted: (run, job) => {
+            started = true;
+            if (!waiting) {
+              if (args.json) ctx.io.stdout(`${JSON.stringify(run, null, 2)}\n`);
+              else ctx.io.stdout(`started run ${run.id ?? ""} of jobs.${job.key}\n`);
+            } else if (!args.json) ctx.io.stderr(`run ${run.id ?? ""} of jobs.${job.key} started\n`);
           },
-          {
-            what: `run ${run_id} of jobs.${spec.key} to finish`,
-            status: (r) => r.status,
-            until: (r) => TERMINAL_RUN_STATUSES.has(r.status ?? ""),
-            timeoutMs: args.timeout * 1000,
-            intervalMs: args.follow ? 500 : 2000,
-          },
-        );
+        });
       } catch (error) {
+        // Once the run started, a wait that ends without an outcome is the run's failure, reported as such.
+        if (!started) throw error;
         ctx.io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
         ctx.exitCode = 1;
         return;
       }
-      await follower?.poll();
-      const ok = finished.status === "ENGINE_SUCCEEDED";
+      if (!waiting) return;
+      const { run: finished, job } = result;
       if (args.json) ctx.io.stdout(`${JSON.stringify(finished, null, 2)}\n`);
       else {
         const took =
           finished.running_at && finished.finished_at
             ? ` in ${formatDuration(Date.parse(finished.finished_at) - Date.parse(finished.running_at))}`
             : "";
-        ctx.io.stderr(`run ${run_id} of jobs.${spec.key}: ${finished.status}${took}\n`);
+        ctx.io.stderr(`run ${finished.id ?? ""} of jobs.${job.key}: ${finished.status}${took}\n`);
       }
-      ctx.exitCode = ok ? 0 : 1;
+      ctx.exitCode = result.succeeded ? 0 : 1;
     },
   });

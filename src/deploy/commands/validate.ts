@@ -2,12 +2,12 @@
  * `deploy validate [manifest]`: every problem in a manifest at once, as text (file:line:col, the line, a caret),
  * GitHub annotations or JSON. Exit 0 when valid (warnings allowed), 1 when not.
  */
-import { createCmlClient } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
-import { onlineChecks } from "../engine/online-checks.js";
-import { connect } from "../engine/session.js";
+import { openTarget } from "../connection.js";
 import { type DiagnosticFormat, formatDiagnostics, hasErrors, loadManifest } from "../manifest/index.js";
+import { onlineChecks } from "../operations/online-checks.js";
+import { connect } from "../session.js";
 
 const FORMATS = ["text", "github", "json"] as const;
 
@@ -52,14 +52,12 @@ export const validateCommand: CliCommand = (ctx) =>
       });
       if (args.online && result.manifest && !hasErrors(result.diagnostics)) {
         const session = {
-          manifest: args.manifest,
-          vars,
-          io: ctx.io,
+          env: ctx.io.env,
+          cwd: ctx.io.cwd,
           ...(args["data-dir"] ? { dataDir: args["data-dir"] } : {}),
         };
-        const connection = await connect(result.manifest, session);
-        const api = createCmlClient({ baseUrl: connection.baseUrl, apiKey: connection.apiKey });
-        result.diagnostics.push(...(await onlineChecks(result.manifest, api, connection.baseUrl)));
+        const target = openTarget(await connect(result.manifest, session));
+        result.diagnostics.push(...(await onlineChecks(result.manifest, target)));
         if (hasErrors(result.diagnostics)) result.manifest = undefined;
       }
       const color = format === "text" && ctx.io.isTTY && !ctx.io.env.NO_COLOR;

@@ -6,12 +6,16 @@
  */
 import { type CmlClient, redact, type WaitOptions } from "../../client/index.js";
 import type { ResourceKey } from "../manifest/model.js";
-import { applicationOutputs } from "../resources/application.js";
-import { adapterFor, entryKind } from "../resources/index.js";
-import type { ApplyContext } from "../resources/types.js";
 import type { DesiredState } from "./desired.js";
 import type { ApplyCounts, ApplyEvent, ApplySummary } from "./events.js";
-import type { LiveState } from "./live.js";
+import {
+  type ApplyContext,
+  adapterFor,
+  containerOf,
+  type KindRegistry,
+  type LiveState,
+  type Platform,
+} from "./kind.js";
 import { PlanOutOfDate } from "./project-race.js";
 import type { Plan, PlanEntry } from "./types.js";
 
@@ -19,6 +23,10 @@ export interface ApplyOptions {
   api: CmlClient;
   desired: DesiredState;
   live: LiveState;
+  /** The kinds the plan was made with (src/deploy/resources/index.ts). */
+  kinds: KindRegistry;
+  /** Where the objects run: an application's URL, logs (connection.ts makes it). */
+  platform: Platform;
   /**
    * Resources in progress at once (default: all that are ready). The CLI's --parallelism bounds API requests in
    * flight instead (CmlClientOptions.maxConcurrentRequests), so a node waiting for an app to start holds no slot
@@ -37,8 +45,8 @@ export interface ApplyOptions {
    * `summary.replan` set; or undefined to carry on.
    */
   onProjectCreated?: (projectId: string) => Promise<string | undefined>;
-  /** Application URL from its subdomain (the workspace's or the local platform's scheme). */
-  appUrl?: (app: { id: string; subdomain: string; projectId: string }) => Promise<string | undefined>;
+  /** Receives every resource's outputs once the apply ends (ids, URLs, access keys). */
+  onOutputs?: (outputs: ReadonlyMap<ResourceKey, Record<string, string>>) => void;
 }
 
 type NodeState = "pending" | "running" | "done" | "failed" | "skipped";
@@ -49,12 +57,15 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
   const secrets = secretValues(options.desired);
   const clean = (text: string) => redact(text, secrets);
   const signal = options.signal ?? new AbortController().signal;
-  let projectId = plan.entries.find((e) => e.key === "project")?.id ?? options.live.projects[0]?.id;
+  const container = containerOf(options.kinds);
+  const isContainer = (key: ResourceKey) => container.owns(key);
+  let projectId = plan.entries.find((e) => isContainer(e.key))?.id ?? container.container.one(options, false).found?.id;
   const ctx: ApplyContext = {
     api: options.api,
     stack: plan.stack,
     desired: options.desired,
     live: options.live,
+    platform: options.platform,
     projectId: () => {
       if (!projectId) throw new Error("the project does not exist yet");
       return projectId;
@@ -62,7 +73,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
     setProjectId: (id) => {
       projectId = id;
     },
-    outputs: liveOutputs(plan, options.live),
+    outputs: liveOutputs(plan, options),
     wait: (what): WaitOptions => ({
       signal,
       ...(options.waitTimeoutMs ? { timeoutMs: options.waitTimeoutMs } : {}),
@@ -73,7 +84,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
     adopt: options.adopt ?? false,
   };
 
-  const entries = withDeleteOrder(plan.entries);
+  const entries = withDeleteOrder(plan.entries, isContainer);
   const state = new Map<ResourceKey, NodeState>(entries.map((e) => [e.key, "pending"]));
   const counts: ApplyCounts = { created: 0, updated: 0, recreated: 0, deleted: 0, unchanged: 0, failed: 0, skipped: 0 };
   const failures: ApplySummary["failures"] = [];
@@ -88,14 +99,13 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
     state.set(entry.key, "running");
     if (entry.action !== "skip") emit({ type: "resource.start", key: entry.key, action: entry.action });
     try {
-      await execute(ctx, entry);
-      const created = entry.key === "project" && entry.action === "create";
+      await execute(ctx, options.kinds, entry);
+      const created = isContainer(entry.key) && entry.action === "create";
       const id = ctx.outputs.get(entry.key)?.id;
       if (created && id && options.onProjectCreated) {
         const outOfDate = await options.onProjectCreated(id);
         if (outOfDate) throw new PlanOutOfDate(outOfDate);
       }
-      await addAppUrl(ctx, entry, options.appUrl);
       state.set(entry.key, "done");
       countDone(counts, entry);
       if (entry.action !== "skip")
@@ -175,10 +185,9 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
   const links: ApplySummary["links"] = [];
   // Links to what this apply made or changed (an unchanged application costs no extra call).
   const touched = new Set(entries.filter((e) => e.action !== "skip" && e.action !== "delete").map((e) => e.key));
-  // addAppUrl already asked for each app's URL; asking again here cost one sequential call per app.
+  // Adapters put a URL in the outputs of what has one (applications); nothing is asked again here.
   for (const [key, out] of ctx.outputs)
-    if (entryKind(key) === "applications" && out.url && touched.has(key) && state.get(key) === "done")
-      links.push({ key, url: out.url });
+    if (out.url && touched.has(key) && state.get(key) === "done") links.push({ key, url: out.url });
   const summary: ApplySummary = {
     type: "summary",
     counts,
@@ -188,12 +197,13 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
     links,
     ...(replan ? { replan } : {}),
   };
+  options.onOutputs?.(ctx.outputs);
   emit(summary);
   return summary;
 }
 
-async function execute(ctx: ApplyContext, entry: PlanEntry): Promise<void> {
-  const adapter = adapterFor(entry.key);
+async function execute(ctx: ApplyContext, kinds: KindRegistry, entry: PlanEntry): Promise<void> {
+  const adapter = adapterFor(kinds, entry.key);
   if (entry.preventDestroy && (entry.action === "delete" || entry.action === "recreate"))
     throw new Error(`prevent_destroy is set; remove it from the manifest to allow a ${entry.action}`);
   switch (entry.action) {
@@ -216,14 +226,6 @@ async function execute(ctx: ApplyContext, entry: PlanEntry): Promise<void> {
   }
 }
 
-/** A created or changed application's URL joins its outputs, for dependents' `${resources…url}` references. */
-async function addAppUrl(ctx: ApplyContext, entry: PlanEntry, appUrl: ApplyOptions["appUrl"]): Promise<void> {
-  const out = ctx.outputs.get(entry.key);
-  if (entryKind(entry.key) !== "applications" || !out || out.url || !out.id || !appUrl) return;
-  const url = await appUrl({ id: out.id, subdomain: out.subdomain ?? "", projectId: ctx.projectId() });
-  if (url) out.url = url;
-}
-
 function countDone(c: ApplyCounts, entry: PlanEntry): void {
   const field = {
     skip: "unchanged",
@@ -239,31 +241,25 @@ function countDone(c: ApplyCounts, entry: PlanEntry): void {
  * Deletes run children first: the project's delete waits for every other delete, and deleting a job waits for
  * deleting the jobs that run after it.
  */
-function withDeleteOrder(entries: readonly PlanEntry[]): PlanEntry[] {
+function withDeleteOrder(entries: readonly PlanEntry[], isContainer: (key: ResourceKey) => boolean): PlanEntry[] {
   const deletes = entries.filter((e) => e.action === "delete").map((e) => e.key);
   return entries.map((e) =>
-    e.action === "delete" && e.key === "project"
-      ? { ...e, dependsOn: [...new Set([...e.dependsOn, ...deletes.filter((k) => k !== "project")])] }
+    e.action === "delete" && isContainer(e.key)
+      ? { ...e, dependsOn: [...new Set([...e.dependsOn, ...deletes.filter((k) => !isContainer(k))])] }
       : e,
   );
 }
 
 /** Outputs of objects that already exist, so references to unchanged resources resolve. */
-function liveOutputs(plan: Plan, live: LiveState): Map<ResourceKey, Record<string, string>> {
+export function liveOutputs(
+  plan: Plan,
+  options: Pick<ApplyOptions, "kinds" | "desired" | "live">,
+): Map<ResourceKey, Record<string, string>> {
   const out = new Map<ResourceKey, Record<string, string>>();
   for (const e of plan.entries) {
     if (!e.id || e.action === "delete") continue;
-    const kind = entryKind(e.key);
-    if (kind === "applications") {
-      const app = live.applications.find((a) => a.id === e.id);
-      if (app) out.set(e.key, applicationOutputs(app, live.appUrls?.[e.id]));
-    } else if (kind === "models") {
-      const m = live.models.find((lm) => lm.model.id === e.id)?.model;
-      out.set(e.key, { id: e.id, access_key: m?.access_key ?? "", crn: m?.crn ?? "", name: m?.name ?? "" });
-    } else if (kind === "deployments") {
-      const d = live.models.flatMap((lm) => lm.deployments).find((x) => x.id === e.id);
-      out.set(e.key, { id: e.id, build_id: d?.build_id ?? "" });
-    } else out.set(e.key, { id: e.id });
+    const outputs = adapterFor(options.kinds, e.key).outputs(e.key, options);
+    out.set(e.key, outputs ?? { id: e.id });
   }
   return out;
 }

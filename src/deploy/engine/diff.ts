@@ -2,7 +2,7 @@
  * Field-level comparison of two normalised field maps under a kind's rules (house style P5): server defaults
  * fill missing sides, recreate-on fields carry their reason, everything else is an in-place update.
  */
-import type { FieldMap, FieldRules } from "../resources/types.js";
+import type { FieldMap, FieldRules } from "./kind.js";
 import type { FieldChange, PlanValue } from "./types.js";
 
 export function diffFields(desired: FieldMap, live: FieldMap, rules: FieldRules): FieldChange[] {

@@ -15,10 +15,9 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type CmlClient, unwrap, uploadProjectFile } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
-import { deleteIfPresent, mayHaveActed } from "../resources/create.js";
-import { RECORD_DIR } from "../resources/files.js";
 import { sha256 } from "./desired.js";
-import { readProjectFileText } from "./live.js";
+import { deleteIfPresent, mayHaveActed } from "./idempotent.js";
+import { RECORD_DIR, readProjectFileText } from "./live.js";
 
 export interface LockHolder {
   token: string;

@@ -18,7 +18,11 @@ export interface SourceLocation {
 
 /** `<kind>.<name>` everywhere: output, errors, JSON, plan files. */
 export type ResourceKind = "project" | "files" | "jobs" | "applications" | "models";
-export type ResourceKey = `${ResourceKind}.${string}` | "project";
+/**
+ * A plan entry's key: `project`, or `<kind>.<name>` (`jobs.scrape`, `models.answerer.build`). The manifest's kinds
+ * are `ResourceKind`; the engine's are whatever its registry holds (src/deploy/resources/index.ts).
+ */
+export type ResourceKey = `${ResourceKind | (string & {})}.${string}` | "project";
 
 /** A value taken from `${secret:NAME}`: the value goes only into API request bodies, never into output. */
 export interface SecretValue {

@@ -6,18 +6,70 @@
 import {
   envToWire,
   findApplicationBySubdomain,
+  listAll,
   rawRequest,
   runtimePair,
   type Schemas,
   unwrap,
   waits,
 } from "../../client/index.js";
-import type { ApplicationSpec } from "../manifest/model.js";
-import { createIdempotently, deleteIfPresent } from "./create.js";
-import { desiredEnvFields, liveEnvFields, ownerOf, resolveEnv } from "./env.js";
-import { requireId, requireSpec } from "./keys.js";
+import { createIdempotently, deleteIfPresent } from "../engine/idempotent.js";
+import type { LiveState, Platform } from "../engine/kind.js";
+import type { ApplicationSpec, ResolvedManifest } from "../manifest/model.js";
+import { desiredEnvFields, envDeps, liveEnvFields, ownerOf, resolveEnv } from "./env.js";
+import { filesHolding } from "./files.js";
+import { declaredName, nameOf, requireId, requireSpec } from "./keys.js";
+import { unlessUnimplemented } from "./read.js";
 import { resolvedRuntime } from "./runtime.js";
-import type { Application, ApplyContext, FieldMap, FieldRules, NormaliseContext, ResourceAdapter } from "./types.js";
+import {
+  type Application,
+  type ApplyContext,
+  type FieldMap,
+  type FieldRules,
+  type KindAdapter,
+  type NormaliseContext,
+  slot,
+} from "./types.js";
+
+/**
+ * A live application with its URL, for `${resources.applications.<key>.url}`. The API has no URL field: the
+ * platform supplies it (computed from the subdomain on a workspace, asked on the local platform).
+ */
+export type LiveApplication = Application & { url?: string };
+
+export function applicationsOf(live: LiveState): LiveApplication[] {
+  return slot<LiveApplication[]>(live, "applications", []);
+}
+
+/** By subdomain; failing that, our application of the same name under its old subdomain (a recreate). */
+function matchApplication(spec: ApplicationSpec, manifest: ResolvedManifest, live: LiveState) {
+  const apps = applicationsOf(live);
+  return (
+    apps.find((a) => a.subdomain === spec.subdomain) ??
+    apps.find(
+      (a) =>
+        a.name === spec.name &&
+        ownerOf(a.environment) === manifest.name &&
+        !Object.values(manifest.applications).some((s) => s.subdomain === a.subdomain),
+    )
+  );
+}
+
+async function withUrls(apps: Application[], projectId: string, platform: Platform): Promise<LiveApplication[]> {
+  return Promise.all(
+    apps.map(async (a) => {
+      const url = a.id && a.subdomain ? await platform.appUrl({ id: a.id, subdomain: a.subdomain, projectId }) : "";
+      return url ? { ...a, url } : a;
+    }),
+  );
+}
+
+/** A created or changed application's URL joins its outputs, for dependents' `${resources…url}` references. */
+async function withUrl(ctx: ApplyContext, out: Record<string, string>): Promise<Record<string, string>> {
+  if (out.url || !out.id) return out;
+  const url = await ctx.platform.appUrl({ id: out.id, subdomain: out.subdomain ?? "", projectId: ctx.projectId() });
+  return url ? { ...out, url } : out;
+}
 
 export const applicationRules: FieldRules = {
   recreateOn: {
@@ -78,9 +130,54 @@ export function applicationOutputs(app: Application, url?: string): Record<strin
   };
 }
 
-export const applicationAdapter: ResourceAdapter = {
+export const applicationAdapter = {
   kind: "applications",
   rules: applicationRules,
+  owns: (key) => key.startsWith("applications."),
+  async read(ctx): Promise<LiveApplication[]> {
+    const project_id = ctx.projectId;
+    if (!project_id) return [];
+    const needed = !ctx.manifest || Object.keys(ctx.manifest.applications).length > 0;
+    const apps = await unlessUnimplemented(needed, () =>
+      listAll(
+        (page_token) =>
+          ctx.api.GET("/api/v2/projects/{project_id}/applications", {
+            params: { path: { project_id }, query: { page_size: 100, page_token } },
+          }),
+        (page) => page.applications,
+      ),
+    );
+    return withUrls(apps, project_id, ctx.platform);
+  },
+  *plan(ctx) {
+    const manifest = ctx.desired.manifest;
+    for (const [key, spec] of Object.entries(manifest.applications)) {
+      const app = matchApplication(spec, manifest, ctx.live);
+      yield {
+        key: `applications.${key}`,
+        dependsOn: ["project", ...filesHolding(ctx.desired, spec.script), ...envDeps(spec.env)],
+        want: applicationDesiredFields(spec, ctx),
+        ...(app
+          ? { have: applicationLiveFields(app, spec, ctx), id: app.id, owner: { stack: ownerOf(app.environment) } }
+          : {}),
+        preventDestroy: spec.preventDestroy,
+      };
+    }
+  },
+  existing: (ctx) =>
+    applicationsOf(ctx.live).map((a) => ({
+      key: `applications.${declaredName(ctx.desired.manifest.applications, (s) => matchApplication(s, ctx.desired.manifest, ctx.live)?.id, a.id) ?? a.subdomain ?? a.name ?? a.id}` as const,
+      id: a.id,
+      owner: ownerOf(a.environment),
+      preventDestroy: Object.values(ctx.desired.manifest.applications).some(
+        (s) => s.preventDestroy && s.name === a.name,
+      ),
+    })),
+  outputs(key, { desired, live }) {
+    const spec = desired.manifest.applications[nameOf(key)];
+    const app = spec ? matchApplication(spec, desired.manifest, live) : undefined;
+    return app ? applicationOutputs(app, app.url) : undefined;
+  },
   async create(ctx, entry) {
     const spec = requireSpec(ctx.desired.manifest.applications, entry.key);
     const runtime = resolvedRuntime(ctx.desired, spec.runtime);
@@ -109,7 +206,7 @@ export const applicationAdapter: ResourceAdapter = {
     );
     const id = requireId(app.id, entry.key);
     // CreateApplication starts the application (FACTS.md §5): wait for it, bounded.
-    return applicationOutputs(await waitRunning(ctx, entry.key, id));
+    return withUrl(ctx, applicationOutputs(await waitRunning(ctx, entry.key, id)));
   },
   async update(ctx, entry) {
     const spec = requireSpec(ctx.desired.manifest.applications, entry.key);
@@ -140,13 +237,13 @@ export const applicationAdapter: ResourceAdapter = {
         : { id };
     // Only what the running process sees needs a restart; a rename or description does not.
     const needsRestart = [...changed].some((c) => c !== "name" && c !== "description");
-    if (!needsRestart) return { ...applicationOutputs({ ...patched, id }) };
+    if (!needsRestart) return withUrl(ctx, applicationOutputs({ ...patched, id }));
     await unwrap(
       ctx.api.POST("/api/v2/projects/{project_id}/applications/{application_id}:restart", {
         params: { path: { project_id, application_id: id } },
       }),
     );
-    return applicationOutputs(await waitRunning(ctx, entry.key, id));
+    return withUrl(ctx, applicationOutputs(await waitRunning(ctx, entry.key, id)));
   },
   async delete(ctx, entry) {
     const id = requireId(entry.id, entry.key);
@@ -158,7 +255,7 @@ export const applicationAdapter: ResourceAdapter = {
       ),
     );
   },
-};
+} satisfies KindAdapter;
 
 /** Waits for APPLICATION_RUNNING; on failure the error carries the last status and the log tail, when readable. */
 async function waitRunning(ctx: ApplyContext, key: string, id: string): Promise<Application> {

@@ -5,7 +5,7 @@
 import { envFromWire } from "../../client/index.js";
 import { isSecretName } from "../../shared/secrets.js";
 import type { PlanValue } from "../engine/types.js";
-import { type EnvMap, type EnvValue, OWNER_ENV_KEY } from "../manifest/model.js";
+import { type EnvMap, type EnvValue, OWNER_ENV_KEY, type ResourceKey } from "../manifest/model.js";
 import type { ApplyContext, FieldMap, NormaliseContext } from "./types.js";
 
 /** Keys whose values are shown as `(secret)` even when the manifest gives them literally. */
@@ -73,4 +73,9 @@ export function resolveEnv(env: EnvMap, ctx: ApplyContext): Record<string, strin
 /** Resource keys an environment refers to (graph edges). */
 export function envRefs(env: EnvMap): string[] {
   return Object.values(env).flatMap((v) => (typeof v === "object" && v.kind === "ref" ? [v.resource] : []));
+}
+
+/** The resources an environment refers to, as plan dependencies. */
+export function envDeps(env: EnvMap): ResourceKey[] {
+  return envRefs(env).filter((k): k is ResourceKey => k === "project" || /^(files|jobs|applications|models)\./.test(k));
 }

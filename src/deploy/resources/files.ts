@@ -6,10 +6,21 @@
  */
 import { readFile } from "node:fs/promises";
 import { unwrap, uploadProjectFile } from "../../client/index.js";
+import type { DesiredState } from "../engine/desired.js";
+import { deleteIfPresent, repeatIdempotent } from "../engine/idempotent.js";
+import type { LiveState } from "../engine/kind.js";
+import { RECORD_DIR, readProjectFileText } from "../engine/live.js";
 import type { PlanEntry } from "../engine/types.js";
 import type { ResourceKey } from "../manifest/model.js";
-import { deleteIfPresent, repeatIdempotent } from "./create.js";
-import type { ApplyContext, FieldMap, FieldRules, NormaliseContext, ResourceAdapter } from "./types.js";
+import { projectsOf } from "./project.js";
+import {
+  type ApplyContext,
+  type FieldMap,
+  type FieldRules,
+  type KindAdapter,
+  type NormaliseContext,
+  slot,
+} from "./types.js";
 
 export interface FileRecord {
   version: 1;
@@ -18,7 +29,17 @@ export interface FileRecord {
   sets: Record<string, Record<string, string>>;
 }
 
-export const RECORD_DIR = ".cml-lab";
+/** The file-sync record read from the project (absent: nothing synced yet, or no project). */
+export function fileRecordOf(live: LiveState): FileRecord | undefined {
+  return slot<FileRecord | undefined>(live, "files", undefined);
+}
+
+/** The files: items that hold a project path (a job's script depends on them). */
+export function filesHolding(desired: DesiredState, path: string): ResourceKey[] {
+  return [...desired.files.entries()]
+    .filter(([, set]) => set.files.has(path))
+    .map(([to]): ResourceKey => `files.${to}`);
+}
 
 export function fileRecordPath(stack: string): string {
   return `${RECORD_DIR}/${stack}.files.json`;
@@ -54,7 +75,7 @@ export function filesDesiredFields(to: string, ctx: NormaliseContext): FieldMap 
 }
 
 export function filesLiveFields(to: string, ctx: NormaliseContext): FieldMap {
-  return { ...(ctx.live.fileRecord?.sets[to] ?? {}) };
+  return { ...(fileRecordOf(ctx.live)?.sets[to] ?? {}) };
 }
 
 interface SyncState {
@@ -70,7 +91,7 @@ const syncStates = new WeakMap<ApplyContext, SyncState>();
 function syncState(ctx: ApplyContext): SyncState {
   let state = syncStates.get(ctx);
   if (!state) {
-    const sets = structuredClone(ctx.live.fileRecord?.sets ?? {});
+    const sets = structuredClone(fileRecordOf(ctx.live)?.sets ?? {});
     state = { record: { version: 1, stack: ctx.stack, sets }, writing: Promise.resolve(), touched: new Set() };
     syncStates.set(ctx, state);
   }
@@ -83,7 +104,7 @@ async function replaceFile(ctx: ApplyContext, path: string, content: Uint8Array 
   await repeatIdempotent(async () => {
     // A project this apply created holds nothing until we upload it (a race for the project re-plans before any
     // file goes in), so the first upload of a path needs no delete; any repeat does.
-    const fresh = ctx.live.projects.length === 0 && !touched.has(path);
+    const fresh = projectsOf(ctx.live).length === 0 && !touched.has(path);
     touched.add(path);
     if (!fresh) await deleteFile(ctx, path);
     await uploadProjectFile(ctx.api, ctx.projectId(), path, content);
@@ -125,9 +146,37 @@ async function sync(ctx: ApplyContext, entry: PlanEntry): Promise<Record<string,
   return { id: to, files: String(set.files.size) };
 }
 
-export const filesAdapter: ResourceAdapter = {
+export const filesAdapter = {
   kind: "files",
   rules: filesRules,
+  owns: (key) => key.startsWith("files."),
+  insideContainer: true,
+  async read(ctx): Promise<FileRecord | undefined> {
+    if (!ctx.manifest || !ctx.projectId) return undefined;
+    const text = await readProjectFileText(ctx.api, ctx.projectId, fileRecordPath(ctx.manifest.name));
+    return text === undefined ? undefined : parseFileRecord(text);
+  },
+  *plan(ctx) {
+    for (const to of ctx.desired.files.keys()) {
+      const recorded = fileRecordOf(ctx.live)?.sets[to];
+      yield {
+        key: `files.${to}`,
+        dependsOn: ["project"],
+        want: filesDesiredFields(to, ctx),
+        ...(recorded ? { have: filesLiveFields(to, ctx), id: to } : {}),
+        alwaysListChanges: true,
+      };
+    }
+  },
+  existing: (ctx) =>
+    Object.keys(fileRecordOf(ctx.live)?.sets ?? {}).map((to) => ({
+      key: `files.${to}` as const,
+      id: to,
+      owner: ctx.stack,
+      preventDestroy: false,
+    })),
+  // Files have no outputs of their own (apply knows a synced set by its id, `to`).
+  outputs: () => undefined,
   create: sync,
   update: sync,
   async delete(ctx, entry) {
@@ -140,7 +189,7 @@ export const filesAdapter: ResourceAdapter = {
     );
     await writeRecord(ctx, to, undefined);
   },
-};
+} satisfies KindAdapter;
 
 function toOf(key: ResourceKey): string {
   return key.slice("files.".length);

@@ -1,34 +1,32 @@
-/** Entry kind → adapter. Adding a kind: see README.md in this directory. */
-import type { ResourceKey } from "../manifest/model.js";
+/**
+ * The kinds this package manages, in planning order, keyed by their slot in the live state. Adding a kind: one
+ * adapter file here and one line below (README.md in this directory).
+ */
+import type { KindRegistry, ReadContext } from "../engine/kind.js";
 import { applicationAdapter } from "./application.js";
 import { filesAdapter } from "./files.js";
 import { jobAdapter } from "./job.js";
 import { buildAdapter, deploymentAdapter, modelAdapter } from "./model.js";
 import { projectAdapter } from "./project.js";
-import type { EntryKind, ResourceAdapter } from "./types.js";
 
-export const adapters: Readonly<Record<EntryKind, ResourceAdapter>> = {
-  project: projectAdapter,
+export const kinds = {
+  projects: projectAdapter,
   files: filesAdapter,
   jobs: jobAdapter,
   applications: applicationAdapter,
   models: modelAdapter,
   builds: buildAdapter,
   deployments: deploymentAdapter,
+} as const satisfies KindRegistry;
+
+type Slots = {
+  [K in keyof typeof kinds]: (typeof kinds)[K] extends { read(ctx: ReadContext): Promise<infer T> } ? T : undefined;
 };
 
-export function entryKind(key: ResourceKey): EntryKind {
-  if (key === "project") return "project";
-  const [kind] = key.split(".");
-  if (kind === "models") {
-    if (key.endsWith(".build")) return "builds";
-    if (key.endsWith(".deployment")) return "deployments";
-    return "models";
-  }
-  if (kind === "files" || kind === "jobs" || kind === "applications") return kind;
-  throw new Error(`bug: no adapter for ${key}`);
-}
+/** The live state these kinds read, typed: each kind's slot as its adapter's `read` returns it. */
+export type LiveState = { -readonly [K in keyof Slots as undefined extends Slots[K] ? never : K]: Slots[K] } & {
+  -readonly [K in keyof Slots as undefined extends Slots[K] ? K : never]?: Exclude<Slots[K], undefined>;
+};
 
-export function adapterFor(key: ResourceKey): ResourceAdapter {
-  return adapters[entryKind(key)];
-}
+/** A workspace without the stack's project. */
+export const EMPTY_LIVE: LiveState = { projects: [], jobs: [], applications: [], models: [] };

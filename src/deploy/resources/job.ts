@@ -1,13 +1,36 @@
 /**
  * Jobs. Identity: name within the project, plus the marker in `environment`. Dependent jobs use `parent_id`.
  */
-import { envToWire, findOneByName, runtimePair, type Schemas, unwrap } from "../../client/index.js";
-import type { JobSpec } from "../manifest/model.js";
-import { createIdempotently, deleteIfPresent } from "./create.js";
-import { desiredEnvFields, liveEnvFields, ownerOf, resolveEnv } from "./env.js";
-import { requireId, requireSpec } from "./keys.js";
+import { envToWire, findOneByName, listAll, runtimePair, type Schemas, unwrap } from "../../client/index.js";
+import { createIdempotently, deleteIfPresent } from "../engine/idempotent.js";
+import type { LiveState } from "../engine/kind.js";
+import type { JobSpec, ResolvedManifest } from "../manifest/model.js";
+import { desiredEnvFields, envDeps, liveEnvFields, ownerOf, resolveEnv } from "./env.js";
+import { filesHolding } from "./files.js";
+import { declaredName, nameOf, requireId, requireSpec } from "./keys.js";
 import { resolvedRuntime } from "./runtime.js";
-import type { ApplyContext, FieldMap, FieldRules, Job, NormaliseContext, ResourceAdapter } from "./types.js";
+import {
+  type ApplyContext,
+  type FieldMap,
+  type FieldRules,
+  type Job,
+  type KindAdapter,
+  type NormaliseContext,
+  slot,
+} from "./types.js";
+
+export function jobsOf(live: LiveState): Job[] {
+  return slot<Job[]>(live, "jobs", []);
+}
+
+/** The live job a manifest job is: the one with its exact name. */
+function matchJob(spec: JobSpec, live: LiveState): Job | undefined {
+  return jobsOf(live).find((j) => j.name === spec.name);
+}
+
+function keepsThrough(manifest: ResolvedManifest, name: string | undefined): boolean {
+  return Object.values(manifest.jobs).some((s) => s.preventDestroy && s.name === name);
+}
 
 export const jobRules: FieldRules = {
   recreateOn: {
@@ -69,7 +92,7 @@ export function jobLiveFields(job: Job, spec: JobSpec, ctx: NormaliseContext): F
 
 /** A live parent id as the manifest would name it: `jobs.<key>` when the parent is one of ours. */
 function parentKey(parentId: string, ctx: NormaliseContext): string {
-  const parent = ctx.live.jobs.find((j) => j.id === parentId);
+  const parent = jobsOf(ctx.live).find((j) => j.id === parentId);
   const key = Object.entries(ctx.desired.manifest.jobs).find(([, s]) => s.name === parent?.name)?.[0];
   return key ? `jobs.${key}` : `(job ${parent?.name ?? parentId})`;
 }
@@ -85,9 +108,67 @@ export function jobOutputs(job: Job): Record<string, string> {
   return { id: requireId(job.id, "a job"), name: job.name ?? "" };
 }
 
-export const jobAdapter: ResourceAdapter = {
+export const jobAdapter = {
   kind: "jobs",
   rules: jobRules,
+  owns: (key) => key.startsWith("jobs."),
+  async read(ctx): Promise<Job[]> {
+    const project_id = ctx.projectId;
+    if (!project_id) return [];
+    return listAll(
+      (page_token) =>
+        ctx.api.GET("/api/v2/projects/{project_id}/jobs", {
+          params: { path: { project_id }, query: { page_size: 100, page_token } },
+        }),
+      (page) => page.jobs,
+    );
+  },
+  *plan(ctx) {
+    for (const [key, spec] of Object.entries(ctx.desired.manifest.jobs)) {
+      const job = matchJob(spec, ctx.live);
+      yield {
+        key: `jobs.${key}`,
+        dependsOn: [
+          "project",
+          ...filesHolding(ctx.desired, spec.script),
+          ...envDeps(spec.env),
+          ...(spec.after ? [`jobs.${spec.after}` as const] : []),
+        ],
+        want: jobDesiredFields(spec, ctx),
+        ...(job ? { have: jobLiveFields(job, spec, ctx), id: job.id, owner: { stack: ownerOf(job.environment) } } : {}),
+        preventDestroy: spec.preventDestroy,
+      };
+    }
+  },
+  // A recreated job gets a new id: the jobs that run after it must be re-pointed in the same apply.
+  finish(ctx) {
+    for (const [key, spec] of Object.entries(ctx.desired.manifest.jobs)) {
+      const child = ctx.planned(`jobs.${key}`);
+      const parent = spec.after ? ctx.planned(`jobs.${spec.after}`) : undefined;
+      if (!child || parent?.action !== "recreate" || (child.action !== "skip" && child.action !== "update")) continue;
+      if (child.changes.some((c) => c.path === "after")) continue;
+      child.action = "update";
+      child.changes.push({
+        path: "after",
+        action: "update",
+        reason: `${parent.key} is recreated`,
+        old: parent.key,
+        new: { knownAfterApply: `${parent.key}.id` },
+      });
+    }
+  },
+  existing: (ctx) =>
+    jobsOf(ctx.live).map((j) => ({
+      key: `jobs.${declaredName(ctx.desired.manifest.jobs, (s) => matchJob(s, ctx.live)?.id, j.id) ?? j.name ?? j.id}` as const,
+      id: j.id,
+      owner: ownerOf(j.environment),
+      preventDestroy: keepsThrough(ctx.desired.manifest, j.name),
+    })),
+  outputs(key, { desired, live }) {
+    const spec = desired.manifest.jobs[nameOf(key)];
+    const job = spec ? matchJob(spec, live) : undefined;
+    return job?.id ? jobOutputs(job) : undefined;
+  },
   async create(ctx, entry) {
     const spec = requireSpec(ctx.desired.manifest.jobs, entry.key);
     const runtime = resolvedRuntime(ctx.desired, spec.runtime);
@@ -151,7 +232,7 @@ export const jobAdapter: ResourceAdapter = {
       ),
     );
   },
-};
+} satisfies KindAdapter;
 
 async function findJob(ctx: ApplyContext, name: string): Promise<Job | undefined> {
   const job = await findOneByName(ctx.api, "job", { projectId: ctx.projectId(), name });

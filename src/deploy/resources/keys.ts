@@ -16,3 +16,16 @@ export function requireId(id: string | undefined, what: string): string {
   if (!id) throw new Error(`the API returned ${what} without an id`);
   return id;
 }
+
+/**
+ * One name per object: a live object the manifest declares goes by its manifest key, as apply calls it
+ * (`applications.chat`, not its subdomain); only objects the manifest no longer has go by their live name.
+ */
+export function declaredName<S>(
+  specs: Readonly<Record<string, S>>,
+  matchedId: (spec: S) => string | undefined,
+  id: string | undefined,
+): string | undefined {
+  if (id === undefined) return undefined;
+  return Object.entries(specs).find(([, spec]) => matchedId(spec) === id)?.[0];
+}

@@ -5,23 +5,76 @@
  * or runtime changed; the hash rides in the build comment) and a new deployment (only when the build or the
  * deployment settings changed), and the previous deployment is stopped only after the new one serves.
  */
-import { findOneByName, type Schemas, unwrap, waits } from "../../client/index.js";
-import type { LiveModel } from "../engine/live.js";
+import { type CmlClient, findOneByName, listAll, type Schemas, unwrap, waits } from "../../client/index.js";
+import { createIdempotently, deleteIfPresent } from "../engine/idempotent.js";
+import type { LiveState } from "../engine/kind.js";
 import type { ModelSpec, ResourceKey } from "../manifest/model.js";
-import { createIdempotently, deleteIfPresent } from "./create.js";
-import { desiredEnvFields, liveEnvFields, resolveEnv } from "./env.js";
-import { nameOf, requireId, requireSpec } from "./keys.js";
+import { desiredEnvFields, envDeps, liveEnvFields, resolveEnv } from "./env.js";
+import { filesHolding } from "./files.js";
+import { declaredName, nameOf, requireId, requireSpec } from "./keys.js";
+import { unlessUnimplemented } from "./read.js";
 import { resolvedRuntime } from "./runtime.js";
-import type {
-  ApplyContext,
-  FieldMap,
-  FieldRules,
-  Model,
-  ModelBuild,
-  ModelDeployment,
-  NormaliseContext,
-  ResourceAdapter,
+import {
+  type ApplyContext,
+  type FieldMap,
+  type FieldRules,
+  type KindAdapter,
+  type Model,
+  type ModelBuild,
+  type ModelDeployment,
+  type NormaliseContext,
+  slot,
 } from "./types.js";
+
+export interface LiveModel {
+  model: Model & { id: string };
+  /** Builds, newest first. */
+  builds: ModelBuild[];
+  /** Deployments of the newest build, newest first. */
+  deployments: ModelDeployment[];
+}
+
+export function modelsOf(live: LiveState): LiveModel[] {
+  return slot<LiveModel[]>(live, "models", []);
+}
+
+function matchModel(spec: ModelSpec, live: LiveState): LiveModel | undefined {
+  return modelsOf(live).find((lm) => lm.model.name === spec.name);
+}
+
+const PAGE = 100;
+
+async function readModel(api: CmlClient, project_id: string, model: Model & { id: string }): Promise<LiveModel> {
+  const builds = byNewest(
+    await listAll(
+      (page_token) =>
+        api.GET("/api/v2/projects/{project_id}/models/{model_id}/builds", {
+          params: { path: { project_id, model_id: model.id }, query: { page_size: PAGE, page_token } },
+        }),
+      (page) => page.model_builds,
+    ),
+  );
+  const latest = builds[0]?.id;
+  const deployments = latest
+    ? byNewest(
+        await listAll(
+          (page_token) =>
+            api.GET("/api/v2/projects/{project_id}/models/{model_id}/builds/{build_id}/deployments", {
+              params: {
+                path: { project_id, model_id: model.id, build_id: latest },
+                query: { page_size: PAGE, page_token },
+              },
+            }),
+          (page) => page.model_deployments,
+        ),
+      )
+    : [];
+  return { model, builds, deployments };
+}
+
+function byNewest<T extends { created_at?: string }>(items: T[]): T[] {
+  return [...items].sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""));
+}
 
 const MARKER = /\s*\[cml-lab stack=([^\]\s]+)\]\s*$/;
 
@@ -131,9 +184,79 @@ function modelId(ctx: ApplyContext, key: ResourceKey): string {
   return id;
 }
 
-export const modelAdapter: ResourceAdapter = {
+/** `models.<key>`, not its build or deployment entries. */
+const isModelKey = (key: ResourceKey) =>
+  key.startsWith("models.") && !key.endsWith(".build") && !key.endsWith(".deployment");
+
+export const modelAdapter = {
   kind: "models",
   rules: modelRules,
+  owns: isModelKey,
+  async read(ctx): Promise<LiveModel[]> {
+    const project_id = ctx.projectId;
+    if (!project_id) return [];
+    const needed = !ctx.manifest || Object.keys(ctx.manifest.models).length > 0;
+    const models = await unlessUnimplemented(needed, () =>
+      listAll(
+        (page_token) =>
+          ctx.api.GET("/api/v2/projects/{project_id}/models", {
+            params: { path: { project_id }, query: { page_size: PAGE, page_token } },
+          }),
+        (page) => page.models,
+      ),
+    );
+    return Promise.all(
+      models
+        .filter((m): m is Model & { id: string } => typeof m.id === "string")
+        .map((model) => readModel(ctx.api, project_id, model)),
+    );
+  },
+  /** Model → build → deployment: three entries per model, each planned from the one before. */
+  *plan(ctx) {
+    for (const [key, spec] of Object.entries(ctx.desired.manifest.models)) {
+      const lm = matchModel(spec, ctx.live);
+      yield {
+        key: `models.${key}`,
+        dependsOn: ["project"],
+        want: modelDesiredFields(spec, ctx),
+        ...(lm ? { have: modelLiveFields(lm), id: lm.model.id, owner: { stack: modelOwner(lm.model) } } : {}),
+        preventDestroy: spec.preventDestroy,
+      };
+      const modelEntry = ctx.planned(`models.${key}`);
+      // Not ours: its build and deployment are not either.
+      if (!modelEntry) continue;
+      const fresh = modelEntry.action === "create" || modelEntry.action === "recreate";
+      const latest = fresh ? undefined : lm?.builds[0];
+      yield {
+        key: `models.${key}.build`,
+        dependsOn: [`models.${key}`, ...filesHolding(ctx.desired, spec.file)],
+        want: buildDesiredFields(key, spec, ctx),
+        ...(latest ? { have: buildLiveFields(latest, spec, ctx), id: latest.id } : {}),
+      };
+      const buildEntry = ctx.planned(`models.${key}.build`);
+      const deployment = latest ? lm?.deployments[0] : undefined;
+      yield {
+        key: `models.${key}.deployment`,
+        dependsOn: [`models.${key}.build`, ...envDeps(spec.deployment.env)],
+        want: deploymentDesiredFields(spec, buildEntry?.action === "skip" ? latest?.id : undefined, ctx),
+        ...(deployment ? { have: deploymentLiveFields(deployment, spec, ctx), id: deployment.id } : {}),
+      };
+    }
+  },
+  existing: (ctx) =>
+    modelsOf(ctx.live).map((lm) => ({
+      key: `models.${declaredName(ctx.desired.manifest.models, (s) => matchModel(s, ctx.live)?.model.id, lm.model.id) ?? lm.model.name ?? lm.model.id}` as const,
+      id: lm.model.id,
+      owner: modelOwner(lm.model),
+      preventDestroy: Object.values(ctx.desired.manifest.models).some(
+        (s) => s.preventDestroy && s.name === lm.model.name,
+      ),
+    })),
+  outputs(key, { desired, live }) {
+    const spec = desired.manifest.models[nameOf(key)];
+    const lm = spec ? matchModel(spec, live) : undefined;
+    return lm ? modelOutputs(lm.model) : undefined;
+  },
   async create(ctx, entry) {
     const spec = requireSpec(ctx.desired.manifest.models, entry.key);
     const project_id = ctx.projectId();
@@ -179,7 +302,7 @@ export const modelAdapter: ResourceAdapter = {
       ),
     );
   },
-};
+} satisfies KindAdapter;
 
 async function build(ctx: ApplyContext, entry: { key: ResourceKey }): Promise<Record<string, string>> {
   const key = nameOf(entry.key);
@@ -226,14 +349,18 @@ async function build(ctx: ApplyContext, entry: { key: ResourceKey }): Promise<Re
   return { id, model_id };
 }
 
-export const buildAdapter: ResourceAdapter = {
+export const buildAdapter = {
   kind: "builds",
   rules: buildRules,
+  owns: (key) => key.startsWith("models.") && key.endsWith(".build"),
+  // Planned with its model (modelAdapter.plan).
+  plan: () => [],
+  outputs: () => undefined,
   create: build,
   update: build,
   // A build goes with its model.
   async delete() {},
-};
+} satisfies KindAdapter;
 
 async function deploy(ctx: ApplyContext, entry: { key: ResourceKey; id?: string }): Promise<Record<string, string>> {
   const spec = requireSpec(ctx.desired.manifest.models, entry.key);
@@ -280,7 +407,7 @@ async function deploy(ctx: ApplyContext, entry: { key: ResourceKey; id?: string 
     { projectId: project_id, modelId: model_id, buildId: build_id, deploymentId: id },
     ctx.wait(`${entry.key} to be deployed`),
   );
-  const previous = ctx.live.models.find((m) => m.model.id === model_id)?.deployments[0];
+  const previous = modelsOf(ctx.live).find((m) => m.model.id === model_id)?.deployments[0];
   if (previous?.id && previous.id !== id && previous.build_id && !FAILED_DEPLOYMENT.has(previous.status ?? "")) {
     await deleteIfPresent(() =>
       unwrap(
@@ -298,11 +425,19 @@ async function deploy(ctx: ApplyContext, entry: { key: ResourceKey; id?: string 
   return { id, build_id };
 }
 
-export const deploymentAdapter: ResourceAdapter = {
+export const deploymentAdapter = {
   kind: "deployments",
   rules: deploymentRules,
+  owns: (key) => key.startsWith("models.") && key.endsWith(".deployment"),
+  // Planned with its model (modelAdapter.plan).
+  plan: () => [],
+  outputs(key, { desired, live }) {
+    const spec = desired.manifest.models[nameOf(key)];
+    const d = spec ? matchModel(spec, live)?.deployments[0] : undefined;
+    return d?.id ? { id: d.id, build_id: d.build_id ?? "" } : undefined;
+  },
   create: deploy,
   update: deploy,
   // A deployment goes with its model.
   async delete() {},
-};
+} satisfies KindAdapter;

@@ -1,13 +1,41 @@
 /**
- * The project. Identity: exact name (search_filter is a substring hint; FACTS.md §4) plus the marker in the
- * project environment. A new project is usable only once `creation_status` is `success`.
+ * The project: the container every other object lives in. Identity: exact name (search_filter is a substring
+ * hint; FACTS.md §4) plus the marker in the project environment. A new project is usable only once
+ * `creation_status` is `success`.
  */
-import { envFromWire, envToWire, findOneByName, isApiError, type Schemas, unwrap, waits } from "../../client/index.js";
+import {
+  type CmlClient,
+  envFromWire,
+  envToWire,
+  findOneByName,
+  isApiError,
+  listAll,
+  listByFilter,
+  type Schemas,
+  unwrap,
+  waits,
+} from "../../client/index.js";
+import { createIdempotently, deleteIfPresent } from "../engine/idempotent.js";
+import type { LiveState } from "../engine/kind.js";
 import { PlanOutOfDate } from "../engine/project-race.js";
-import { createIdempotently, deleteIfPresent } from "./create.js";
 import { desiredEnvFields, liveEnvFields, ownerOf, resolveEnv } from "./env.js";
 import { requireId } from "./keys.js";
-import type { ApplyContext, FieldMap, FieldRules, NormaliseContext, Project, ResourceAdapter } from "./types.js";
+import {
+  type ApplyContext,
+  type FieldMap,
+  type FieldRules,
+  type KindAdapter,
+  type NormaliseContext,
+  type Project,
+  slot,
+} from "./types.js";
+
+export type LiveProject = Project & { id: string };
+
+/** Every project with the manifest's exact name (more than one is a conflict). */
+export function projectsOf(live: LiveState): LiveProject[] {
+  return slot<LiveProject[]>(live, "projects", []);
+}
 
 export const projectRules: FieldRules = {
   recreateOn: {},
@@ -51,9 +79,59 @@ async function outrunBy(ctx: ApplyContext, name: string, error: unknown): Promis
   throw error;
 }
 
-export const projectAdapter: ResourceAdapter = {
+export const projectAdapter = {
   kind: "project",
   rules: projectRules,
+  owns: (key) => key === "project",
+  container: {
+    one({ desired, live }, destroy) {
+      const projects = projectsOf(live);
+      const name = desired.manifest.project.name;
+      if (projects.length > 1) {
+        const ids = destroy ? "" : ` (ids ${projects.map((p) => p.id).join(", ")})`;
+        return { conflict: `${projects.length} projects are named "${name}"${ids}; rename or delete all but one` };
+      }
+      const project = projects[0];
+      if (!project) return {};
+      return {
+        found: {
+          key: "project",
+          id: project.id,
+          owner: ownerOf(project.environment),
+          preventDestroy: desired.manifest.project.preventDestroy,
+        },
+      };
+    },
+  },
+  async read(ctx): Promise<LiveProject[]> {
+    const name = ctx.manifest?.project.name;
+    if (name === undefined) return [];
+    const search_filter = JSON.stringify({ name });
+    const projects = await listAll(
+      (page_token) =>
+        ctx.api.GET("/api/v2/projects", { params: { query: { search_filter, page_size: 100, page_token } } }),
+      (page) => page.projects,
+    );
+    // search_filter matches substrings (FACTS.md §4): only the exact name is ours.
+    return projects.filter((p): p is LiveProject => p.name === name && typeof p.id === "string");
+  },
+  *plan(ctx) {
+    const projects = projectsOf(ctx.live);
+    const project = projects.length === 1 ? projects[0] : undefined;
+    yield {
+      key: "project",
+      dependsOn: [],
+      want: projectDesiredFields(ctx),
+      ...(project
+        ? { have: projectLiveFields(project, ctx), id: project.id, owner: { stack: ownerOf(project.environment) } }
+        : {}),
+      preventDestroy: ctx.desired.manifest.project.preventDestroy,
+    };
+  },
+  outputs(_key, { live }) {
+    const projects = projectsOf(live);
+    return projects.length === 1 && projects[0] ? { id: projects[0].id } : undefined;
+  },
   async create(ctx) {
     const spec = ctx.desired.manifest.project;
     const body: Schemas["CreateProjectRequest"] = {
@@ -106,4 +184,30 @@ export const projectAdapter: ResourceAdapter = {
       unwrap(ctx.api.DELETE("/api/v2/projects/{project_id}", { params: { path: { project_id: id } } })),
     );
   },
-};
+} satisfies KindAdapter;
+
+/**
+ * Two machines applying a new stack at the same moment: neither can lock a project that does not exist yet, so
+ * both create one. Each then settles the same way, from what the server lists: the copy carrying this stack's
+ * marker that was created first (then the smaller id) stays; any other copy is deleted by the process that made
+ * it (still empty: everything else in the plan depends on the project), and that process plans again.
+ * Returns whether the project this process created is the one that stays (otherwise it has been deleted).
+ */
+export async function settleNewProject(
+  api: CmlClient,
+  stack: string,
+  name: string,
+  createdId: string,
+): Promise<boolean> {
+  const copies = (await listByFilter(api, "project", { name })).filter(
+    (p) => p.name === name && p.id && ownerOf(p.environment) === stack,
+  );
+  const first = copies.sort(
+    (a, b) => (a.created_at ?? "").localeCompare(b.created_at ?? "") || (a.id ?? "").localeCompare(b.id ?? ""),
+  )[0];
+  if (!first?.id || first.id === createdId) return true;
+  await deleteIfPresent(() =>
+    unwrap(api.DELETE("/api/v2/projects/{project_id}", { params: { path: { project_id: createdId } } })),
+  );
+  return false;
+}

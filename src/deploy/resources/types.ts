@@ -1,66 +1,25 @@
 /**
- * The adapter contract (see README.md in this directory). One adapter per resource kind: how to turn the
- * desired spec and the live object into comparable field maps (the normalisers that prevent phantom diffs),
- * which fields CML cannot change in place (recreate, with the reason), and the mutating calls apply makes.
+ * Types the adapters share: the engine's contract (engine/kind.ts, see README.md in this directory) and the wire
+ * types of the objects they manage.
  */
-import type { CmlClient, Schemas, WaitOptions } from "../../client/index.js";
-import type { DesiredState } from "../engine/desired.js";
-import type { LiveState } from "../engine/live.js";
-import type { PlanEntry, PlanValue } from "../engine/types.js";
-import type { ResourceKey } from "../manifest/model.js";
+import type { Schemas } from "../../client/index.js";
+import type { LiveState } from "../engine/kind.js";
 
-/** Normalised fields of one object, keyed by dotted path; `undefined` = not set. */
-export type FieldMap = Record<string, PlanValue | undefined>;
+export type {
+  ApplyContext,
+  Draft,
+  FieldMap,
+  FieldRules,
+  KindAdapter,
+  LiveObject,
+  PlanContext,
+  PlanContext as NormaliseContext,
+  ReadContext,
+} from "../engine/kind.js";
 
-export interface FieldRules {
-  /** Fields CML cannot change in place: a change recreates the object. Value: the reason shown in the plan. */
-  recreateOn: Readonly<Record<string, string>>;
-  /**
-   * Values the server fills in when a field is not sent; a missing field on either side compares as this
-   * default, so "not set" and "server default" never diff. Each with the reason in a comment at the adapter.
-   */
-  serverDefaults: Readonly<Record<string, PlanValue>>;
-}
-
-/** What plan-time normalisers may look up. */
-export interface NormaliseContext {
-  stack: string;
-  desired: DesiredState;
-  live: LiveState;
-  /** A live output of another resource (`id`, `access_key`, …), when that resource exists. */
-  output(key: ResourceKey, field: string): string | undefined;
-  secretHash(envKey: string, value: string): string;
-}
-
-/** Kinds of plan entry; `models.x.build` and `models.x.deployment` are their own entries. */
-export type EntryKind = "project" | "files" | "jobs" | "applications" | "models" | "builds" | "deployments";
-
-/** What apply's adapters get: the client, the desired state, outputs of finished nodes and a way to report waits. */
-export interface ApplyContext {
-  api: CmlClient;
-  stack: string;
-  desired: DesiredState;
-  live: LiveState;
-  /** The project id once the project exists (set by the project node). */
-  projectId(): string;
-  setProjectId(id: string): void;
-  /** Live outputs by resource key (`id`, `access_key`, `subdomain`, …), filled as nodes finish. */
-  outputs: Map<ResourceKey, Record<string, string>>;
-  wait: (what: string) => WaitOptions;
-  signal: AbortSignal;
-  /** Adopt objects that have our natural key but no marker (`--adopt`). */
-  adopt: boolean;
-}
-
-export interface ResourceAdapter {
-  kind: EntryKind;
-  rules: FieldRules;
-  /** Creates the object (one API call) and waits until it is usable; returns its outputs. */
-  create(ctx: ApplyContext, entry: PlanEntry): Promise<Record<string, string>>;
-  /** Changes it in place (one API call, plus the restart/wait the kind needs); returns its outputs. */
-  update(ctx: ApplyContext, entry: PlanEntry): Promise<Record<string, string>>;
-  /** Deletes it (one API call); absent already = success. */
-  delete(ctx: ApplyContext, entry: PlanEntry): Promise<void>;
+/** A kind's slot in the live state: only its own adapter's `read` writes it, so the type is that read's. */
+export function slot<T>(live: LiveState, name: string, empty: T): T {
+  return (live[name] as T | undefined) ?? empty;
 }
 
 export type Job = Schemas["Job"];

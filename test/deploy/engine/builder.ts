@@ -4,7 +4,6 @@
  */
 import type { DesiredState } from "../../../src/deploy/engine/desired.js";
 import { runtimeKey } from "../../../src/deploy/engine/desired.js";
-import type { LiveState } from "../../../src/deploy/engine/live.js";
 import {
   type ApplicationSpec,
   type EnvMap,
@@ -14,6 +13,7 @@ import {
   type ResolvedManifest,
 } from "../../../src/deploy/manifest/model.js";
 import { describeWithMarker } from "../../../src/deploy/resources/model.js";
+import type { LiveState } from "../../../src/deploy/stack.js";
 
 const loc = { file: "/tmp/lab.yaml", line: 1, col: 1 };
 export const RUNTIME =

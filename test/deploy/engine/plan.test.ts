@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_LIVE } from "../../../src/deploy/engine/live.js";
-import { plan, selectEntries } from "../../../src/deploy/engine/plan.js";
 import { renderPlan } from "../../../src/deploy/engine/render.js";
+import { EMPTY_LIVE, plan, selectEntries } from "../../../src/deploy/stack.js";
 import { app, desiredOf, job, liveOf, manifest, model } from "./builder.js";
 
 const target = { name: "local" };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { plan } from "../../../src/deploy/engine/plan.js";
 import { renderPlanMarkdown } from "../../../src/deploy/engine/render-markdown.js";
+import { plan } from "../../../src/deploy/stack.js";
 import { app, desiredOf, job, liveOf, manifest } from "./builder.js";
 
 const OLD_SECRET = "canary-old-secret-1a2b";

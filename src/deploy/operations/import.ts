@@ -7,8 +7,13 @@ import { Document } from "yaml";
 import { type CmlClient, envFromWire, findOneByName } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
 import { isSecretName } from "../../shared/secrets.js";
+import type { Platform } from "../engine/kind.js";
+import { readContents } from "../engine/live.js";
 import { OWNER_ENV_KEY } from "../manifest/model.js";
-import { readProjectContents } from "./live.js";
+import { applicationsOf } from "../resources/application.js";
+import { kinds } from "../resources/index.js";
+import { jobsOf } from "../resources/job.js";
+import { modelsOf } from "../resources/model.js";
 
 export interface ImportRequest {
   project: string;
@@ -23,11 +28,16 @@ export interface ImportRequest {
   secretKeys?: ReadonlySet<string>;
 }
 
-export async function importProject(api: CmlClient, request: ImportRequest): Promise<string> {
+export async function importProject(
+  target: { api: CmlClient; platform: Platform },
+  request: ImportRequest,
+): Promise<string> {
+  const { api } = target;
   const project = await findOneByName(api, "project", { name: request.project });
   if (!project?.id)
     throw new UserError(`no project named "${request.project}"`, { notes: ["names are exact and case-sensitive"] });
-  const live = await readProjectContents(api, project.id, request.stack ?? "", new Set(["applications", "models"]));
+  const contents = await readContents(kinds, { api, platform: target.platform, projectId: project.id });
+  const live = { jobs: jobsOf(contents), applications: applicationsOf(contents), models: modelsOf(contents) };
   const secrets = new Set<string>();
   const env = (wire: string | undefined) => {
     const out: Record<string, string> = {};

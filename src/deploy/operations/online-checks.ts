@@ -6,22 +6,18 @@
  * scripts that the manifest does not sync but expects in the project.
  */
 import { posix } from "node:path";
-import {
-  type CmlClient,
-  chooseRuntime,
-  isApiError,
-  listAll,
-  listProjectDir,
-  type Schemas,
-} from "../../client/index.js";
+import { chooseRuntime, isApiError, listAll, listProjectDir, type Schemas } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
+import type { Target } from "../connection.js";
+import { gatherDesired } from "../engine/desired.js";
 import type { Diagnostic } from "../manifest/diagnostic.js";
 import type { ResolvedManifest, RuntimeChoice, SourceLocation } from "../manifest/model.js";
-import { gatherDesired } from "./desired.js";
-import { readLive } from "./live.js";
-import { plan } from "./plan.js";
+import { projectsOf } from "../resources/project.js";
+import { plan, readLive } from "../stack.js";
 
-export async function onlineChecks(manifest: ResolvedManifest, api: CmlClient, apiUrl: string): Promise<Diagnostic[]> {
+export async function onlineChecks(manifest: ResolvedManifest, target: Target): Promise<Diagnostic[]> {
+  const { api } = target;
+  const apiUrl = target.connection.baseUrl;
   const out: Diagnostic[] = [];
   const error = (message: string, location?: SourceLocation, path?: string, hint?: string) =>
     out.push({
@@ -81,7 +77,7 @@ export async function onlineChecks(manifest: ResolvedManifest, api: CmlClient, a
   if (out.length > 0) return out;
 
   // The same reads and plan as `deploy plan`: its conflicts are what apply would refuse.
-  const [desired, live] = await Promise.all([gatherDesired(manifest, api), readLive(api, manifest)]);
+  const [desired, live] = await Promise.all([gatherDesired(manifest, api), readLive(api, manifest, target.platform)]);
   const planned = plan(desired, live, { target: { name: manifest.target.name, apiUrl }, adopt: false });
   for (const conflict of planned.conflicts)
     error(
@@ -92,7 +88,7 @@ export async function onlineChecks(manifest: ResolvedManifest, api: CmlClient, a
     );
 
   // Scripts the manifest does not sync must already be in the project.
-  const project = live.projects[0];
+  const project = projectsOf(live)[0];
   const synced = (path: string) => manifest.files.some((f) => path === f.to || path.startsWith(`${f.to}/`));
   const scripts = [
     ...Object.values(manifest.jobs).map((j) => ({ key: `jobs.${j.key}`, path: j.script, location: j.location })),
