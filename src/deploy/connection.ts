@@ -15,7 +15,7 @@ import {
 import { readServerRecord, type ServerRecord, serverRecordFile } from "../local/server-record.js";
 import { UserError } from "../shared/errors.js";
 import type { CliIo } from "../shared/io.js";
-import type { Platform } from "./engine/kind.js";
+import type { Platform, Target } from "./engine/kind.js";
 
 export const DEFAULT_LOCAL_DATA_DIR = ".cml-local";
 
@@ -38,11 +38,7 @@ export async function resolveConnection(request: ConnectionRequest): Promise<Cml
 }
 
 /** A connection made usable: its client, and what the platform behind it offers beyond CML's API. */
-export interface Target {
-  connection: CmlConnection;
-  api: CmlClient;
-  platform: Platform;
-}
+export type { Target };
 
 /** For commands without a manifest (api, import, app set-script): `--target`/`--data-dir` → a client. */
 export async function connectFromArgs(

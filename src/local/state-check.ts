@@ -7,7 +7,7 @@
 import { envFromWire } from "../client/index.js";
 import { environmentProblems, hasControlCharacters, nameProblem, processValueProblem } from "./process-values.js";
 import { isRecord } from "./spec.js";
-import { emptyState, type State } from "./state.js";
+import { emptyState, type State } from "./state-shape.js";
 
 export interface Quarantined {
   kind: keyof Omit<State, "version" | "pids">;

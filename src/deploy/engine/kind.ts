@@ -3,7 +3,7 @@
  * engine is loops over a registry of these — reading live state, matching, diffing, pruning, destroying and
  * applying — and never names a kind itself; adding a kind is one adapter file and one registry line.
  */
-import type { CmlClient, WaitOptions } from "../../client/index.js";
+import type { CmlClient, CmlConnection, WaitOptions } from "../../client/index.js";
 import type { ResolvedManifest, ResourceKey } from "../manifest/model.js";
 import type { DesiredState } from "./desired.js";
 import type { PlanEntry, PlanValue } from "./types.js";
@@ -29,6 +29,13 @@ export interface FieldRules {
 export type LiveState = Readonly<Record<string, unknown>>;
 
 /** Where the engine runs: how to find an application's URL and whether logs can be read are the platform's. */
+/** Where the engine works: the connection, its client, and what the platform behind it can do. */
+export interface Target {
+  connection: CmlConnection;
+  api: CmlClient;
+  platform: Platform;
+}
+
 export interface Platform {
   /** An application's URL (a workspace computes it from the subdomain; the local platform is asked). */
   appUrl(app: { id: string; subdomain: string; projectId: string }): Promise<string | undefined>;

@@ -8,8 +8,8 @@
 import { posix } from "node:path";
 import { chooseRuntime, isApiError, listAll, listProjectDir, type Schemas } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
-import type { Target } from "../connection.js";
 import { gatherDesired } from "../engine/desired.js";
+import type { Target } from "../engine/kind.js";
 import type { Diagnostic } from "../manifest/diagnostic.js";
 import type { ResolvedManifest, RuntimeChoice, SourceLocation } from "../manifest/model.js";
 import { projectsOf } from "../resources/project.js";
