@@ -79,7 +79,7 @@ describe("deploy import", () => {
     writeFileSync(file, imported.out);
 
     const valid = await deploy(["validate", "imported.yaml"]);
-    expect(valid.code, valid.out).toBe(0);
+    expect(valid.code, valid.out + valid.err).toBe(0);
 
     const adopted = await deploy(["apply", "imported.yaml", "--adopt", "--wait-timeout", "30"]);
     expect(adopted.code, adopted.out + adopted.err).toBe(0);

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -58,5 +58,30 @@ describe("cml-lab ingest (the lab's scrape and populate jobs)", () => {
     const code = await main(["ingest", "scrape", "--links", `${site.url}/html_links.txt`], run.io);
     expect(code).toBe(1);
     expect(run.stderr()).toMatch(/--allow-private/);
+  });
+
+  it("reports every bad line of a links file at file:line:col in one run, and fetches nothing", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "ingest-cli-"));
+    writeFileSync(
+      join(cwd, "links.txt"),
+      [
+        "# the lab's pages",
+        `${site.url}/index.html`,
+        "not a url",
+        "",
+        "  ftp://example.test/file.html",
+        `${site.url}/tutorial/index.html`,
+        "mailto:someone@example.test",
+      ].join("\n"),
+    );
+    const run = bufferIo(cwd);
+    expect(await main(["ingest", "scrape", "--links", "links.txt", "--allow-private"], run.io)).toBe(1);
+    expect(run.stderr()).toBe(
+      "links.txt:3:1: error: not an http(s) URL: not a url\n" +
+        "  links.txt:5:3: error: not an http(s) URL: ftp://example.test/file.html\n" +
+        "  links.txt:7:1: error: not an http(s) URL: mailto:someone@example.test\n" +
+        "  3 lines of links.txt are not http(s) URLs\n",
+    );
+    expect(run.stdout()).toBe("");
   });
 });

@@ -29,7 +29,9 @@ export const appCommand: CliCommand = (ctx) =>
         .option("platform-dir", {
           type: "string",
           describe: `The local platform whose running lab's store to use when the data dir has none (default ${DEFAULT_PLATFORM_DIR})`,
-        }),
+        })
+        .example("$0 app --port 8100", "chat at http://127.0.0.1:8100 over ./data, or the running lab's Chroma")
+        .example("CML_LAB_CHROMA_URL=http://127.0.0.1:8000 $0 app", "retrieve from a Chroma server of your own"),
     handler: async (args) => {
       const { io } = ctx;
       if (args.port !== undefined && (!Number.isInteger(args.port) || args.port < 0 || args.port > 65_535)) {

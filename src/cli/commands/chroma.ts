@@ -19,7 +19,11 @@ export const chromaCommand: CliCommand = (ctx) =>
   defineCommand<object>({
     command: "chroma",
     describe: "Run the Chroma vector database the lab's jobs and chat app share",
-    builder: (y) => y.command(serveCommand(ctx)).demandCommand(1, "Name a chroma command: serve"),
+    builder: (y) =>
+      y
+        .command(serveCommand(ctx))
+        .demandCommand(1, "Name a chroma command: serve")
+        .example("$0 chroma serve --port 8000", "then: CML_LAB_CHROMA_URL=http://127.0.0.1:8000 cml-lab query …"),
     handler: () => undefined,
   });
 
@@ -34,7 +38,8 @@ function serveCommand(ctx: CommandContext) {
         .option("port", {
           type: "number",
           describe: "Port to listen on (default: CDSW_APP_PORT, as a CML application; else any free port)",
-        }),
+        })
+        .example("$0 chroma serve --path data/chroma --port 8000", "serve ./data/chroma on http://127.0.0.1:8000"),
     handler: async (args: ServeArgs) => {
       const port = args.port ?? (Number(ctx.io.env.CDSW_APP_PORT) || undefined);
       const server = await startChromaServer({ path: resolve(ctx.io.cwd, args.path), host: args.host, port });

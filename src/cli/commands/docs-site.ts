@@ -24,7 +24,11 @@ export const docsSiteCommand: CliCommand = (ctx) =>
       y
         .positional("dir", { type: "string", demandOption: true, describe: "Directory of HTML pages" })
         .option("host", { type: "string", default: "127.0.0.1" })
-        .option("port", { type: "number", describe: "Port (default: CDSW_APP_PORT, else any free port)" }),
+        .option("port", { type: "number", describe: "Port (default: CDSW_APP_PORT, else any free port)" })
+        .example(
+          "$0 docs-site samples/python-docs --port 8200",
+          "then: cml-lab ingest scrape --links http://127.0.0.1:8200/html_links.txt --allow-private",
+        ),
     handler: async (args) => {
       const root = resolve(ctx.io.cwd, args.dir);
       if (!existsSync(root)) throw new UserError(`no such directory: ${root}`);

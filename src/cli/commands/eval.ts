@@ -45,7 +45,15 @@ export const evalCommand: CliCommand = (ctx) =>
             "Only the questions whose id matches: odd or even (by the number in the id, for a dev/test split), " +
             "or a regular expression",
         })
-        .option("json", { type: "boolean", default: false, describe: "Print one JSON document" }),
+        .option("json", { type: "boolean", default: false, describe: "Print one JSON document" })
+        .example(
+          "$0 eval --corpus /usr/share/doc/postgresql-doc-15/html --questions bench/eval/postgresql-15-qa.jsonl",
+          "score every config on the PostgreSQL 15 docs (see bench/eval/README.md)",
+        )
+        .example(
+          "$0 eval --corpus DIR --questions qa.jsonl --config hybrid,bm25 --questions-filter odd --json",
+          "two configs on the odd-numbered questions, as JSON",
+        ),
     handler: async (args) => {
       const corpus = resolve(ctx.io.cwd, args.corpus);
       const questionsFile = resolve(ctx.io.cwd, args.questions);

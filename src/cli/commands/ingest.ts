@@ -149,20 +149,35 @@ export const ingestCommand: CliCommand = (ctx) =>
         .command({
           command: "scrape",
           describe: "Fetch pages into the page cache",
-          builder: scrapeOptions,
+          builder: (y: Argv) =>
+            scrapeOptions(y)
+              .example("$0 ingest scrape --links html_links.txt", "fetch the listed pages into data/pages")
+              .example("$0 ingest scrape --dir samples/python-docs", "take local HTML files instead of fetching"),
           handler: (args: ScrapeArgs) =>
             runIngest(ctx, { dataDir: dataDir(ctx, args), scrape: scrapeConfig(ctx, args) }),
         })
         .command({
           command: "index",
           describe: "Extract, chunk, embed and upsert the page cache (idempotent)",
-          builder: indexOptions,
+          builder: (y: Argv) =>
+            indexOptions(y)
+              .example("$0 ingest index", "chunk, embed and index data/pages into the local store")
+              .example(
+                "$0 ingest index --store chroma --chroma-url http://127.0.0.1:8000",
+                "upsert into a Chroma server instead",
+              ),
           handler: (args: IndexArgs) => runIngest(ctx, { dataDir: dataDir(ctx, args), index: indexConfig(ctx, args) }),
         })
         .command({
           command: "run",
           describe: "scrape, then index, in one process",
-          builder: (y: Argv) => indexOptions(scrapeOptions(y)),
+          builder: (y: Argv) =>
+            indexOptions(scrapeOptions(y))
+              .example("$0 ingest run --dir samples/python-docs", "scrape and index the bundled sample docs")
+              .example(
+                "$0 ingest run --links http://127.0.0.1:8200/html_links.txt --allow-private",
+                "from a `cml-lab docs-site` on this machine",
+              ),
           handler: (args: ScrapeArgs & IndexArgs) => {
             const scrape = scrapeConfig(ctx, args);
             return runIngest(ctx, {
@@ -172,6 +187,8 @@ export const ingestCommand: CliCommand = (ctx) =>
             });
           },
         })
-        .demandCommand(1, "Name an ingest command: scrape, index or run"),
+        .demandCommand(1, "Name an ingest command: scrape, index or run")
+        .example("$0 ingest run --dir samples/python-docs", "scrape and index in one process")
+        .example("$0 ingest scrape --links html_links.txt && $0 ingest index", "the same in two steps"),
     handler: () => undefined,
   });

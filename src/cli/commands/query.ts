@@ -49,7 +49,22 @@ export const queryCommand: CliCommand = (ctx) =>
         })
         .option("temperature", { type: "number", default: 0.2, describe: "0–1" })
         .option("max-tokens", { type: "number", default: 512, describe: "1–4096" })
-        .option("k", { type: "number", default: 5, describe: "Sources to retrieve" }),
+        .option("k", { type: "number", default: 5, describe: "Sources to retrieve" })
+        .example('$0 query "How do I create a CML job?"', "after `npm start`: the running lab's Chroma, offline model")
+        .example(
+          '$0 query "What is an engine?" --data-dir data --json',
+          "the stores `cml-lab ingest run` wrote to ./data",
+        )
+        .example(
+          'CML_LAB_CHROMA_URL=http://127.0.0.1:8000 $0 query "What is a runtime?" --store chroma',
+          "a Chroma server of your own (see `cml-lab chroma serve`)",
+        )
+        .epilog(
+          "Where the passages come from: --data-dir (or $CML_LAB_DATA, else ./data) when it holds an ingested index; " +
+            "for --store chroma the Chroma server at $CML_LAB_CHROMA_URL (or $CHROMA_URL). When neither is there, " +
+            "the running lab's Chroma (the vectordb application of `npm start`, found through the local platform in " +
+            "--platform-dir) is used, and the command says so on stderr.",
+        ),
     handler: async (args) => {
       const { io } = ctx;
       if (!(args.temperature >= 0 && args.temperature <= 1)) throw new UserError("--temperature must be from 0 to 1");

@@ -38,7 +38,9 @@ export const stopCommand: CliCommand = (ctx) =>
     command: "stop",
     describe: "Stop the local platform and every job, application and model it runs (state is kept)",
     builder: (y) =>
-      y.option("data-dir", { type: "string", default: ".cml-local", describe: "Local platform data directory" }),
+      y
+        .option("data-dir", { type: "string", default: ".cml-local", describe: "Local platform data directory" })
+        .example("$0 stop", "stop everything `$0 start` started; the next start picks up the same state"),
     handler: async (args) => {
       const down = await localDown(resolve(ctx.io.cwd, args["data-dir"]));
       ctx.io.stdout(

@@ -65,7 +65,11 @@ export const appCommand: CliCommand = (ctx) =>
               );
           },
         )
-        .demandCommand(1, "Name an app action; see deploy app --help."),
+        .demandCommand(1, "Name an app action; see deploy app --help.")
+        .example(
+          "$0 app set-script chat workloads/app/final.py --project 'LLM Hands-on Lab'",
+          "switch the chat app's script",
+        ),
     handler: () => {},
   });
 

@@ -187,6 +187,12 @@ export const applyCommand: CliCommand = (ctx) =>
         .option("lock-timeout", { type: "number", default: 300, describe: "seconds to wait for another apply" })
         .option("wait-timeout", { type: "number", default: 600, describe: "seconds per wait (start, build, deploy)" })
         .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+        .example("$0 apply manifests/lab.yaml --target local", "create the lab on the local platform")
+        .example(
+          "$0 plan manifests/lab.yaml --out lab.plan && $0 apply --plan lab.plan",
+          "apply exactly a reviewed plan",
+        )
+        .example("$0 apply --select jobs.scrape --auto-approve", "only the scrape job and what it depends on")
         .epilog(
           "Exit codes: 0 converged (no changes with --detailed-exitcode); 1 error or failure; 2 changes made (--detailed-exitcode).",
         ),

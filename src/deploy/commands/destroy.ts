@@ -19,7 +19,9 @@ export const destroyCommand: CliCommand = (ctx) =>
         .option("parallelism", { type: "number", default: 8, describe: "API requests in flight at once" })
         .option("json", { type: "boolean", default: false, describe: "NDJSON events on stdout" })
         .option("lock-timeout", { type: "number", default: 300, describe: "seconds to wait for another apply" })
-        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" }),
+        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+        .example("$0 destroy manifests/lab.yaml --target local", "list what would be deleted and ask first")
+        .example("$0 destroy --auto-approve --json", "CI: delete without asking, NDJSON events on stdout"),
     handler: (args) =>
       executeCommand(ctx, { ...args, adopt: false, "detailed-exitcode": false, "wait-timeout": 600 }, true),
   });

@@ -24,7 +24,10 @@ export const localCommand: CliCommand = (ctx) => {
           "up",
           "Start the platform in the background (a second `up` reports the running one)",
           (s) =>
-            s.option("port", { type: "number", default: 0, describe: "API port on 127.0.0.1 (0 = any free port)" }),
+            s
+              .option("port", { type: "number", default: 0, describe: "API port on 127.0.0.1 (0 = any free port)" })
+              .example("$0 local up", "start on any free port; a second call reports the running platform")
+              .example("$0 local up --port 8090 --data-dir /tmp/cml", "a fixed port and a separate data directory"),
           async (args) => {
             const result = await localUp({ dataDir: dataDirOf(args["data-dir"]), port: args.port });
             const { record } = result;
@@ -39,7 +42,10 @@ export const localCommand: CliCommand = (ctx) => {
           "status",
           "Show whether the platform runs, its URL and API key",
           (s) =>
-            s.option("json", { type: "boolean", default: false, describe: "print { apiUrl, apiKey, dataDir, pid }" }),
+            s
+              .option("json", { type: "boolean", default: false, describe: "print { apiUrl, apiKey, dataDir, pid }" })
+              .example("$0 local status", "running: http://127.0.0.1:…, and the API key")
+              .example("$0 local status --json | jq -r .apiUrl", "the URL for a script"),
           async (args) => {
             const dataDir = dataDirOf(args["data-dir"]);
             const record = await runningServer(dataDir);
@@ -62,7 +68,7 @@ export const localCommand: CliCommand = (ctx) => {
         .command(
           "down",
           "Stop the platform and every workload it runs",
-          (s) => s,
+          (s) => s.example("$0 local down", "stop it; prints 'not running' when nothing runs"),
           async (args) => {
             const result = await localDown(dataDirOf(args["data-dir"]));
             ctx.io.stdout(result.stopped ? `stopped (pid ${result.pid})\n` : "not running\n");
@@ -76,13 +82,17 @@ export const localCommand: CliCommand = (ctx) => {
           (s) =>
             s
               .positional("kind", { choices: ["job", "app", "model"] as const, demandOption: true })
-              .positional("name", { type: "string", demandOption: true, describe: "object name (or app subdomain)" }),
+              .positional("name", { type: "string", demandOption: true, describe: "object name (or app subdomain)" })
+              .example("$0 local logs job scrape", "the newest run of the job named scrape")
+              .example("$0 local logs app llm-hol", "the log of the application with subdomain llm-hol"),
           async (args) => {
             if (!args.name) throw new UserError("name a job, app or model");
             ctx.io.stdout(await localLogs(dataDirOf(args["data-dir"]), args.kind, args.name));
           },
         )
-        .demandCommand(1, "Name a local action; see deploy local --help."),
+        .demandCommand(1, "Name a local action; see deploy local --help.")
+        .example("$0 local up", "start the platform; then: deploy apply manifests/lab.yaml --target local")
+        .example("$0 local status --json", "its URL, API key, data directory and pid as JSON"),
     handler: () => {},
   });
 };

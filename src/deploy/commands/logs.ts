@@ -26,7 +26,9 @@ export const logsCommand: CliCommand = (ctx) =>
         .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
         .option("follow", { type: "boolean", default: false, describe: "keep printing new lines" })
         .option("timeout", { type: "number", default: 600, describe: "with --follow: stop after this many seconds" })
-        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" }),
+        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+        .example("$0 logs job scrape manifests/lab.yaml --target local", "the log of the scrape job's latest run")
+        .example("$0 logs app chat --follow", "follow the chat application's log"),
     handler: async (args) => {
       const { manifest, target, projectId } = await openProject({
         manifest: args.manifest,

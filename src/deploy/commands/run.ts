@@ -27,6 +27,8 @@ export const runCommand: CliCommand = (ctx) =>
         .option("timeout", { type: "number", default: 3600, describe: "seconds to wait" })
         .option("json", { type: "boolean", default: false, describe: "print the run as JSON" })
         .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+        .example("$0 run scrape manifests/lab.yaml --target local --follow", "run the scrape job and stream its log")
+        .example("$0 run ask --var question='What is CML?' --wait", "run a job with a variable; exit code = outcome")
         .epilog("Exit codes: 0 started (or succeeded with --wait); 1 failed, stopped, timed out or error."),
     handler: async (args) => {
       const stack = await openStack({

@@ -23,7 +23,12 @@ export const schemaCommand: CliCommand = (ctx) =>
         .option("docs", {
           type: "string",
           describe: "also regenerate the field reference block in this markdown file",
-        }),
+        })
+        .example("$0 schema > manifest.schema.json", "point your editor's YAML language server at it")
+        .example(
+          "$0 schema --write schema --docs docs/manifest.md",
+          "regenerate the schema files and the field reference",
+        ),
     handler: async (args) => {
       const files = schemaFiles();
       if (args.docs !== undefined) {

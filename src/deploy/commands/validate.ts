@@ -1,6 +1,6 @@
 /**
  * `deploy validate [manifest]`: every problem in a manifest at once, as text (file:line:col, the line, a caret),
- * GitHub annotations or JSON. Exit 0 when valid (warnings allowed), 1 when not.
+ * GitHub annotations or JSON (text diagnostics on stderr; the JSON and GitHub formats on stdout). Exit 0 when valid (warnings allowed), 1 when not.
  */
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
@@ -62,7 +62,9 @@ export const validateCommand: CliCommand = (ctx) =>
       }
       const color = format === "text" && ctx.io.isTTY && !ctx.io.env.NO_COLOR;
       const rendered = formatDiagnostics(result.diagnostics, format, { color });
-      if (rendered) ctx.io.stdout(rendered);
+      // Text diagnostics are messages for a person: stderr, so `validate … > out` or a pipe still shows them.
+      // JSON and GitHub annotations are the command's output for a program: stdout.
+      if (rendered) (format === "text" ? ctx.io.stderr : ctx.io.stdout)(rendered);
       if (result.manifest && format === "text") {
         const m = result.manifest;
         const count = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;

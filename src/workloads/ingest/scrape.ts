@@ -107,17 +107,28 @@ export async function readLinks(
   if (/<urlset|<sitemapindex/.test(text))
     return [...text.matchAll(/<loc>\s*([^<\s]+)\s*<\/loc>/g)].map((m) => m[1] ?? "");
   const urls: string[] = [];
+  // Every bad line is reported in one run (like `deploy validate`), not one per run.
+  const bad: { where: string; message: string }[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.trim();
     if (!line || line.startsWith("#")) return;
-    try {
-      const url = new URL(line);
-      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("not http(s)");
-      urls.push(url.href);
-    } catch {
-      throw new UserError(`not an http(s) URL: ${line}`, { location: `${location}:${index + 1}:1` });
+    const url = URL.canParse(line) ? new URL(line) : undefined;
+    if (url && (url.protocol === "http:" || url.protocol === "https:")) urls.push(url.href);
+    else {
+      const column = raw.length - raw.trimStart().length + 1;
+      bad.push({ where: `${location}:${index + 1}:${column}`, message: `not an http(s) URL: ${line}` });
     }
   });
+  const [first, ...rest] = bad;
+  if (first) {
+    throw new UserError(first.message, {
+      location: first.where,
+      notes: [
+        ...rest.map((b) => `${b.where}: error: ${b.message}`),
+        ...(rest.length > 0 ? [`${bad.length} lines of ${location} are not http(s) URLs`] : []),
+      ],
+    });
+  }
   return urls;
 }
 

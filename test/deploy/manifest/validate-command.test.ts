@@ -6,7 +6,7 @@ describe("deploy validate", () => {
     expect((await runValidate(["valid.yaml"])).code).toBe(0);
     const bad = await runValidate(["jobs-graph.yaml"]);
     expect(bad.code).toBe(1);
-    expect(bad.out).toContain("jobs-graph.yaml:8:33: error: dependency cycle: jobs.a → jobs.c → jobs.b → jobs.a");
+    expect(bad.err).toContain("jobs-graph.yaml:8:33: error: dependency cycle: jobs.a → jobs.c → jobs.b → jobs.a");
     expect(bad.out + bad.err).not.toMatch(/internal error|\n\s+at /);
   });
 
@@ -15,10 +15,10 @@ describe("deploy validate", () => {
     expect(ws).toMatchObject({ code: 0, out: expect.stringContaining("target workspace") });
     // Only the first = separates name and value.
     const eq = await runValidate(["valid.yaml", "--var", "suffix=x=y"]);
-    expect(eq.out).toContain('applications.chat.subdomain "chat-x=y" is not a valid subdomain');
+    expect(eq.err).toContain('applications.chat.subdomain "chat-x=y" is not a valid subdomain');
     const unknown = await runValidate(["valid.yaml", "--var", "sufix=1"]);
     expect(unknown.code).toBe(1);
-    expect(unknown.out).toContain('error: unknown variable "sufix" given with --var\n  hint: did you mean "suffix"?');
+    expect(unknown.err).toContain('error: unknown variable "sufix" given with --var\n  hint: did you mean "suffix"?');
     const malformed = await runValidate(["valid.yaml", "--var", "novalue"]);
     expect(malformed).toMatchObject({ code: 1, err: 'error: --var must look like name=value, got "novalue"\n' });
   });
@@ -27,12 +27,29 @@ describe("deploy validate", () => {
     const text = await runValidate(["nope.yaml"]);
     expect(text).toMatchObject({
       code: 1,
-      out: "error: cannot read manifest nope.yaml: no such file\n1 error, 0 warnings\n",
+      out: "",
+      err: "error: cannot read manifest nope.yaml: no such file\n1 error, 0 warnings\n",
     });
     const json = await runValidate(["nope.yaml", "--format", "json"]);
     expect(JSON.parse(json.out)).toEqual([
       { severity: "error", message: "cannot read manifest nope.yaml: no such file" },
     ]);
+  });
+
+  it("prints text diagnostics on stderr, and the JSON and GitHub formats on stdout", async () => {
+    const text = await runValidate(["jobs-graph.yaml"]);
+    expect(text.code).toBe(1);
+    expect(text.out).toBe("");
+    expect(text.err).toContain("jobs-graph.yaml:8:33: error: dependency cycle");
+    const warned = await runValidate(["valid.yaml"], { CML_API_URL: "https://ml.example.test" });
+    expect(warned.err).toContain("warning: jobs.b.env.KEY: secret CANARY_SECRET is not set");
+    expect(warned.out).toMatch(/^valid\.yaml is valid \(target /);
+    expect(warned.out).not.toContain("warning");
+    for (const format of ["json", "github"]) {
+      const r = await runValidate(["jobs-graph.yaml", "--format", format]);
+      expect(r.err, format).toBe("");
+      expect(r.out, format).toContain("dependency cycle");
+    }
   });
 
   it("colours text only on a TTY without NO_COLOR", async () => {
@@ -44,10 +61,10 @@ describe("deploy validate", () => {
         isTTY,
         env,
         cwd: FIXTURES,
-        stdout: (t) => {
+        stdout: () => {},
+        stderr: (t) => {
           out += t;
         },
-        stderr: () => {},
       });
       return out;
     };
@@ -73,10 +90,10 @@ describe("deploy validate without secrets", () => {
     const env = { CML_API_URL: "https://ml.example.test" };
     const lenient = await runValidate(["valid.yaml"], env);
     expect(lenient.code).toBe(0);
-    expect(lenient.out).toContain("warning: jobs.b.env.KEY: secret CANARY_SECRET is not set (plan and apply need it)");
+    expect(lenient.err).toContain("warning: jobs.b.env.KEY: secret CANARY_SECRET is not set (plan and apply need it)");
     const strict = await runValidate(["valid.yaml", "--require-secrets"], env);
     expect(strict.code).toBe(1);
-    expect(strict.out).toContain("error: jobs.b.env.KEY: secret CANARY_SECRET is not set");
+    expect(strict.err).toContain("error: jobs.b.env.KEY: secret CANARY_SECRET is not set");
   });
 });
 
@@ -89,7 +106,7 @@ describe("manifests/examples", () => {
     expect(examples).toEqual(expect.arrayContaining(["jobs-and-app.yaml", "lab-draft.yaml"]));
     for (const file of examples) {
       const r = await runValidate([`manifests/examples/${file}`], {}, repo);
-      expect(r.out, file).not.toContain("error:");
+      expect(r.err, file).not.toContain("error:");
       expect(r.code, file).toBe(0);
     }
   });
