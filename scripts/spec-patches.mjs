@@ -16,7 +16,7 @@ export function applySpecPatches(spec) {
   const s = structuredClone(spec);
 
   // P1 UploadFile: the spec declares a formData field literally named `file`, but CML takes the
-  // form field NAME as the destination path relative to /home/cdsw (FACTS.md §1, verified live by
+  // form field NAME as the destination path relative to /home/cdsw (openapi/FACTS.md §1, verified live by
   // cai-connector). Swagger 2.0 cannot express "any field name", so drop the formData parameter here
   // and declare the request body as an OpenAPI 3 map of path -> binary after conversion (see P1b).
   const upload = must(s.paths[UPLOAD]?.post, "UploadFile");
@@ -24,14 +24,14 @@ export function applySpecPatches(spec) {
   upload["x-cml-lab-multipart-by-path"] = true;
   upload.responses.default = errorResponse();
 
-  // P2 DownloadProjectFile answers raw bytes but declares no response schema (FACTS.md §1).
+  // P2 DownloadProjectFile answers raw bytes but declares no response schema (openapi/FACTS.md §1).
   const download = must(s.paths[DOWNLOAD]?.post, "DownloadProjectFile");
   download.produces = ["application/octet-stream"];
   download.responses["200"] = { description: "The file's bytes.", schema: { type: "string", format: "binary" } };
   download.responses.default = errorResponse();
 
   // P3 The security scheme's header name is the prose "authorization (e.g. 'authorization: Bearer APIKEY')"
-  // (FACTS.md §1); tools that honour it would send a header with that literal name. CML reads `Authorization`.
+  // (openapi/FACTS.md §1); tools that honour it would send a header with that literal name. CML reads `Authorization`.
   must(s.securityDefinitions?.BearerAuth, "securityDefinitions.BearerAuth").name = "Authorization";
 
   return s;

@@ -6,7 +6,7 @@ import { join, relative } from "node:path";
 import { extractPage } from "../../dist/workloads/ingest/extract.js";
 import { extractPageDom } from "../../dist/workloads/ingest/extract-dom.js";
 
-const corpus = process.argv[2] ?? "/work/shared/eval/corpus/python-3.11";
+const corpus = process.argv[2] ?? "../shared/eval/corpus/python-3.11";
 const showAt = process.argv.indexOf("--show");
 const show = showAt >= 0 ? Number(process.argv[showAt + 1]) : 20;
 const files = [];

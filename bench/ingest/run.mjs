@@ -18,7 +18,7 @@ const flag = args.indexOf("--workers");
 const workers = flag >= 0 ? Number(args.splice(flag, 2)[1]) : undefined;
 const defaults = [
   `${process.env.PG_DOCS ?? "/usr/share/doc/postgresql-doc-15/html"}:1`,
-  "/work/shared/eval/corpus/python-3.11:3",
+  "../shared/eval/corpus/python-3.11:3",
 ].filter((spec) => existsSync(spec.replace(/:\d+$/, "")));
 const load = () => loadavg().map((l) => Number(l.toFixed(1)));
 

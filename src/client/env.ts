@@ -1,6 +1,6 @@
 /**
  * Configuration from the environment: explicit CML_API_URL/CML_API_KEY first, then what CML injects into
- * every workload (CDSW_API_URL is the v1 URL; CDSW_APIV2_KEY is the v2 key; FACTS.md §3).
+ * every workload (CDSW_API_URL is the v1 URL; CDSW_APIV2_KEY is the v2 key; openapi/FACTS.md §3).
  */
 import { UserError } from "../shared/errors.js";
 import { type CmlClient, type CmlClientOptions, createCmlClient } from "./client.js";

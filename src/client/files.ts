@@ -1,5 +1,5 @@
 /**
- * Project files: the one multipart operation, whose form-field NAME is the destination path (FACTS.md §1),
+ * Project files: the one multipart operation, whose form-field NAME is the destination path (openapi/FACTS.md §1),
  * which no generated body can express; and the raw-bytes download.
  */
 import { UserError } from "../shared/errors.js";
@@ -51,7 +51,7 @@ export async function downloadProjectFile(api: CmlClient, projectId: string, pat
 }
 
 /**
- * Lists one project directory (not recursive, not paginated: FACTS.md §5). Entries are basenames relative to `dir`.
+ * Lists one project directory (not recursive, not paginated: openapi/FACTS.md §5). Entries are basenames relative to `dir`.
  * The root is sent as `%2F`: a literal "." would be removed by URL normalisation before it reaches the server.
  */
 export async function listProjectDir(

@@ -1,6 +1,6 @@
 /**
  * Name lookups. CML's `search_filter` matches substrings, case-sensitively (`{"name":"foo"}` also finds
- * `foo-2`; FACTS.md §4), so it is only a hint that narrows the listing; the exact match happens here.
+ * `foo-2`; openapi/FACTS.md §4), so it is only a hint that narrows the listing; the exact match happens here.
  */
 import { UserError } from "../shared/errors.js";
 import type { CmlClient } from "./client.js";

@@ -43,7 +43,7 @@ export function waitFor<T>(poll: () => Promise<T>, spec: WaitSpec<T>): Promise<T
   });
 }
 
-/** Job-run states after which nothing more happens (STOPPING and UNKNOWN are not final; FACTS.md §5). */
+/** Job-run states after which nothing more happens (STOPPING and UNKNOWN are not final; openapi/FACTS.md §5). */
 export const TERMINAL_RUN_STATUSES: ReadonlySet<string> = new Set([
   "ENGINE_SUCCEEDED",
   "ENGINE_FAILED",

@@ -5,7 +5,7 @@ import type { components } from "./schema.gen.js";
 
 /**
  * `environment` is a map on Create* requests but a JSON-encoded string on every response and PATCH body
- * (FACTS.md §4 "Type asymmetries"). Sorted keys make the string stable, so equal maps compare equal.
+ * (openapi/FACTS.md §4 "Type asymmetries"). Sorted keys make the string stable, so equal maps compare equal.
  */
 export function envToWire(env: Readonly<Record<string, string>>): string {
   return JSON.stringify(Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b))));
@@ -31,7 +31,7 @@ export interface RuntimePair {
 
 /**
  * PATCH must send the runtime and its add-ons together: add-ons alone → 500, runtime alone → add-ons silently
- * reset to defaults (FACTS.md §6, verified live by cai-connector).
+ * reset to defaults (openapi/FACTS.md §6, verified live by cai-connector).
  */
 export function runtimePair(identifier: string, addons: readonly string[] = []): RuntimePair {
   return { runtime_identifier: identifier, runtime_addon_identifiers: [...addons] };

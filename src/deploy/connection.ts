@@ -84,7 +84,7 @@ export function openTarget(
   };
 }
 
-/** A workspace serves an application at `https://<subdomain>.<workbench domain>` (FACTS.md §2) and has no log API. */
+/** A workspace serves an application at `https://<subdomain>.<workbench domain>` (openapi/FACTS.md §2) and has no log API. */
 export function workspacePlatform(apiUrl: string): Platform {
   const url = new URL(apiUrl);
   return { logs: async () => false, appUrl: async (app) => `${url.protocol}//${app.subdomain}.${url.host}` };

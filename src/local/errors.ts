@@ -1,6 +1,6 @@
 /**
  * Errors the local platform answers with, in CML's wire shape (`runtimeError {error, code, message}`, where
- * `code` is the gRPC status code that gRPC-gateway maps to the HTTP status; FACTS.md §4 "Errors").
+ * `code` is the gRPC status code that gRPC-gateway maps to the HTTP status; openapi/FACTS.md §4 "Errors").
  */
 import type { Schemas } from "../client/index.js";
 

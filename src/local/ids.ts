@@ -1,4 +1,4 @@
-/** Identifier shapes as CML issues them (FACTS.md §4 "IDs"), so clients that validate ids accept ours. */
+/** Identifier shapes as CML issues them (openapi/FACTS.md §4 "IDs"), so clients that validate ids accept ours. */
 import { randomBytes, randomUUID } from "node:crypto";
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";

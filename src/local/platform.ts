@@ -41,7 +41,7 @@ export interface LocalPlatformOptions {
   /** Test-only fault injection; also adjustable later through `faults`. */
   faults?: FaultConfig;
   /**
-   * Whether a second project may take a name already in use. CML's rule is not documented (FACTS.md is silent):
+   * Whether a second project may take a name already in use. CML's rule is not documented (openapi/FACTS.md is silent):
    * refused with 409 by default; tests allow duplicates to prove the engine copes with either.
    */
   duplicateProjectNames?: boolean;

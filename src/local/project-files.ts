@@ -99,7 +99,7 @@ function taken(full: string): boolean {
   }
 }
 
-/** CML never overwrites on upload: `a.py` taken → `a(1).py`, then `a(2).py` (FACTS.md §5). */
+/** CML never overwrites on upload: `a.py` taken → `a(1).py`, then `a(2).py` (openapi/FACTS.md §5). */
 export function freeName(full: string): string {
   if (!taken(full)) return full;
   const ext = extname(full);

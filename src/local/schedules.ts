@@ -1,5 +1,5 @@
 /**
- * Cron schedules, run as CML runs them (FACTS.md §5 "Jobs"): a job with a `schedule` (type `cron`) that is not
+ * Cron schedules, run as CML runs them (openapi/FACTS.md §5 "Jobs"): a job with a `schedule` (type `cron`) that is not
  * paused gets a run at each time the expression names, in the job's `timezone` (CML's default is
  * America/Los_Angeles). A time that finds the job's previous run still active is skipped, since a job has at most
  * one active run. Times missed while the platform was down are not caught up; the next one after a start counts.

@@ -1,5 +1,5 @@
 /**
- * The environment CML gives a workload (FACTS.md §3), pointed at this server: project, then the object's own
+ * The environment CML gives a workload (openapi/FACTS.md §3), pointed at this server: project, then the object's own
  * environment, then the engine variables (which a user cannot override, as on CML).
  */
 import { delimiter, dirname } from "node:path";

@@ -99,7 +99,7 @@ function envFromPatch(v: unknown): Record<string, string> {
   return envFromCreate(parsed);
 }
 
-/** `search_filter` is a JSON object string; every key matches by case-sensitive substring (FACTS.md §4). */
+/** `search_filter` is a JSON object string; every key matches by case-sensitive substring (openapi/FACTS.md §4). */
 function matchesFilter(filter: string | null, fields: Json): boolean {
   if (!filter) return true;
   let parsed: unknown;
@@ -250,7 +250,7 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
       id: _i,
       ...rest
     } = body;
-    // `paused` is ignored by UpdateJob (FACTS.md §4).
+    // `paused` is ignored by UpdateJob (openapi/FACTS.md §4).
     Object.assign(w.fields, rest);
   }
 
@@ -333,7 +333,7 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
         const form = await request.formData();
         for (const [field, value] of form.entries()) {
           if (typeof value === "string") fail(400, "upload fields must be files");
-          // The field NAME is the destination; an existing file is never overwritten (FACTS.md §5).
+          // The field NAME is the destination; an existing file is never overwritten (openapi/FACTS.md §5).
           const target = p.files.has(field) ? renamedPath(field, (c) => p.files.has(c)) : field;
           p.files.set(target, new Uint8Array(await value.arrayBuffer()));
         }
@@ -387,7 +387,7 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
           fail(400, `subdomain ${String(b.subdomain)} is taken`);
         const a = createWorkload(p, b, "app");
         apps.set(a.id, a);
-        // CreateApplication starts it (FACTS.md §5).
+        // CreateApplication starts it (openapi/FACTS.md §5).
         return appView(a);
       }
       const [appId, verb] = (id ?? "").split(":");
@@ -423,7 +423,7 @@ export function createFakeCml(options: { baseUrl: string; apiKey: string }) {
           name: String(b.name ?? ""),
           description: String(b.description ?? ""),
           access_key: `mak${seq}`,
-          // UpdateSingleModel cannot change this later (FACTS.md §6).
+          // UpdateSingleModel cannot change this later (openapi/FACTS.md §6).
           auth_enabled: b.disable_authentication !== true,
           builds: [],
         };

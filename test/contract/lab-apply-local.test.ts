@@ -2,7 +2,7 @@
  * Contract test: the full `deploy apply manifests/lab.yaml --target workspace` against a workspace URL served
  * through msw. The handler forwards to a local platform (which validates every body against the spec, so an
  * object `environment` on PATCH is a 400, files are renamed instead of overwritten, and search_filter matches
- * case-sensitive substrings) and adds the quirks it does not model (FACTS.md §6: runtime add-ons without their
+ * case-sensitive substrings) and adds the quirks it does not model (openapi/FACTS.md §6: runtime add-ons without their
  * runtime on PATCH → 500). Every request is recorded so the test can assert what the engine sent.
  */
 

@@ -25,7 +25,7 @@ describe("generated client types", () => {
     const patchPath = "/api/v2/projects/{project_id}/jobs/{job.id}";
     const params = { path: { ...path, "job.id": "j" } };
     const mapEnvironment = { environment: { A: "1" } };
-    // @ts-expect-error: on PATCH bodies environment is a JSON string, not a map (FACTS.md §4)
+    // @ts-expect-error: on PATCH bodies environment is a JSON string, not a map (openapi/FACTS.md §4)
     void api.PATCH(patchPath, { params, body: mapEnvironment });
   });
 

@@ -1,7 +1,7 @@
 /**
  * One apply at a time per stack and project. Two layers:
  * - a lock file in the project (`.cml-lab/<stack>.lock.json`), which two CI pipelines on different machines both
- *   see; CML uploads never overwrite (FACTS.md §5), so the holder is whoever's token reads back;
+ *   see; CML uploads never overwrite (openapi/FACTS.md §5), so the holder is whoever's token reads back;
  * - a local lock file (exclusive create) for the same machine, which also covers the first apply, before the
  *   project exists.
  * Two machines applying a new stack at once both create the project: `extendTo` takes the remote layer in the

@@ -1,7 +1,7 @@
 /**
  * Re-points an application at another script without a manifest: the lab's last exercise, and what CI
  * pipelines do after uploading a new version. PATCH, then one `:restart` (a PATCH alone does not restart a
- * CML application; FACTS.md §6), then a bounded wait for RUNNING.
+ * CML application; openapi/FACTS.md §6), then a bounded wait for RUNNING.
  */
 import { posix } from "node:path";
 import {

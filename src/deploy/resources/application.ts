@@ -1,7 +1,7 @@
 /**
  * Applications. Identity: subdomain (unique per workspace; cmlutils uses it the same way), plus the marker in
  * `environment`. Creating one starts it; a PATCH does not restart it, so an update is PATCH + one `:restart`
- * (FACTS.md §6), and both wait (bounded) for APPLICATION_RUNNING.
+ * (openapi/FACTS.md §6), and both wait (bounded) for APPLICATION_RUNNING.
  */
 import {
   envToWire,
@@ -205,7 +205,7 @@ export const applicationAdapter = {
       ctx.signal,
     );
     const id = requireId(app.id, entry.key);
-    // CreateApplication starts the application (FACTS.md §5): wait for it, bounded.
+    // CreateApplication starts the application (openapi/FACTS.md §5): wait for it, bounded.
     return withUrl(ctx, applicationOutputs(await waitRunning(ctx, entry.key, id)));
   },
   async update(ctx, entry) {

@@ -1,6 +1,6 @@
 /**
  * `environment` normalisation. CML takes a map on create but returns (and takes on PATCH) a JSON string
- * (FACTS.md §4); the ownership marker lives in it; secrets must be comparable without being shown.
+ * (openapi/FACTS.md §4); the ownership marker lives in it; secrets must be comparable without being shown.
  */
 import { envFromWire } from "../../client/index.js";
 import { isSecretName } from "../../shared/secrets.js";
@@ -31,7 +31,7 @@ function desiredValue(key: string, value: EnvValue, env: EnvMap, ctx: NormaliseC
 
 /**
  * Live environment as fields. `onlyKeys` limits the comparison to keys we manage: CML injects keys of its own
- * into project environments (FACTS.md §3), which must not show up as removals.
+ * into project environments (openapi/FACTS.md §3), which must not show up as removals.
  */
 export function liveEnvFields(
   wire: string | undefined,

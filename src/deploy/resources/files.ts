@@ -1,5 +1,5 @@
 /**
- * File sync. CML uploads never overwrite (a second `a.py` lands as `a(1).py`; FACTS.md §5), so a changed file is
+ * File sync. CML uploads never overwrite (a second `a.py` lands as `a(1).py`; openapi/FACTS.md §5), so a changed file is
  * deleted, then uploaded. What we synced is recorded in a small JSON file inside the project itself, which the
  * API round-trips: no local state, and files that left the manifest can be deleted on the next apply.
  * One plan entry per `files:` item (`files.<to>`); its changes are the files, old → new content hash.

@@ -34,8 +34,8 @@ function keepsThrough(manifest: ResolvedManifest, name: string | undefined): boo
 
 export const jobRules: FieldRules = {
   recreateOn: {
-    // CML answers 200 to a PATCH of `paused` and ignores it; there is no pause endpoint (FACTS.md §6).
-    paused: "CML ignores `paused` on update (FACTS.md §6)",
+    // CML answers 200 to a PATCH of `paused` and ignores it; there is no pause endpoint (openapi/FACTS.md §6).
+    paused: "CML ignores `paused` on update (openapi/FACTS.md §6)",
   },
   serverDefaults: {
     // An unset arguments/schedule comes back as "" (a manual job).
@@ -200,7 +200,7 @@ export const jobAdapter = {
     const id = requireId(entry.id, entry.key);
     const changed = new Set(entry.changes.map((c) => c.path.split(".")[0]));
     const runtime = resolvedRuntime(ctx.desired, spec.runtime);
-    // PATCH is partial (FACTS.md §4): send only what changed, the runtime always with its add-ons.
+    // PATCH is partial (openapi/FACTS.md §4): send only what changed, the runtime always with its add-ons.
     const body: Schemas["Job"] = {
       ...(changed.has("script") ? { script: spec.script } : {}),
       ...(changed.has("arguments") ? { arguments: spec.arguments } : {}),

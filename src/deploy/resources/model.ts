@@ -1,7 +1,7 @@
 /**
  * Models: model → build → deployment, three plan entries (`models.x`, `models.x.build`, `models.x.deployment`).
  * Models have no environment, so the ownership marker is a line at the end of the description. Builds and
- * deployments are immutable (FACTS.md §6): a change makes a new build (only when the source hash, file, function
+ * deployments are immutable (openapi/FACTS.md §6): a change makes a new build (only when the source hash, file, function
  * or runtime changed; the hash rides in the build comment) and a new deployment (only when the build or the
  * deployment settings changed), and the previous deployment is stopped only after the new one serves.
  */
@@ -101,7 +101,7 @@ const FAILED_DEPLOYMENT = new Set(["failed", "stopped", "stopping"]);
 
 export const modelRules: FieldRules = {
   recreateOn: {
-    // UpdateSingleModel has no disable_authentication (FACTS.md §6).
+    // UpdateSingleModel has no disable_authentication (openapi/FACTS.md §6).
     auth_enabled: "CML cannot change a model's authentication after creation",
   },
   serverDefaults: { description: "" },

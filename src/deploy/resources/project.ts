@@ -1,6 +1,6 @@
 /**
  * The project: the container every other object lives in. Identity: exact name (search_filter is a substring
- * hint; FACTS.md §4) plus the marker in the project environment. A new project is usable only once
+ * hint; openapi/FACTS.md §4) plus the marker in the project environment. A new project is usable only once
  * `creation_status` is `success`.
  */
 import {
@@ -41,7 +41,7 @@ export const projectRules: FieldRules = {
   recreateOn: {},
   serverDefaults: {
     description: "",
-    // CreateProjectRequest.visibility defaults to private (FACTS.md §5).
+    // CreateProjectRequest.visibility defaults to private (openapi/FACTS.md §5).
     visibility: "private",
   },
 };
@@ -112,7 +112,7 @@ export const projectAdapter = {
         ctx.api.GET("/api/v2/projects", { params: { query: { search_filter, page_size: 100, page_token } } }),
       (page) => page.projects,
     );
-    // search_filter matches substrings (FACTS.md §4): only the exact name is ours.
+    // search_filter matches substrings (openapi/FACTS.md §4): only the exact name is ours.
     return projects.filter((p): p is LiveProject => p.name === name && typeof p.id === "string");
   },
   *plan(ctx) {
@@ -138,7 +138,7 @@ export const projectAdapter = {
       name: spec.name,
       description: spec.description,
       visibility: spec.visibility,
-      // `local`: an empty project whose files are uploaded afterwards (FACTS.md §5).
+      // `local`: an empty project whose files are uploaded afterwards (openapi/FACTS.md §5).
       template: "local",
       environment: resolveEnv(spec.env, ctx),
     };

@@ -6,7 +6,7 @@ import { findRuntime } from "../runtimes.js";
 import { isRecord } from "../spec.js";
 
 /**
- * PATCH bodies carry `environment` as a JSON string (FACTS.md §4); CML rejects what it cannot unmarshal.
+ * PATCH bodies carry `environment` as a JSON string (openapi/FACTS.md §4); CML rejects what it cannot unmarshal.
  * The whole map is replaced, `"{}"` clears it.
  */
 export function parseEnvironmentString(text: string): Record<string, string> {

@@ -1,4 +1,4 @@
-/** Jobs and their runs, with CML's validation rules (FACTS.md §5 "Jobs", §6 mutability). */
+/** Jobs and their runs, with CML's validation rules (openapi/FACTS.md §5 "Jobs", §6 mutability). */
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { envToWire, type Schemas } from "../../client/index.js";
@@ -110,7 +110,7 @@ export function jobHandlers(ctx: PlatformContext, runs: RunEngine): Handlers {
       const record = requireJob(projectId, param(params, "job.id"));
       const job = record.job;
       const patch: Schemas["Job"] = body ?? {};
-      // paused, timezone and recipients are accepted and ignored, as CML does (FACTS.md §6).
+      // paused, timezone and recipients are accepted and ignored, as CML does (openapi/FACTS.md §6).
       if (patch.name !== undefined) {
         if (!patch.name.trim()) throw badRequest("name must not be empty");
         checkName("body.name", patch.name);

@@ -1,4 +1,4 @@
-/** Models, builds and deployments (FACTS.md §5 "Models, builds, deployments"). */
+/** Models, builds and deployments (openapi/FACTS.md §5 "Models, builds, deployments"). */
 import { envToWire, type Schemas } from "../../client/index.js";
 import { getProject, LOCAL_USER, type PlatformContext, shortProject } from "../context.js";
 import { badRequest, HttpError, notFound } from "../errors.js";

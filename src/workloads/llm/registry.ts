@@ -74,7 +74,7 @@ function safeHost(url: string | undefined): string {
 
 /**
  * The CML model endpoint: CML_LAB_CML_MODEL_URL, else the workspace's own model service. Inside a CML workload
- * that is https://modelservice.<CDSW_DOMAIN>/model (FACTS.md §8); the local platform names its model service in
+ * that is https://modelservice.<CDSW_DOMAIN>/model (openapi/FACTS.md §8); the local platform names its model service in
  * CML_LOCAL_MODEL_SERVICE_URL because it has no modelservice.<domain> host.
  */
 export function cmlModelUrl(env: NodeJS.ProcessEnv): string | undefined {

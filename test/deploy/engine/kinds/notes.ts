@@ -68,7 +68,7 @@ export function notesKind(wanted: () => Readonly<Record<string, string>>): KindA
       return { id: name, path: pathOf(name) };
     },
     async update(ctx, entry) {
-      // Uploads never overwrite (FACTS.md §5): delete, then upload.
+      // Uploads never overwrite (openapi/FACTS.md §5): delete, then upload.
       await this.delete(ctx, entry);
       return this.create(ctx, entry);
     },
