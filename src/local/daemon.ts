@@ -12,7 +12,7 @@ import { UserError } from "../shared/errors.js";
 import { pollUntil } from "../shared/wait.js";
 import { appLogFile } from "./applications.js";
 import { buildLogFile, deploymentLogFile } from "./models.js";
-import { endLeftoverWorkloads } from "./processes.js";
+import { endLeftoverWorkloads, isZombie } from "./processes.js";
 import { runLogFile } from "./runs.js";
 import { readServerRecord, removeServerRecord, type ServerRecord } from "./server-record.js";
 import { isRecord } from "./spec.js";
@@ -143,7 +143,7 @@ export async function localLogs(dataDir: string, kind: LogKind, name: string): P
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    return !isZombie(pid);
   } catch (error) {
     return isRecord(error) && error.code === "EPERM";
   }

@@ -216,12 +216,26 @@ function procTable(): ProcInfo[] {
     } catch {
       continue; // exited while we looked
     }
-    // The command name (field 2) may contain spaces and parentheses: parse after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const fields = statFields(stat);
     if (fields[0] === "Z" || fields[0] === "X") continue;
     table.push({ pid: Number(entry), ppid: Number(fields[1]), pgid: Number(fields[2]) });
   }
   return table;
+}
+
+/** The fields of /proc/PID/stat after the command name (which may contain spaces and parentheses). */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** A process that has exited but is not yet reaped still answers kill(0); it is no longer running. */
+export function isZombie(pid: number): boolean {
+  try {
+    const state = statFields(readFileSync(`/proc/${pid}/stat`, "utf8"))[0];
+    return state === "Z" || state === "X";
+  } catch {
+    return false; // no /proc (macOS), or it is gone
+  }
 }
 
 function markerMatches(pid: number, marked: (marker: string) => boolean): boolean {
