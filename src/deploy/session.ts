@@ -49,7 +49,11 @@ export interface SessionRequest {
   /** Plan the deletion of everything this stack owns instead (destroy). */
   destroy?: boolean;
   /** Take the stack lock before planning (apply, destroy). */
-  lock?: { timeoutMs: number; onWait?: (holder: LockHolder) => void };
+  lock?: {
+    timeoutMs: number;
+    onWait?: (holder: LockHolder, breakHint: string) => void;
+    onTakeover?: (holder: LockHolder, reason: string) => void;
+  };
 }
 
 export interface Session {
@@ -125,7 +129,8 @@ export async function openSession(stack: OpenStack, request: SessionRequest = {}
       projectId: known,
       env: envOf(stack.options),
       timeoutMs: request.lock.timeoutMs,
-      onWait: (holder) => request.lock?.onWait?.(holder),
+      onWait: (holder, breakHint) => request.lock?.onWait?.(holder, breakHint),
+      onTakeover: (holder, reason) => request.lock?.onTakeover?.(holder, reason),
     });
     // Another apply may have run between the first read and the lock: plan again from what is there now.
     live = await readNow();
