@@ -12,6 +12,7 @@ import { readProjectFileText } from "../../../src/deploy/engine/live.js";
 import { type LockHolder, MISSED_BEATS, staleReason } from "../../../src/deploy/engine/lock.js";
 import { startTestPlatform, type TestPlatform } from "../../local/helpers.js";
 import { deploy, inventory, writeTree } from "./harness.js";
+import { MANIFEST, SOURCES } from "./runner-stack.js";
 
 const BIN = fileURLToPath(new URL("../../../bin/deploy.js", import.meta.url));
 
@@ -58,25 +59,6 @@ describe("the takeover rule", () => {
     ).toBeUndefined();
   });
 });
-
-const MANIFEST = (project: string) => `name: runner
-project: { name: "${project}" }
-targets:
-  test: { default: true, url: "\${env:CML_API_URL}" }
-defaults:
-  runtime: { editor: PBJ Workbench, kernel: Python 3.11, edition: Standard }
-files:
-  - { from: jobs, to: jobs }
-jobs:
-  scrape: { script: jobs/scrape.py }
-  populate: { script: jobs/populate.py, after: scrape }
-  bad: { script: jobs/bad.py }
-`;
-const SOURCES = {
-  "jobs/scrape.py": "print('scraped')\n",
-  "jobs/populate.py": "print('populated')\n",
-  "jobs/bad.py": "print('bad')\n",
-};
 
 let tp: TestPlatform;
 beforeAll(async () => {

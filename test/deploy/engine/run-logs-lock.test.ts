@@ -10,25 +10,7 @@ import { findOneByName, unwrap, uploadProjectFile, waitFor } from "../../../src/
 import { readProjectFileText } from "../../../src/deploy/engine/live.js";
 import { startTestPlatform, type TestPlatform } from "../../local/helpers.js";
 import { deploy, inventory, writeTree } from "./harness.js";
-
-const MANIFEST = (project: string) => `name: runner
-project: { name: "${project}" }
-targets:
-  test: { default: true, url: "\${env:CML_API_URL}" }
-defaults:
-  runtime: { editor: PBJ Workbench, kernel: Python 3.11, edition: Standard }
-files:
-  - { from: jobs, to: jobs }
-jobs:
-  scrape: { script: jobs/scrape.py }
-  populate: { script: jobs/populate.py, after: scrape }
-  bad: { script: jobs/bad.py }
-`;
-const SOURCES = {
-  "jobs/scrape.py": "print('scraped 3 pages')\n",
-  "jobs/populate.py": "print('populated')\n",
-  "jobs/bad.py": "import sys\nprint('about to fail')\nsys.exit(3)\n",
-};
+import { MANIFEST, SOURCES } from "./runner-stack.js";
 
 let tp: TestPlatform;
 let env: NodeJS.ProcessEnv;
