@@ -50,7 +50,11 @@ export interface SessionRequest {
   /** Plan the deletion of everything this stack owns instead (destroy). */
   destroy?: boolean;
   /** Take the stack lock before planning (apply, destroy). */
-  lock?: { timeoutMs: number; onWait?: (holder: LockHolder) => void };
+  lock?: {
+    timeoutMs: number;
+    onWait?: (holder: LockHolder, breakHint: string) => void;
+    onTakeover?: (holder: LockHolder, reason: string) => void;
+  };
   /** Key of the plan's secret fingerprints: a saved plan's, to compare with it; default a fresh random one. */
   planSalt?: string;
 }
@@ -133,9 +137,14 @@ export async function openSession(stack: OpenStack, request: SessionRequest = {}
       projectId: known,
       env: envOf(stack.options),
       timeoutMs: request.lock.timeoutMs,
-      onWait: (holder) => {
+      onWait: (holder, breakHint) => {
         waited = true;
-        request.lock?.onWait?.(holder);
+        request.lock?.onWait?.(holder, breakHint);
+      },
+      onTakeover: (holder, reason) => {
+        // Another apply held it (and may have changed things before it died): read again.
+        waited = true;
+        request.lock?.onTakeover?.(holder, reason);
       },
     });
     // Another apply may have run between the first read and the lock: plan again from what is there now.

@@ -46,13 +46,18 @@ export async function executeCommand(
   // A terminal gets a live list with elapsed times; a pipe or CI log gets plain lines.
   const live = io.isTTY && !args.json ? new LiveList((text) => io.stdout(text)) : undefined;
   let ticker: ReturnType<typeof setInterval> | undefined;
+  let hinted = false;
   const render = (event: DeployEvent) => {
     if (event.type === "warning") {
       io.stderr(`warning: ${event.message}\n`);
       for (const note of event.notes) io.stderr(`  ${note}\n`);
     } else if (args.json) emitJson(event);
-    else if (event.type === "lock.wait") io.stderr(`waiting for the stack lock (${event.holder})\n`);
-    else if (event.type === "replan") io.stderr(`${event.reason}; planning again\n`);
+    else if (event.type === "lock.wait") {
+      io.stderr(`waiting for the stack lock (${event.holder})\n`);
+      // How to break it by hand, once: the wait repeats every poll.
+      if (!hinted) io.stderr(`  ${event.hint}\n`);
+      hinted = true;
+    } else if (event.type === "replan") io.stderr(`${event.reason}; planning again\n`);
     else if (live) {
       // Redraw while waits run, so elapsed times move.
       ticker ??= setInterval(() => live.redraw(), 1_000);

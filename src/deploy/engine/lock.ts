@@ -7,13 +7,16 @@
  * Two machines applying a new stack at once both create the project: `extendTo` takes the remote layer in the
  * project as soon as it exists, and project-race.ts settles which copy stays.
  * A lock expires when its holder died (same host, process gone) or after its time to live.
+ * Across machines a pid says nothing, so the holder also beats: every `heartbeatMs` it uploads a new beat file
+ * next to the lock (uploads never overwrite, so each beat is a new name and the old one is deleted after). A waiter
+ * that sees the same beat for more than 3 beats of its own clock (no clock skew involved) takes the lock over.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type CmlClient, unwrap, uploadProjectFile } from "../../client/index.js";
+import { type CmlClient, isApiError, unwrap, uploadProjectFile } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
 import { sha256 } from "./desired.js";
 import { deleteIfPresent, mayHaveActed } from "./idempotent.js";
@@ -27,7 +30,20 @@ export interface LockHolder {
   expiresAt: string;
   /** The CI run that holds it, when CI environment variables say so. */
   ciUrl?: string;
+  /** How often the holder beats; absent in locks written before heartbeats (those only expire). */
+  heartbeatMs?: number;
 }
+
+/** A waiter's memory of the holder's last beat: which beat it saw and when (by the waiter's clock) it first did. */
+export interface BeatSeen {
+  token: string;
+  beat: number;
+  since: number;
+}
+
+export const DEFAULT_HEARTBEAT_MS = 10_000;
+/** Beats a holder may miss before it counts as gone: room for a throttled upload or two. */
+export const MISSED_BEATS = 3;
 
 export interface LockOptions {
   api: CmlClient;
@@ -39,8 +55,10 @@ export interface LockOptions {
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
   ttlMs?: number;
-  /** Called while waiting, with who holds the lock. */
-  onWait?: (holder: LockHolder) => void;
+  /** Called while waiting, with who holds the lock and how to break it by hand. */
+  onWait?: (holder: LockHolder, breakHint: string) => void;
+  /** Called when a lock whose holder is provably gone is taken over, with why it is gone. */
+  onTakeover?: (holder: LockHolder, reason: string) => void;
   pollMs?: number;
 }
 
@@ -70,16 +88,47 @@ export function describeHolder(h: LockHolder): string {
 /** Tokens of the locks this process holds now: one left by this process but not among them was never released. */
 const heldHere = new Set<string>();
 
-function isStale(h: LockHolder, now = Date.now()): boolean {
-  if (Date.parse(h.expiresAt) < now) return true;
-  if (h.host !== hostname()) return false;
-  if (h.pid === process.pid) return !heldHere.has(h.token);
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
   try {
-    process.kill(h.pid, 0);
-    return false;
+    process.kill(pid, 0);
+    return true;
   } catch (error) {
-    return !(error instanceof Error && "code" in error && error.code === "EPERM");
+    return error instanceof Error && "code" in error && error.code === "EPERM";
   }
+}
+
+export interface StaleContext {
+  now: number;
+  /** The host this process runs on (as the lock names hosts). */
+  host: string;
+  /** The holder's last beat as this waiter has watched it, when the lock is remote and beats. */
+  seen?: BeatSeen;
+  alive?: (pid: number) => boolean;
+}
+
+/**
+ * Why the holder is provably gone, or undefined while it may be alive. The takeover rule:
+ * past its time to live; on this host, its process is gone (or is this process but not holding it);
+ * from any host, its beat has not moved for MISSED_BEATS beats of the waiter's clock.
+ */
+export function staleReason(h: LockHolder, ctx: StaleContext): string | undefined {
+  if (Date.parse(h.expiresAt) < ctx.now) return `it expired at ${h.expiresAt}`;
+  if (h.host === ctx.host) {
+    if (h.pid === process.pid && !heldHere.has(h.token)) return `this process (pid ${h.pid}) no longer holds it`;
+    if (!(ctx.alive ?? pidAlive)(h.pid)) return `process ${h.pid} on this host is gone`;
+  }
+  if (h.heartbeatMs && ctx.seen?.token === h.token) {
+    const quiet = ctx.now - ctx.seen.since;
+    if (quiet > MISSED_BEATS * h.heartbeatMs)
+      return `its heartbeat stopped (no beat for ${Math.round(quiet / 1000)}s, more than ${MISSED_BEATS} × ${h.heartbeatMs / 1000}s)`;
+  }
+  return undefined;
+}
+
+/** The beat files of a holder: `<stack>.lock.beat-<token>-<n>`, in the record directory. */
+function beatPrefix(stack: string, token: string): string {
+  return `${stack}.lock.beat-${token}-`;
 }
 
 function parseHolder(text: string | undefined): LockHolder | undefined {
@@ -101,7 +150,16 @@ function parseHolder(text: string | undefined): LockHolder | undefined {
       typeof v.expiresAt === "string"
     ) {
       const ciUrl = "ciUrl" in v && typeof v.ciUrl === "string" ? v.ciUrl : undefined;
-      return { token: v.token, host: v.host, pid: v.pid, startedAt: v.startedAt, expiresAt: v.expiresAt, ciUrl };
+      const heartbeatMs = "heartbeatMs" in v && typeof v.heartbeatMs === "number" ? v.heartbeatMs : undefined;
+      return {
+        token: v.token,
+        host: v.host,
+        pid: v.pid,
+        startedAt: v.startedAt,
+        expiresAt: v.expiresAt,
+        ...(ciUrl ? { ciUrl } : {}),
+        ...(heartbeatMs ? { heartbeatMs } : {}),
+      };
     }
   } catch {}
   // Unreadable: treat as expired so a damaged file never blocks forever.
@@ -109,13 +167,17 @@ function parseHolder(text: string | undefined): LockHolder | undefined {
 }
 
 export async function acquireLock(options: LockOptions): Promise<Lock> {
+  // CML_LAB_LOCK_HOST / CML_LAB_LOCK_HEARTBEAT_MS: tests simulate machines and beat fast.
+  const host = options.env.CML_LAB_LOCK_HOST || hostname();
+  const heartbeatMs = Number(options.env.CML_LAB_LOCK_HEARTBEAT_MS) || DEFAULT_HEARTBEAT_MS;
   const me: LockHolder = {
     token: randomUUID(),
-    host: hostname(),
+    host,
     pid: process.pid,
     startedAt: new Date().toISOString(),
     expiresAt: new Date(Date.now() + (options.ttlMs ?? 60 * 60_000)).toISOString(),
     ...(ciRunUrl(options.env) ? { ciUrl: ciRunUrl(options.env) } : {}),
+    heartbeatMs,
   };
   const deadline = Date.now() + options.timeoutMs;
   const poll = options.pollMs ?? 1_000;
@@ -127,15 +189,17 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
   );
   await mkdir(localDir, { recursive: true });
   let waited = false;
-  const waitOrFail = async (holder: LockHolder) => {
+  const waitOrFail = async (holder: LockHolder, breakHint: string) => {
     if (Date.now() >= deadline)
       throw new UserError(`stack ${options.stack} is locked: ${describeHolder(holder)}`, {
-        notes: ["another apply is running; wait for it, or raise --lock-timeout"],
+        notes: ["another apply is running; wait for it, or raise --lock-timeout", breakHint],
       });
     waited = true;
-    options.onWait?.(holder);
+    options.onWait?.(holder, breakHint);
     await sleep(poll);
   };
+  const takeOver = (holder: LockHolder, reason: string) => options.onTakeover?.(holder, reason);
+  const localHint = `if its holder is gone, break it by hand: rm ${localFile}`;
 
   // Local layer.
   const takeLocal = async () => {
@@ -154,11 +218,13 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
           continue;
         }
         const holder = parseHolder(text);
-        if (!holder || isStale(holder)) {
+        const reason = holder && staleReason(holder, { now: Date.now(), host });
+        if (!holder || reason) {
+          if (holder && reason) takeOver(holder, reason);
           await rm(localFile, { force: true });
           continue;
         }
-        await waitOrFail(holder);
+        await waitOrFail(holder, localHint);
       }
     }
   };
@@ -180,24 +246,60 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
   let coveredProject: string | undefined;
   const takeRemote = async (projectId: string) => {
     const path = lockPath(options.stack);
-    const deleteRemote = () =>
+    const deleteFile = (file: string) =>
       deleteIfPresent(() =>
         unwrap(
           options.api.DELETE("/api/v2/projects/{project_id}/files/{path}", {
-            params: { path: { project_id: projectId, path } },
+            params: { path: { project_id: projectId, path: file } },
           }),
         ),
       );
+    const deleteRemote = () => deleteFile(path);
+    /** The numbers of a holder's beat files, newest last. */
+    const beatsOf = async (token: string): Promise<number[]> => {
+      const prefix = beatPrefix(options.stack, token);
+      const listed = await unwrap(
+        options.api.GET("/api/v2/projects/{project_id}/files/{path}", {
+          params: { path: { project_id: projectId, path: RECORD_DIR } },
+        }),
+      ).catch((error: unknown) => {
+        if (isApiError(error) && error.isNotFound) return { files: [] };
+        throw error;
+      });
+      return (listed.files ?? [])
+        .map((f) => (f.path ?? "").split("/").pop() ?? "")
+        .filter((name) => name.startsWith(prefix))
+        .map((name) => Number(name.slice(prefix.length)))
+        .filter((n) => Number.isInteger(n))
+        .sort((a, b) => a - b);
+    };
+    const deleteBeats = async (token: string) => {
+      for (const n of await beatsOf(token)) await deleteFile(`${RECORD_DIR}/${beatPrefix(options.stack, token)}${n}`);
+    };
+    const remoteHint =
+      `if its holder is gone, break it by hand: delete ${path} from the project, e.g. ` +
+      `curl -X DELETE -H "Authorization: Bearer $CML_API_KEY" "${options.apiUrl.replace(/\/+$/, "")}/api/v2/projects/${projectId}/files/${encodeURIComponent(path)}"`;
+    let seen: BeatSeen | undefined;
     for (;;) {
       try {
         const holder = parseHolder(await readProjectFileText(options.api, projectId, path));
         // Ours: the upload landed (perhaps with its answer lost), or won a race of two uploads.
         if (holder?.token === me.token) break;
-        if (holder && !isStale(holder)) {
-          await waitOrFail(holder);
+        if (holder?.heartbeatMs) {
+          const beat = (await beatsOf(holder.token)).at(-1) ?? -1;
+          if (seen?.token !== holder.token || seen.beat !== beat)
+            seen = { token: holder.token, beat, since: Date.now() };
+        }
+        const reason = holder && staleReason(holder, { now: Date.now(), host, ...(seen ? { seen } : {}) });
+        if (holder && !reason) {
+          await waitOrFail(holder, remoteHint);
           continue;
         }
-        if (holder) await deleteRemote();
+        if (holder && reason) {
+          takeOver(holder, reason);
+          await deleteRemote();
+          await deleteBeats(holder.token);
+        }
         if (Date.now() >= deadline)
           throw new Error(`bug: the stack lock ${path} never read back after upload in project ${projectId}`);
         await uploadProjectFile(options.api, projectId, path, JSON.stringify(me));
@@ -209,7 +311,24 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
       }
     }
     coveredProject = projectId;
+    // Beat while holding: upload beat n, then delete beat n-1, so a reader always finds one. A failed beat is
+    // skipped; the next one catches up within the MISSED_BEATS a waiter allows.
+    let n = 0;
+    const beat = async () => {
+      const prefix = `${RECORD_DIR}/${beatPrefix(options.stack, me.token)}`;
+      await uploadProjectFile(options.api, projectId, `${prefix}${n}`, "");
+      if (n > 0) await deleteFile(`${prefix}${n - 1}`);
+      n++;
+    };
+    let last = beat().catch(() => {});
+    const timer = setInterval(() => {
+      last = last.then(() => beat().catch(() => {}));
+    }, heartbeatMs);
+    timer.unref();
     remoteRelease = async () => {
+      clearInterval(timer);
+      await last;
+      await deleteBeats(me.token).catch(() => {});
       for (let attempt = 1; ; attempt++) {
         try {
           const holder = parseHolder(await readProjectFileText(options.api, projectId, path));

@@ -16,7 +16,7 @@ import { apply, liveOutputs } from "../stack.js";
 /** What an apply reports: the engine's events, plus waiting for the lock, planning again, and warnings. */
 export type DeployEvent =
   | ApplyEvent
-  | { type: "lock.wait"; holder: string }
+  | { type: "lock.wait"; holder: string; hint: string }
   | { type: "replan"; reason: string }
   | { type: "warning"; message: string; notes: readonly string[] };
 
@@ -63,7 +63,13 @@ export async function applyStack(stack: OpenStack, request: ApplyOptions = {}): 
       ...(request.planSalt !== undefined ? { planSalt: request.planSalt } : {}),
       lock: {
         timeoutMs: request.lockTimeoutMs ?? 300_000,
-        onWait: (holder) => emit({ type: "lock.wait", holder: describeHolder(holder) }),
+        onWait: (holder, hint) => emit({ type: "lock.wait", holder: describeHolder(holder), hint }),
+        onTakeover: (holder, reason) =>
+          emit({
+            type: "warning",
+            message: `took over the stack lock (${describeHolder(holder)}): ${reason}`,
+            notes: [],
+          }),
       },
     });
     let result: ApplyResult;

@@ -2,30 +2,15 @@
  * `deploy run` (exit code = outcome, --follow streams the log, a dependent job runs after its parent),
  * `deploy logs`, and two concurrent applies serialised by the stack lock — against the local platform.
  */
+import { execFile } from "node:child_process";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findOneByName, unwrap, uploadProjectFile, waitFor } from "../../../src/client/index.js";
+import { readProjectFileText } from "../../../src/deploy/engine/live.js";
 import { startTestPlatform, type TestPlatform } from "../../local/helpers.js";
 import { deploy, inventory, writeTree } from "./harness.js";
-
-const MANIFEST = (project: string) => `name: runner
-project: { name: "${project}" }
-targets:
-  test: { default: true, url: "\${env:CML_API_URL}" }
-defaults:
-  runtime: { editor: PBJ Workbench, kernel: Python 3.11, edition: Standard }
-files:
-  - { from: jobs, to: jobs }
-jobs:
-  scrape: { script: jobs/scrape.py }
-  populate: { script: jobs/populate.py, after: scrape }
-  bad: { script: jobs/bad.py }
-`;
-const SOURCES = {
-  "jobs/scrape.py": "print('scraped 3 pages')\n",
-  "jobs/populate.py": "print('populated')\n",
-  "jobs/bad.py": "import sys\nprint('about to fail')\nsys.exit(3)\n",
-};
+import { MANIFEST, SOURCES } from "./runner-stack.js";
 
 let tp: TestPlatform;
 let env: NodeJS.ProcessEnv;
@@ -148,12 +133,16 @@ describe("run, logs and the stack lock (local platform)", () => {
     expect(blocked.err).toMatch(
       /stack runner is locked: held by ci-runner-7 pid 4242 since .*https:\/\/ci\.example\/run\/1/,
     );
-
-    await unwrap(
-      tp.api.DELETE("/api/v2/projects/{project_id}/files/{path}", {
-        params: { path: { project_id, path: ".cml-lab/runner.lock.json" } },
-      }),
+    // It says how to break it by hand: which file, with a command.
+    expect(blocked.err).toContain(
+      `if its holder is gone, break it by hand: delete .cml-lab/runner.lock.json from the project, e.g. curl -X DELETE -H "Authorization: Bearer $CML_API_KEY" "${tp.platform.apiUrl.replace(/\/+$/, "")}/api/v2/projects/${project_id}/files/.cml-lab%2Frunner.lock.json"`,
     );
+
+    // The hint's command works as printed (the shell expands $CML_API_KEY).
+    const command = /e\.g\. (curl .*)\n/.exec(blocked.err)?.[1] ?? "";
+    // Asynchronous: the platform serving it runs in this process.
+    await promisify(execFile)("sh", ["-c", `${command} --fail --silent`], { env: { ...process.env, ...env } });
+    expect(await readProjectFileText(tp.api, project_id, ".cml-lab/runner.lock.json")).toBeUndefined();
     await uploadProjectFile(tp.api, project_id, ".cml-lab/runner.lock.json", holder("2001-01-01T00:00:00Z"));
     const expired = await deploy(["apply", "lab.yaml", "--lock-timeout", "1"], env, dir);
     expect(expired.code, expired.err).toBe(0);
