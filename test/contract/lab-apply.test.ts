@@ -58,8 +58,14 @@ async function deploy(args: string[]): Promise<{ code: number; out: string; err:
 const isMutation = (r: RecordedRequest) => r.method !== "GET" && !r.path.split("?")[0]?.endsWith(":download");
 /** The apply lock is a file the engine writes and removes on every apply (engine/lock.ts). */
 const LOCK = ".cml-lab/llm-hol.lock.json";
-const isLock = (r: RecordedRequest) =>
-  r.path.includes(LOCK) || JSON.stringify(r.body) === JSON.stringify({ uploads: [LOCK] });
+// The lock is its file and its heartbeat files (`….lock.beat-<token>-<n>`, src/deploy/engine/lock.ts).
+const LOCK_FILES = LOCK.replace(/\.json$/, "");
+const isLock = (r: RecordedRequest) => {
+  const uploads = (r.body as { uploads?: unknown } | undefined)?.uploads;
+  const lockUploads =
+    Array.isArray(uploads) && uploads.length > 0 && uploads.every((u) => String(u).startsWith(LOCK_FILES));
+  return r.path.includes(LOCK_FILES) || lockUploads;
+};
 
 function ours() {
   const projects = fake.projects().filter((p) => p.name === PROJECT);
