@@ -85,16 +85,18 @@ export async function localDown(dataDir: string): Promise<{ stopped: boolean; pi
   const live = record && record !== "invalid" && processAlive(record.pid) ? record : undefined;
   if (live) {
     process.kill(live.pid, "SIGTERM");
-    const exited = await pollUntil(async () => processAlive(live.pid), {
+    // Until it is gone from the process table, not only exited: its parent (this process, when it started it)
+    // reaps it within milliseconds, and a caller that checks the pid afterwards must find nothing.
+    const exited = await pollUntil(async () => processExists(live.pid), {
       what: "the local platform to stop",
-      until: (alive) => !alive,
+      until: (exists) => !exists,
       timeoutMs: 15_000,
       intervalMs: 50,
     }).then(
       () => true,
       () => false,
     );
-    if (!exited) process.kill(live.pid, "SIGKILL");
+    if (!exited && processAlive(live.pid)) process.kill(live.pid, "SIGKILL");
   }
   await removeServerRecord(dir);
   const leftovers = endLeftoverWorkloads(dir);
@@ -140,10 +142,16 @@ export async function localLogs(dataDir: string, kind: LogKind, name: string): P
   return existsSync(file) ? readFile(file, "utf8") : "";
 }
 
+/** Running: it exists and has not exited (an exited child its parent has not reaped yet is a zombie). */
 export function processAlive(pid: number): boolean {
+  return processExists(pid) && !isZombie(pid);
+}
+
+/** It still has a process table entry, zombie or not: kill(0) answers. */
+function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return !isZombie(pid);
+    return true;
   } catch (error) {
     return isRecord(error) && error.code === "EPERM";
   }

@@ -33,7 +33,8 @@ async function validateAll(proj: string, env: NodeJS.ProcessEnv = {}) {
     results.push(r);
   }
   const [text] = results;
-  return text ?? { code: -1, out: "", err: "" };
+  // The text format prints its diagnostics on stderr and the summary on stdout: read them as a user sees them.
+  return text ? { ...text, out: text.err + text.out } : { code: -1, out: "", err: "" };
 }
 
 describe("deploy validate on hostile files", () => {
