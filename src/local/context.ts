@@ -15,6 +15,8 @@ export interface PlatformContext {
   /** Origin of the model service; the endpoint is `${modelServiceUrl}/model`. */
   modelServiceUrl: string;
   toolkitRoot: string;
+  /** PATH of workloads on runtimes other than cml-lab's: the server's, without Node (src/local/stock-path.ts). */
+  stockPath: string;
   store: StateStore;
   state: State;
   supervisor: Supervisor;

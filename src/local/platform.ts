@@ -31,6 +31,7 @@ import { isActive, RunEngine, runLogFile } from "./runs.js";
 import { Scheduler } from "./schedules.js";
 import { createDispatcher, type Dispatcher } from "./server.js";
 import { type State, StateStore } from "./state.js";
+import { stockRuntimePath } from "./stock-path.js";
 
 export interface LocalPlatformOptions {
   dataDir: string;
@@ -97,6 +98,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     apiKey,
     modelServiceUrl: `http://127.0.0.1:${modelPort}`,
     toolkitRoot: options.toolkitRoot ?? defaultToolkitRoot(),
+    stockPath: await stockRuntimePath(dataDir),
     store,
     state: store.state,
     supervisor: new Supervisor(workloadScope(dataDir)),

@@ -1,11 +1,13 @@
 /**
  * The environment CML gives a workload (openapi/FACTS.md §3), pointed at this server: project, then the object's own
- * environment, then the engine variables (which a user cannot override, as on CML).
+ * environment, then the engine variables (which a user cannot override, as on CML). The runtime decides whether
+ * Node is there: only the cml-lab runtime has it; a stock runtime has Python and no Node (openapi/FACTS.md §10).
  */
 import { delimiter, dirname } from "node:path";
 import { envFromWire, type Schemas } from "../client/index.js";
 import type { PlatformContext } from "./context.js";
 import { hasCmlLab } from "./runtimes.js";
+import { NODE_POINTERS } from "./stock-path.js";
 
 export interface WorkloadEnvRequest {
   project: Schemas["Project"];
@@ -26,6 +28,9 @@ export function workloadEnv(ctx: PlatformContext, request: WorkloadEnvRequest): 
     // The custom runtime has Node and cml-lab installed; locally that is this node and this checkout.
     env.CML_LAB_HOME = ctx.toolkitRoot;
     env.PATH = [dirname(process.execPath), env.PATH].filter(Boolean).join(delimiter);
+  } else {
+    for (const key of Object.keys(env)) if (NODE_POINTERS.test(key)) delete env[key];
+    env.PATH = ctx.stockPath;
   }
   Object.assign(env, envFromWire(request.project.environment));
   for (const own of request.own) Object.assign(env, own);

@@ -226,4 +226,35 @@ describe("jobs and runs", () => {
     expect(logs).toMatch(/home=\/.+/);
     expect(logs).toContain(process.execPath);
   });
+
+  it("gives stock runtime workloads Python and no Node: not on PATH, not via npm's NODE, no CML_LAB_HOME", async () => {
+    const p = await readyProject(t.api);
+    await upload(t.api, p, {
+      "which.sh": [
+        'echo "home=${CML_LAB_HOME-unset} NODE=${NODE-unset}"',
+        "python3 -c 'import sys; print(\"python\", sys.version_info[0])'",
+        "command -v node npm npx corepack || echo 'no node programs'",
+      ].join("\n"),
+      "node.sh": "node --version",
+    });
+    // What `npm start` puts in the server's environment: npm names its node there.
+    const saved = process.env.NODE;
+    process.env.NODE = process.execPath;
+    try {
+      const which = await createJob(t.api, p, { name: "which", script: "which.sh" });
+      const run = await runJob(t.api, p, which.id ?? "");
+      const logs = await runLogs(t.platform, p, which.id ?? "", run.id ?? "");
+      expect(run.status, logs).toBe("ENGINE_SUCCEEDED");
+      expect(logs).toContain("home=unset NODE=unset");
+      expect(logs).toContain("python 3");
+      expect(logs).toContain("no node programs");
+      const node = await createJob(t.api, p, { name: "node", script: "node.sh" });
+      const failed = await runJob(t.api, p, node.id ?? "");
+      expect(failed.status).toBe("ENGINE_FAILED");
+      expect(await runLogs(t.platform, p, node.id ?? "", failed.id ?? "")).toMatch(/node: (command )?not found/);
+    } finally {
+      if (saved === undefined) delete process.env.NODE;
+      else process.env.NODE = saved;
+    }
+  });
 });
