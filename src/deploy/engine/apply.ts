@@ -60,6 +60,8 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
   const container = containerOf(options.kinds);
   const isContainer = (key: ResourceKey) => container.owns(key);
   let projectId = plan.entries.find((e) => isContainer(e.key))?.id ?? container.container.one(options, false).found?.id;
+  const byKey = new Map(plan.entries.map((e) => [e.key, e]));
+  const shared = new Map<string, Promise<unknown>>();
   const ctx: ApplyContext = {
     api: options.api,
     stack: plan.stack,
@@ -82,6 +84,15 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
     }),
     signal,
     adopt: options.adopt ?? false,
+    planned: (key) => byKey.get(key),
+    once: <T>(name: string, work: () => Promise<T>): Promise<T> => {
+      let promise = shared.get(name) as Promise<T> | undefined;
+      if (!promise) {
+        promise = work();
+        shared.set(name, promise);
+      }
+      return promise;
+    },
   };
 
   const entries = withDeleteOrder(plan.entries, isContainer);

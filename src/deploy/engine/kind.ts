@@ -114,6 +114,10 @@ export interface ApplyContext {
   signal: AbortSignal;
   /** Adopt objects that have our natural key but no marker (`--adopt`). */
   adopt: boolean;
+  /** This apply's entry for a key (what it does to that resource), if the plan has one. */
+  planned(key: ResourceKey): PlanEntry | undefined;
+  /** Work several nodes need done once per apply (running a job they all wait for): the first call's promise. */
+  once<T>(name: string, work: () => Promise<T>): Promise<T>;
 }
 
 export interface KindAdapter {

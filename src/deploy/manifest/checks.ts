@@ -87,6 +87,20 @@ export function checkManifest(
     }
   }
 
+  // Applications and models: the job apply runs before them.
+  for (const [section, resources] of [
+    ["applications", m.applications],
+    ["models", m.models],
+  ] as const)
+    for (const r of Object.values(resources))
+      if (r.after !== undefined && !m.jobs[r.after])
+        report(
+          `${section}.${r.key}.after names an unknown job "${r.after}"`,
+          at([section, r.key, "after"], r.location),
+          `${section}.${r.key}.after`,
+          didYouMean(r.after, jobKeys) ?? (jobKeys.length > 0 ? `jobs: ${jobKeys.join(", ")}` : undefined),
+        );
+
   // Cycles through after: and ${resources…} references.
   const edges = new Map<ResourceKey, EdgeTarget[]>();
   const addEdge = (from: ResourceKey, to: ResourceKey, via: string, loc: DiagnosticLocation, path: string) => {
@@ -103,6 +117,19 @@ export function checkManifest(
         at(["jobs", job.key, "after"], job.location),
         `jobs.${job.key}.after`,
       );
+  for (const [section, resources] of [
+    ["applications", m.applications],
+    ["models", m.models],
+  ] as const)
+    for (const r of Object.values(resources))
+      if (r.after !== undefined && m.jobs[r.after])
+        addEdge(
+          `${section}.${r.key}`,
+          `jobs.${r.after}`,
+          "after",
+          at([section, r.key, "after"], r.location),
+          `${section}.${r.key}.after`,
+        );
   for (const [from, refs] of m.references)
     for (const r of refs) addEdge(from, r.to, "a ${resources…} reference", r.loc, r.path);
   for (const cycle of findCycles(edges)) {

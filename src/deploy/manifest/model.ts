@@ -115,6 +115,8 @@ export interface ApplicationSpec extends ResourceBase {
   resources: ComputeResources;
   bypassAuthentication: boolean;
   env: EnvMap;
+  /** Key of a job that must have succeeded before the application starts: apply runs it (not a CML link). */
+  after?: string;
 }
 
 export interface ModelSpec extends ResourceBase {
@@ -129,6 +131,8 @@ export interface ModelSpec extends ResourceBase {
   /** False = create with `disable_authentication` (the endpoint then needs only the access key). */
   authEnabled: boolean;
   deployment: { resources: ComputeResources; replicas: number; env: EnvMap };
+  /** Key of a job that must have succeeded before the model is built: apply runs it (not a CML link). */
+  after?: string;
 }
 
 /** The target the manifest is applied to, after `--target` (or the default) was chosen. */

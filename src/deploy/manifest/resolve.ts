@@ -159,6 +159,7 @@ export class Resolver extends ValueReader {
         resources: compute(n, at, defaultCompute),
         bypassAuthentication: this.bool(child(n, "bypass_authentication"), `${at}.bypass_authentication`) ?? false,
         env: this.withDefaults(defaultEnv, this.env(child(n, "env"), `${at}.env`)),
+        ...this.afterJob(n, at),
       };
     }
 
@@ -184,6 +185,7 @@ export class Resolver extends ValueReader {
           replicas: this.number(child(deployment, "replicas"), `${at}.deployment.replicas`, true) ?? 1,
           env: this.withDefaults(defaultEnv, this.env(child(deployment, "env"), `${at}.deployment.env`)),
         },
+        ...this.afterJob(n, at),
       };
     }
 
@@ -206,7 +208,8 @@ export class Resolver extends ValueReader {
 
   /**
    * `enabled` and `requires`, read before any resource body so that a skipped resource's secrets are never asked
-   * for and references to it can name the reason. A job that runs after a skipped job is skipped with it.
+   * for and references to it can name the reason. A job, application or model that runs after a skipped job is
+   * skipped with it.
    */
   private resolveSwitches(): void {
     for (const section of ["jobs", "applications", "models"] as const)
@@ -235,14 +238,17 @@ export class Resolver extends ValueReader {
       }
     for (let changed = true; changed; ) {
       changed = false;
-      for (const e of mapEntries(child(this.root, "jobs"))) {
-        const key: ResourceKey = `jobs.${e.key}`;
+      for (const [section, e] of (["jobs", "applications", "models"] as const).flatMap((s) =>
+        mapEntries(child(this.root, s)).map((entry) => [s, entry] as const),
+      )) {
+        const key: ResourceKey = `${section}.${e.key}`;
         const after = scalarValue(child(e.value, "after"));
         const parent = typeof after === "string" ? this.skipped.get(`jobs.${after}`) : undefined;
         if (this.skipped.has(key) || !parent) continue;
+        const naming = section === "applications" ? "subdomain" : "name";
         this.skipped.set(key, {
           key,
-          name: this.quietText(child(e.value, "name"), `${key}.name`) ?? e.key,
+          name: this.quietText(child(e.value, naming), `${key}.${naming}`) ?? e.key,
           reason: `it runs after ${parent.key}, which is skipped (${parent.reason})`,
           location: e.keyLoc,
           keepLive: parent.keepLive,
@@ -250,6 +256,12 @@ export class Resolver extends ValueReader {
         changed = true;
       }
     }
+  }
+
+  /** `after:` of an application or model: the job apply runs (when needed) before starting or building it. */
+  private afterJob(n: TreeNode | undefined, at: string): { after?: string } {
+    const after = this.text(child(n, "after"), `${at}.after`);
+    return after !== undefined ? { after } : {};
   }
 
   private resolveTarget(): TargetSpec | undefined {

@@ -185,6 +185,9 @@ const application = object(
       false,
     ),
     env: ref("env"),
+    after: text(
+      "Key of a job that must have succeeded before this application starts: apply runs the job first when needed (an install job; see docs/manifest.md).",
+    ),
     prevent_destroy: preventDestroy,
     ...switches,
   },
@@ -205,6 +208,9 @@ const model = object(
       replicas: integer("Number of replicas.", { minimum: 1, maximum: NUMBER_LIMITS.replicas, default: 1 }),
       env: ref("env"),
     }),
+    after: text(
+      "Key of a job that must have succeeded before this model is built: apply runs the job first when needed (an install job; see docs/manifest.md).",
+    ),
     prevent_destroy: preventDestroy,
     ...switches,
   },

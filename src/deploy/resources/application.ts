@@ -7,7 +7,6 @@ import {
   envToWire,
   findApplicationBySubdomain,
   listAll,
-  rawRequest,
   runtimePair,
   type Schemas,
   unwrap,
@@ -18,7 +17,9 @@ import type { LiveState, Platform } from "../engine/kind.js";
 import type { ApplicationSpec, ResolvedManifest } from "../manifest/model.js";
 import { desiredEnvFields, envDeps, liveEnvFields, ownerOf, resolveEnv } from "./env.js";
 import { filesHolding } from "./files.js";
+import { afterJobDeps, runAfterJob } from "./job-first.js";
 import { declaredName, nameOf, requireId, requireSpec } from "./keys.js";
+import { logTail } from "./log-tail.js";
 import { unlessUnimplemented } from "./read.js";
 import { resolvedRuntime } from "./runtime.js";
 import {
@@ -155,7 +156,12 @@ export const applicationAdapter = {
       const app = matchApplication(spec, manifest, ctx.live);
       yield {
         key: `applications.${key}`,
-        dependsOn: ["project", ...filesHolding(ctx.desired, spec.script), ...envDeps(spec.env)],
+        dependsOn: [
+          "project",
+          ...filesHolding(ctx.desired, spec.script),
+          ...envDeps(spec.env),
+          ...afterJobDeps(spec.after, ctx),
+        ],
         want: applicationDesiredFields(spec, ctx),
         ...(app
           ? { have: applicationLiveFields(app, spec, ctx), id: app.id, owner: { stack: ownerOf(app.environment) } }
@@ -195,6 +201,7 @@ export const applicationAdapter = {
       runtime_identifier: runtime.identifier,
       ...(runtime.addons ? { runtime_addon_identifiers: [...runtime.addons] } : {}),
     };
+    await runAfterJob(ctx, spec.after);
     const app = await createIdempotently(
       () =>
         unwrap(ctx.api.POST("/api/v2/projects/{project_id}/applications", { params: { path: { project_id } }, body })),
@@ -225,6 +232,8 @@ export const applicationAdapter = {
       ...(changed.has("env") ? { environment: envToWire(resolveEnv(spec.env, ctx)) } : {}),
       ...(changed.has("runtime") || changed.has("addons") ? runtimePair(runtime.identifier, runtime.addons ?? []) : {}),
     };
+    const needsRestart = [...changed].some((c) => c !== "name" && c !== "description");
+    if (needsRestart) await runAfterJob(ctx, spec.after);
     // Only a restart is needed when nothing but the state differs.
     const patched =
       Object.keys(body).length > 0
@@ -236,7 +245,6 @@ export const applicationAdapter = {
           )
         : { id };
     // Only what the running process sees needs a restart; a rename or description does not.
-    const needsRestart = [...changed].some((c) => c !== "name" && c !== "description");
     if (!needsRestart) return withUrl(ctx, applicationOutputs({ ...patched, id }));
     await unwrap(
       ctx.api.POST("/api/v2/projects/{project_id}/applications/{application_id}:restart", {
@@ -262,27 +270,8 @@ async function waitRunning(ctx: ApplyContext, key: string, id: string): Promise<
   try {
     return await waits.applicationRunning(ctx.api, ctx.projectId(), id, ctx.wait(`${key} to be running`));
   } catch (error) {
-    const tail = await logTail(ctx, id);
+    const tail = await logTail(ctx, `/projects/${ctx.projectId()}/applications/${id}/logs`);
     if (!tail || !(error instanceof Error)) throw error;
     throw new Error(`${error.message}\n  last log lines:\n${tail}`, { cause: error });
-  }
-}
-
-/** CML's API has no log endpoint; the local platform has one (README of src/local). Anything else: no tail. */
-export async function logTail(ctx: ApplyContext, id: string, lines = 15): Promise<string | undefined> {
-  try {
-    const text = await rawRequest(ctx.api, {
-      method: "GET",
-      path: `/projects/${ctx.projectId()}/applications/${id}/logs`,
-    });
-    if (typeof text !== "string" || !text.trim()) return undefined;
-    return text
-      .trimEnd()
-      .split("\n")
-      .slice(-lines)
-      .map((l) => `    ${l}`)
-      .join("\n");
-  } catch {
-    return undefined;
   }
 }

@@ -11,6 +11,7 @@ import type { LiveState } from "../engine/kind.js";
 import type { ModelSpec, ResourceKey } from "../manifest/model.js";
 import { desiredEnvFields, envDeps, liveEnvFields, resolveEnv } from "./env.js";
 import { filesHolding } from "./files.js";
+import { afterJobDeps, runAfterJob } from "./job-first.js";
 import { declaredName, nameOf, requireId, requireSpec } from "./keys.js";
 import { unlessUnimplemented } from "./read.js";
 import { resolvedRuntime } from "./runtime.js";
@@ -229,7 +230,7 @@ export const modelAdapter = {
       const latest = fresh ? undefined : lm?.builds[0];
       yield {
         key: `models.${key}.build`,
-        dependsOn: [`models.${key}`, ...filesHolding(ctx.desired, spec.file)],
+        dependsOn: [`models.${key}`, ...filesHolding(ctx.desired, spec.file), ...afterJobDeps(spec.after, ctx)],
         want: buildDesiredFields(key, spec, ctx),
         ...(latest ? { have: buildLiveFields(latest, spec, ctx), id: latest.id } : {}),
       };
@@ -311,6 +312,7 @@ async function build(ctx: ApplyContext, entry: { key: ResourceKey }): Promise<Re
   const project_id = ctx.projectId();
   const model_id = modelId(ctx, entry.key);
   const source = ctx.desired.modelSources.get(key) ?? "";
+  await runAfterJob(ctx, spec.after);
   const body: Schemas["CreateModelBuildRequest"] = {
     project_id,
     model_id,
