@@ -126,7 +126,9 @@ describe("after: a job that applications and models wait for", () => {
     writeTree({ "src/install.py": INSTALL(3), "src/model.py": MODEL(3) }, dir);
     const failed = await deploy(["apply", "lab.yaml"], env, dir);
     expect(failed.code).toBe(1);
-    expect(failed.out + failed.err).toMatch(/cannot update models\.echo\.build: jobs\.install \(run \S+\) ended ENGINE_FAILED/);
+    expect(failed.out + failed.err).toMatch(
+      /cannot update models\.echo\.build: jobs\.install \(run \S+\) ended ENGINE_FAILED/,
+    );
     expect(failed.out + failed.err).toMatch(/dependency failed: models\.echo\.build/);
     expect(await installRuns(dir)).toEqual(["ENGINE_SUCCEEDED", "ENGINE_SUCCEEDED", "ENGINE_FAILED"]);
     expect(await callModel(dir)).toMatchObject({ success: true, response: { version: 2 } });
