@@ -16,8 +16,11 @@ PROJECT = os.environ.get("CML_LAB_PROJECT_DIR") or os.getcwd()
 
 
 def _node():
-    for candidate in (os.environ.get("CML_LAB_NODE"), shutil.which("node"), os.path.join(PROJECT, ".cml-lab", "node", "bin", "node")):
+    installed = os.path.join(PROJECT, ".cml-lab", "node", "bin", "node")
+    for candidate in (os.environ.get("CML_LAB_NODE"), shutil.which("node"), installed):
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            if candidate == installed and not os.path.exists(os.path.join(PROJECT, ".cml-lab", "installed")):
+                raise RuntimeError("cml-lab: the install job has not finished (no .cml-lab/installed): run it again and read its log")
             return candidate
     raise RuntimeError("cml-lab: no node found: use the cml-lab runtime or run the install job first (docs/workspace.md)")
 

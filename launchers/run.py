@@ -18,8 +18,13 @@ PROJECT = os.environ.get("CML_LAB_PROJECT_DIR") or os.getcwd()
 
 def find_node():
     """node on PATH (custom runtime), else the copy that launchers/install.py put in the project."""
-    for candidate in (os.environ.get("CML_LAB_NODE"), shutil.which("node"), os.path.join(PROJECT, ".cml-lab", "node", "bin", "node")):
+    installed = os.path.join(PROJECT, ".cml-lab", "node", "bin", "node")
+    for candidate in (os.environ.get("CML_LAB_NODE"), shutil.which("node"), installed):
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            if candidate == installed and not os.path.exists(os.path.join(PROJECT, ".cml-lab", "installed")):
+                # install.py writes this file last: its node is there, its npm ci did not finish (yet).
+                sys.stderr.write("cml-lab: the install job has not finished (no .cml-lab/installed): run it again and read its log\n")
+                sys.exit(127)
             return candidate
     sys.stderr.write("cml-lab: no node found: use the cml-lab runtime or run the install job first (docs/workspace.md)\n")
     sys.exit(127)
