@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -72,5 +72,32 @@ describe("launchers/run.py", () => {
     expect(result.status).toBe(127);
     expect(result.stderr).toContain("no node found");
     expect(result.stderr).not.toContain("Traceback");
+  });
+
+  it("refuses the install job's node until the job has finished (.cml-lab/installed, written last)", () => {
+    const project = mkdtempSync(join(tmpdir(), "half-installed-"));
+    mkdirSync(join(project, ".cml-lab/node/bin"), { recursive: true });
+    symlinkSync(process.execPath, join(project, ".cml-lab/node/bin/node"));
+    const python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], {
+      encoding: "utf8",
+    }).stdout.trim();
+    const run = () =>
+      spawnSync(python, [join(root, "launchers/run.py")], {
+        cwd: project,
+        env: {
+          PATH: join(project, "empty"),
+          CML_LAB_PROJECT_DIR: project,
+          CML_LAB_HOME: root,
+          CML_LAB_COMMAND: "--help",
+        },
+        encoding: "utf8",
+      });
+    const half = run();
+    expect(half.status).toBe(127);
+    expect(half.stderr).toContain("the install job has not finished (no .cml-lab/installed)");
+    writeFileSync(join(project, ".cml-lab/installed"), "done\n");
+    const done = run();
+    expect(done.status, done.stderr).toBe(0);
+    expect(done.stdout).toContain("cml-lab");
   });
 });
