@@ -128,9 +128,9 @@ describe("the lab on the stock runtime, installed by its install job", () => {
     const applied = await deployCli(["apply", manifest, "--var", `node_url=${dist.url}`]);
     timings.push(`whole apply (first): ${((Date.now() - started) / 1000).toFixed(1)} s; ${load()}`);
     expect(applied.code, applied.out).toBe(0);
-    expect(applied.out).toMatch(/Plan: 19 to create, 0 to update, 0 to recreate, 0 to delete/);
+    expect(applied.out).toMatch(/Plan: 20 to create, 0 to update, 0 to recreate, 0 to delete/);
     expect(applied.out).toContain("jobs.install to succeed");
-    expect(applied.out).toMatch(/Apply: 19 created, .* 0 failed/);
+    expect(applied.out).toMatch(/Apply: 20 created, .* 0 failed/);
     appUrl = /applications\.chat: (http\S+)/.exec(applied.out)?.[1] ?? "";
     expect(appUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     projectId = (await findOneByName(api, "project", { name: "LLM Hands-on Lab" }))?.id ?? "";
