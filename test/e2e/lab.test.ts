@@ -8,8 +8,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { main as deploy } from "../../src/deploy/main.js";
-import type { CliIo } from "../../src/shared/io.js";
+import { deployCliFor } from "./deploy-cli.js";
 
 const root = join(import.meta.dirname, "../..");
 // A user's working directory: the platform in ./.cml-local, as `npm start` makes it, and no ./data.
@@ -51,22 +50,7 @@ function cliHere(command: string[]): Promise<{ code: number | null; stdout: stri
   });
 }
 
-async function deployCli(argv: string[]): Promise<{ code: number; out: string }> {
-  let out = "";
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      out += t;
-    },
-    isTTY: false,
-    env,
-    cwd: root,
-  };
-  const code = await deploy([...argv, "--data-dir", dataDir], io);
-  return { code, out };
-}
+const deployCli = deployCliFor(dataDir, root, env);
 
 interface ChatEvent {
   event: string;

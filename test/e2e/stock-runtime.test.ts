@@ -25,11 +25,10 @@ import {
   waitFor,
   waits,
 } from "../../src/client/index.js";
-import { main as deploy } from "../../src/deploy/main.js";
 import { localDown, localUp } from "../../src/local/daemon.js";
-import type { CliIo } from "../../src/shared/io.js";
 import { type NodeDist, startNodeDist } from "../helpers/node-dist.js";
 import { PYTHON } from "../local/helpers.js";
+import { deployCliFor } from "./deploy-cli.js";
 
 const root = join(import.meta.dirname, "../..");
 const manifest = join(root, "manifests/examples/stock-runtime.yaml");
@@ -48,22 +47,7 @@ let api: CmlClient;
 let projectId = "";
 let appUrl = "";
 
-async function deployCli(argv: string[]): Promise<{ code: number; out: string }> {
-  let out = "";
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      out += t;
-    },
-    isTTY: false,
-    env,
-    cwd: root,
-  };
-  const code = await deploy([...argv, "--data-dir", dataDir], io);
-  return { code, out };
-}
+const deployCli = deployCliFor(dataDir, root, env);
 
 async function jobId(name: string): Promise<string> {
   const list = await unwrap(
