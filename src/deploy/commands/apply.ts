@@ -190,7 +190,11 @@ export const applyCommand: CliCommand = (ctx) =>
         .option("detailed-exitcode", { type: "boolean", default: false, describe: "exit 2 when something changed" })
         .option("adopt", { type: "boolean", default: false, describe: "manage existing objects that lack our marker" })
         .option("lock-timeout", { type: "number", default: 300, describe: "seconds to wait for another apply" })
-        .option("wait-timeout", { type: "number", default: 600, describe: "seconds per wait (start, build, deploy)" })
+        .option("wait-timeout", {
+          type: "number",
+          default: 600,
+          describe: "seconds per wait (start, build, deploy, job run)",
+        })
         .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
         .example("$0 apply manifests/lab.yaml --target local", "create the lab on the local platform")
         .example(
