@@ -91,10 +91,8 @@ export class ApplicationEngine {
     if (!(await portIsFree(record.port)) && !(await waitUntilFree(record.port))) {
       return fail(`port ${record.port} is in use by another process`);
     }
-    // A stop or a newer start came in while this one waited: it owns the application now.
-    if (this.live.get(id) !== live) return;
     const project = getProject(ctx, record.projectId);
-    const env = workloadEnv(ctx, {
+    const env = await workloadEnv(ctx, {
       project,
       runtimeIdentifier: app.runtime_identifier,
       own: [envFromWire(app.environment)],
@@ -106,6 +104,8 @@ export class ApplicationEngine {
         CDSW_ENGINE_ID: id,
       },
     });
+    // A stop or a newer start came in while this one waited: it owns the application now.
+    if (this.live.get(id) !== live) return;
     const workload = ctx.supervisor.spawn({ command: how.command, args: how.args, cwd: root, env, logFile });
     live.workload = workload;
     const exited = watchWorkload(ctx, id, workload, {

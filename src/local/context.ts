@@ -15,8 +15,11 @@ export interface PlatformContext {
   /** Origin of the model service; the endpoint is `${modelServiceUrl}/model`. */
   modelServiceUrl: string;
   toolkitRoot: string;
-  /** PATH of workloads on runtimes other than cml-lab's: the server's, without Node (src/local/stock-path.ts). */
-  stockPath: string;
+  /**
+   * PATH of workloads on runtimes other than cml-lab's: the server's, without Node (src/local/stock-path.ts). Made
+   * in the background from the start (it takes a moment), awaited by the first such workload.
+   */
+  stockPath: Promise<string>;
   store: StateStore;
   state: State;
   supervisor: Supervisor;

@@ -189,7 +189,7 @@ export class ModelEngine {
     if (!existsSync(file)) return { error: `file ${build.file_path} not found in project` };
     const fn = build.function_name ?? "";
     const project = getProject(ctx, record.projectId);
-    const env = workloadEnv(ctx, {
+    const env = await workloadEnv(ctx, {
       project,
       runtimeIdentifier: build.runtime_identifier,
       own: [ownEnv],

@@ -98,7 +98,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     apiKey,
     modelServiceUrl: `http://127.0.0.1:${modelPort}`,
     toolkitRoot: options.toolkitRoot ?? defaultToolkitRoot(),
-    stockPath: await stockRuntimePath(dataDir),
+    stockPath: stockRuntimePath(dataDir, log),
     store,
     state: store.state,
     supervisor: new Supervisor(workloadScope(dataDir)),
@@ -156,6 +156,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       closed ??= (async () => {
         ctx.closing = true;
         scheduler.stop();
+        // Still writing the stock runtime's PATH views into the data dir: let it finish before anyone removes it.
+        await ctx.stockPath;
         await runs.stopAll();
         await apps.stopAll();
         await models.stopAll();

@@ -119,7 +119,7 @@ export class RunEngine {
       appendLine(logFile, `cml-local: ${how.error}`);
       return this.finish(run, "ENGINE_FAILED");
     }
-    const env = workloadEnvFor(ctx, project, run, record);
+    const env = await workloadEnvFor(ctx, project, run, record);
     const workload = ctx.supervisor.spawn({ command: how.command, args: how.args, cwd: root, env, logFile });
     live.workload = workload;
     if (workload.pid !== undefined) ctx.state.pids[id] = workload.pid;
@@ -177,7 +177,7 @@ function workloadEnvFor(
   project: Schemas["Project"],
   run: Wire<"JobRun">,
   record: JobRecord,
-): NodeJS.ProcessEnv {
+): Promise<NodeJS.ProcessEnv> {
   return workloadEnv(ctx, {
     project,
     runtimeIdentifier: record.job.runtime_identifier,

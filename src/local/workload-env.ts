@@ -21,7 +21,7 @@ export interface WorkloadEnvRequest {
 /** Variables of the server's own environment that must not leak into workloads (they'd point elsewhere). */
 const STRIPPED = /^(CML_API_|CDSW_|CML_LAB_HOME$|JOB_ARGUMENTS$)/;
 
-export function workloadEnv(ctx: PlatformContext, request: WorkloadEnvRequest): NodeJS.ProcessEnv {
+export async function workloadEnv(ctx: PlatformContext, request: WorkloadEnvRequest): Promise<NodeJS.ProcessEnv> {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!STRIPPED.test(key)) env[key] = value;
   if (hasCmlLab(request.runtimeIdentifier)) {
@@ -30,7 +30,7 @@ export function workloadEnv(ctx: PlatformContext, request: WorkloadEnvRequest): 
     env.PATH = [dirname(process.execPath), env.PATH].filter(Boolean).join(delimiter);
   } else {
     for (const key of Object.keys(env)) if (NODE_POINTERS.test(key)) delete env[key];
-    env.PATH = ctx.stockPath;
+    env.PATH = await ctx.stockPath;
   }
   Object.assign(env, envFromWire(request.project.environment));
   for (const own of request.own) Object.assign(env, own);
