@@ -231,7 +231,8 @@ describe("jobs and runs", () => {
     const p = await readyProject(t.api);
     await upload(t.api, p, {
       "which.sh": [
-        'echo "home=${CML_LAB_HOME-unset} NODE=${NODE-unset}"',
+        'test -n "$CML_LAB_HOME" || echo "no CML_LAB_HOME"',
+        'test -n "$NODE" || echo "no NODE"',
         "python3 -c 'import sys; print(\"python\", sys.version_info[0])'",
         "command -v node npm npx corepack || echo 'no node programs'",
       ].join("\n"),
@@ -245,7 +246,7 @@ describe("jobs and runs", () => {
       const run = await runJob(t.api, p, which.id ?? "");
       const logs = await runLogs(t.platform, p, which.id ?? "", run.id ?? "");
       expect(run.status, logs).toBe("ENGINE_SUCCEEDED");
-      expect(logs).toContain("home=unset NODE=unset");
+      expect(logs).toContain("no CML_LAB_HOME\nno NODE\n");
       expect(logs).toContain("python 3");
       expect(logs).toContain("no node programs");
       const node = await createJob(t.api, p, { name: "node", script: "node.sh" });
