@@ -6,7 +6,9 @@ import { resolve } from "node:path";
 import type { Argv } from "yargs";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, type CommandContext, defineCommand } from "../../shared/run-cli.js";
-import { type IngestConfig, ingest } from "../../workloads/ingest/ingest.js";
+import { loadWorkload } from "../../shared/workload-packages.js";
+import type { IngestConfig } from "../../workloads/ingest/ingest.js";
+import { INGEST_PACKAGES } from "../../workloads/ingest/packages.js";
 import { type EmbedderArgs, embedderOptions, embedderSpec } from "./embedder-options.js";
 import { progressRenderer } from "./ingest-progress.js";
 
@@ -131,6 +133,11 @@ function indexConfig(ctx: CommandContext, args: IndexArgs): NonNullable<IngestCo
 }
 
 async function runIngest(ctx: CommandContext, config: IngestConfig): Promise<void> {
+  const { ingest } = await loadWorkload(
+    "cml-lab ingest",
+    INGEST_PACKAGES,
+    () => import("../../workloads/ingest/ingest.js"),
+  );
   const result = await ingest({ ...config, cwd: ctx.io.cwd }, progressRenderer(ctx.io));
   if (result.tooManyFailures && result.scrape) {
     throw new UserError(

@@ -4,13 +4,14 @@
  * comes from config, never a hard-coded default, because Bedrock ids churn. Credentials come from the SDK's
  * default provider chain; the region is resolved here because the JS SDK ignores AWS_DEFAULT_REGION.
  */
-import {
+import type {
   BedrockRuntimeClient,
-  ConverseStreamCommand,
-  type ConverseStreamCommandOutput,
-  type ConverseStreamOutput,
+  ConverseStreamCommandOutput,
+  ConverseStreamOutput,
 } from "@aws-sdk/client-bedrock-runtime";
+import { UserError } from "../../shared/errors.js";
 import { awsRequestHandler } from "../../shared/outbound.js";
+import { assertWorkloadPackages, loadWorkload } from "../../shared/workload-packages.js";
 import { abortable, CallDeadline } from "./deadline.js";
 import { type ChatModel, type GenerateOptions, ModelError, type ModelEvent, type ModelInput } from "./types.js";
 
@@ -29,20 +30,62 @@ export function bedrockRegion(env: NodeJS.ProcessEnv): string {
   return env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-west-2";
 }
 
+/** What talking to Bedrock takes: workload packages (src/shared/workload-packages.ts), so loaded on first use. */
+const BEDROCK_PACKAGES = ["@aws-sdk/client-bedrock-runtime", "@smithy/node-http-handler", "https-proxy-agent"];
+const PURPOSE = "Amazon Bedrock";
+let sdk: Promise<typeof import("@aws-sdk/client-bedrock-runtime")> | undefined;
+
+/** Checked when a Bedrock model or embedder is made, so a missing SDK is said before the first call. */
+export function assertBedrockInstalled(): void {
+  assertWorkloadPackages(PURPOSE, BEDROCK_PACKAGES);
+}
+
+/** Why Bedrock cannot be used in this install (its packages are missing), in words; undefined when it can. */
+export function bedrockNotInstalled(): string | undefined {
+  try {
+    assertBedrockInstalled();
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return `${error.message} (${error.notes[0]})`;
+  }
+}
+
+export function bedrockSdk(): Promise<typeof import("@aws-sdk/client-bedrock-runtime")> {
+  sdk ??= loadWorkload(PURPOSE, BEDROCK_PACKAGES, () => import("@aws-sdk/client-bedrock-runtime"));
+  return sdk;
+}
+
 /**
  * The one way the workloads make a Bedrock Runtime client: through the proxy and CA the environment names
  * (src/shared/outbound.ts), at the endpoint the SDK would use (AWS_ENDPOINT_URL_BEDROCK_RUNTIME or
  * AWS_ENDPOINT_URL when set, a VPC endpoint for instance), so the proxy decision is made for that host.
  */
-export function createBedrockClient(region: string, env: NodeJS.ProcessEnv = process.env): BedrockRuntimeClient {
+export async function createBedrockClient(
+  region: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<BedrockRuntimeClient> {
   const endpoint =
     env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME || env.AWS_ENDPOINT_URL || `https://bedrock-runtime.${region}.amazonaws.com`;
-  const requestHandler = awsRequestHandler(endpoint);
-  return new BedrockRuntimeClient({ region, ...(requestHandler ? { requestHandler } : {}) });
+  const [{ BedrockRuntimeClient: Client }, requestHandler] = await Promise.all([
+    bedrockSdk(),
+    awsRequestHandler(endpoint),
+  ]);
+  return new Client({ region, ...(requestHandler ? { requestHandler } : {}) });
+}
+
+/** The injected client, else one made on the first call (the SDK loads then) and kept. */
+export function bedrockClientOnce(region: string, client?: BedrockRuntimeClient): () => Promise<BedrockRuntimeClient> {
+  assertBedrockInstalled();
+  let made: Promise<BedrockRuntimeClient> | undefined;
+  return () => {
+    made ??= client ? Promise.resolve(client) : createBedrockClient(region);
+    return made;
+  };
 }
 
 export function createBedrockModel(config: BedrockConfig): ChatModel {
-  const client = config.client ?? createBedrockClient(config.region);
+  const client = bedrockClientOnce(config.region, config.client);
   return {
     id: "bedrock",
     describe: () => `Amazon Bedrock ${config.modelId} in ${config.region}`,
@@ -51,11 +94,12 @@ export function createBedrockModel(config: BedrockConfig): ChatModel {
 }
 
 async function* streamBedrock(
-  client: BedrockRuntimeClient,
+  clientOnce: () => Promise<BedrockRuntimeClient>,
   config: BedrockConfig,
   input: ModelInput,
   options: GenerateOptions,
 ): AsyncIterable<ModelEvent> {
+  const [client, { ConverseStreamCommand }] = await Promise.all([clientOnce(), bedrockSdk()]);
   const deadline = new CallDeadline(options.signal, config.timeoutMs ?? 60_000, "Amazon Bedrock");
   let usage: { inputTokens: number; outputTokens: number } | undefined;
   let stopReason: string | undefined;

@@ -8,12 +8,12 @@ import { listHtmlPages } from "../ingest/html-pages.js";
 import { type IndexEvent, indexPages } from "../ingest/index-pages.js";
 import { ChunkCatalog } from "./catalog.js";
 import type { Embedder } from "./embedders/embedder.js";
+import type { EvalConfig } from "./eval-configs.js";
 import { HybridRetriever, type RetrievalMode } from "./hybrid.js";
 import { LexicalIndex } from "./lexical.js";
 import { LocalStore } from "./stores/local.js";
 
-export const EVAL_CONFIGS = ["hybrid", "bm25", "dense", "bm25-page", "lab-baseline"] as const;
-export type EvalConfig = (typeof EVAL_CONFIGS)[number];
+export { EVAL_CONFIGS, type EvalConfig } from "./eval-configs.js";
 
 export interface EvalQuestion {
   id: string;

@@ -1,7 +1,7 @@
-import { type BedrockRuntimeClient, InvokeModelCommand } from "@aws-sdk/client-bedrock-runtime";
+import type { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
 import pLimit from "p-limit";
 import { UserError } from "../../../shared/errors.js";
-import { bedrockRegion, createBedrockClient } from "../../llm/bedrock.js";
+import { bedrockClientOnce, bedrockRegion, bedrockSdk } from "../../llm/bedrock.js";
 import { type Embedder, l2normalize } from "./embedder.js";
 
 export const TITAN_V2 = "amazon.titan-embed-text-v2:0";
@@ -19,11 +19,12 @@ export interface BedrockEmbedderOptions {
 export function createBedrockEmbedder(options: BedrockEmbedderOptions = {}): Embedder {
   const dim = options.dim ?? 1024;
   if (!TITAN_DIMS.includes(dim)) throw new UserError(`Titan v2 supports dimensions 256, 512 or 1024, not ${dim}`);
-  const client = options.client ?? createBedrockClient(options.region ?? bedrockRegion(process.env));
+  const clientOnce = bedrockClientOnce(options.region ?? bedrockRegion(process.env), options.client);
   const limit = pLimit(options.concurrency ?? 4);
   // Titan v2 accepts up to 8,192 tokens or 50,000 characters.
   const maxChars = 50_000;
   const embed = async (text: string, signal?: AbortSignal): Promise<Float32Array> => {
+    const [client, { InvokeModelCommand }] = await Promise.all([clientOnce(), bedrockSdk()]);
     const response = await client.send(
       new InvokeModelCommand({
         modelId: TITAN_V2,
