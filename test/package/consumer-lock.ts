@@ -1,14 +1,17 @@
 /**
  * A package-lock.json for a project that depends on nothing but the packed cml-lab tarball, built from this
- * repository's lock: the tests install it with `npm ci --offline`, from the npm cache that the repository's own
+ * repository's lock: the tests install it with `npm install --offline`, from the npm cache that the repository's own
  * `npm ci` filled, because resolving without a lock needs the registry's metadata and tests do not touch the
  * network. What goes in follows npm's rules for a dependent project, walked from the tarball's own package.json:
  * dependencies, optionalDependencies and non-optional peers, each resolved the way Node looks a package up
  * (nearest node_modules first), at the versions this repository locks. Optional peers are not followed: npm
- * does not install them for a dependent either.
+ * does not install them for a dependent either. A package this repository `overrides` is locked at a version
+ * a dependent would not get (overrides apply to the root project only), so it is left out when optional and
+ * refused otherwise.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 interface Manifest {
   version?: string;
@@ -49,6 +52,8 @@ function edges(manifest: Manifest, withOptional: boolean): [name: string, option
  */
 export function consumerLock(repoLockFile: string, manifest: Manifest, tarball: string, bytes: Buffer): object {
   const locked = (JSON.parse(readFileSync(repoLockFile, "utf8")) as { packages: Record<string, Manifest> }).packages;
+  const repo = JSON.parse(readFileSync(join(dirname(repoLockFile), "package.json"), "utf8")) as Manifest;
+  const overridden = new Set(Object.keys((repo.overrides as Record<string, unknown> | undefined) ?? {}));
   // The repository's root plays cml-lab's part: its dependencies sit at node_modules/<name> in both trees.
   const find = (from: string, name: string): string | undefined => {
     for (let at = from; ; ) {
@@ -65,6 +70,10 @@ export function consumerLock(repoLockFile: string, manifest: Manifest, tarball: 
     for (let next = queue.shift(); next; next = queue.shift()) {
       const [at, node] = next;
       for (const [name, optional] of edges(node, withOptional)) {
+        if (overridden.has(name)) {
+          if (optional) continue;
+          throw new Error(`${name} is overridden in package.json: a dependent gets another version`);
+        }
         const path = find(at, name);
         if (!path) {
           if (optional) continue;

@@ -1,7 +1,7 @@
 /**
  * The package works as a dependency: `npm pack` carries the compiled code and its types, and a separate project
  * that installs the tarball runs the README's client example as written and a plan/apply/destroy through
- * `cml-lab/deploy`, against the local platform. The install is npm's own (`npm ci --offline`, from the cache the
+ * `cml-lab/deploy`, against the local platform. The install is npm's own (`npm install --offline`, from the cache the
  * repository's `npm ci` filled; consumer-lock.ts says why with a lock), so the project gets what a dependent
  * gets: not the packages only the workloads use (src/shared/workload-packages.ts), and a workload command
  * says which ones to install.
@@ -53,8 +53,9 @@ beforeAll(async () => {
     join(consumer, "package.json"),
     JSON.stringify({ name: "consumer", type: "module", private: true, dependencies: { "cml-lab": `file:${tarball}` } }),
   );
+  // --offline: what the lock names comes from the cache, and anything it lacks fails instead of being fetched.
   // --ignore-scripts: the dependencies' own install scripts would reach for the network (onnxruntime-node's).
-  execFileSync("npm", ["ci", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"], {
+  execFileSync("npm", ["install", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"], {
     cwd: consumer,
     stdio: "pipe",
   });
