@@ -13,11 +13,10 @@ import {
   rawRequest,
 } from "../client/index.js";
 import { readServerRecord, type ServerRecord, serverRecordFile } from "../local/server-record.js";
+import { platformDir } from "../shared/cli-options.js";
 import { UserError } from "../shared/errors.js";
 import type { CliIo } from "../shared/io.js";
 import type { Platform, Target } from "./engine/kind.js";
-
-export const DEFAULT_LOCAL_DATA_DIR = ".cml-local";
 
 export interface ConnectionRequest {
   /** `local`, or anything else for a real workspace; undefined = env if configured, else the local platform. */
@@ -28,7 +27,7 @@ export interface ConnectionRequest {
 }
 
 export async function resolveConnection(request: ConnectionRequest): Promise<CmlConnection> {
-  const dataDir = resolve(request.cwd, request.dataDir ?? DEFAULT_LOCAL_DATA_DIR);
+  const dataDir = platformDir(request, request.dataDir);
   if (request.target === "local") return localConnection(dataDir);
   if (request.target !== undefined || request.env.CML_API_URL || request.env.CDSW_API_URL)
     return connectionFromEnv(request.env);

@@ -4,6 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { manifestOptions, manifestRequest, platformDirOption } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import type { CommandContext } from "../../shared/run-cli.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
@@ -13,7 +14,6 @@ import type { Plan } from "../engine/types.js";
 import { applyStack, type DeployEvent } from "../operations/apply-stack.js";
 import { openStack, type StackOptions } from "../session.js";
 import { selectEntries } from "../stack.js";
-import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
 
 export interface ExecuteArgs {
   manifest: string;
@@ -83,12 +83,7 @@ export async function executeCommand(
     return p;
   };
   const stack = await openStack({
-    manifest: args.manifest,
-    ...(args.target !== undefined ? { target: args.target } : {}),
-    vars: parseVars(args.var ?? []),
-    env: io.env,
-    cwd: io.cwd,
-    ...(args["data-dir"] !== undefined ? { dataDir: args["data-dir"] } : {}),
+    ...manifestRequest(args, io),
     client: { ...client, maxConcurrentRequests: parallelism(args.parallelism) },
   });
   const { summary } = await applyStack(stack, {
@@ -170,28 +165,34 @@ export const applyCommand: CliCommand = (ctx) =>
     command: "apply [manifest]",
     describe: "Make the workspace match the manifest (creates, updates, recreates, prunes)",
     builder: (y) =>
-      y
-        .positional("manifest", { type: "string", default: DEFAULT_MANIFEST, describe: "manifest file" })
-        .option("target", { type: "string", describe: "target (default: the manifest's default target)" })
-        .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
-        .option("auto-approve", { type: "boolean", default: false, describe: "delete/recreate without asking" })
-        .option("plan", { type: "string", describe: "apply a plan saved by `plan --out` (refused if stale)" })
-        .option("select", {
-          type: "string",
-          array: true,
-          describe: "only these resources (e.g. jobs.scrape) and what they depend on (repeatable)",
-        })
-        .option("parallelism", {
-          type: "number",
-          default: 8,
-          describe: "API requests in flight at once (waiting for an app or build holds none)",
-        })
-        .option("json", { type: "boolean", default: false, describe: "NDJSON events on stdout" })
-        .option("detailed-exitcode", { type: "boolean", default: false, describe: "exit 2 when something changed" })
-        .option("adopt", { type: "boolean", default: false, describe: "manage existing objects that lack our marker" })
-        .option("lock-timeout", { type: "number", default: 300, describe: "seconds to wait for another apply" })
-        .option("wait-timeout", { type: "number", default: 600, describe: "seconds per wait (start, build, deploy)" })
-        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+      platformDirOption(
+        manifestOptions(y)
+          .option("auto-approve", { type: "boolean", default: false, describe: "delete/recreate without asking" })
+          .option("plan", { type: "string", describe: "apply a plan saved by `plan --out` (refused if stale)" })
+          .option("select", {
+            type: "string",
+            array: true,
+            describe: "only these resources (e.g. jobs.scrape) and what they depend on (repeatable)",
+          })
+          .option("parallelism", {
+            type: "number",
+            default: 8,
+            describe: "API requests in flight at once (waiting for an app or build holds none)",
+          })
+          .option("json", { type: "boolean", default: false, describe: "NDJSON events on stdout" })
+          .option("detailed-exitcode", { type: "boolean", default: false, describe: "exit 2 when something changed" })
+          .option("adopt", {
+            type: "boolean",
+            default: false,
+            describe: "manage existing objects that lack our marker",
+          })
+          .option("lock-timeout", { type: "number", default: 300, describe: "seconds to wait for another apply" })
+          .option("wait-timeout", {
+            type: "number",
+            default: 600,
+            describe: "seconds per wait (start, build, deploy)",
+          }),
+      )
         .example("$0 apply manifests/lab.yaml --target local", "create the lab on the local platform")
         .example(
           "$0 plan manifests/lab.yaml --out lab.plan && $0 apply --plan lab.plan",

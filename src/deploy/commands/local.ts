@@ -5,21 +5,17 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { localDown, localLogs, localUp, runningServer } from "../../local/daemon.js";
+import { DEFAULT_LOCAL_DATA_DIR, platformDir, platformDirOption } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
-import { DEFAULT_LOCAL_DATA_DIR } from "../connection.js";
 
 export const localCommand: CliCommand = (ctx) => {
-  const dataDirOf = (given: string | undefined) => resolve(ctx.io.cwd, given ?? DEFAULT_LOCAL_DATA_DIR);
+  const dataDirOf = (given: string | undefined) => platformDir(ctx.io, given);
   return defineCommand({
     command: "local <action>",
     describe: "Run the local platform: a CML-compatible API that runs jobs, apps and models on this machine",
     builder: (y) =>
-      y
-        .option("data-dir", {
-          type: "string",
-          describe: `where state, project files and logs live (default ${DEFAULT_LOCAL_DATA_DIR})`,
-        })
+      platformDirOption(y, `where state, project files and logs live (default ${DEFAULT_LOCAL_DATA_DIR})`)
         .command(
           "up",
           "Start the platform in the background (a second `up` reports the running one)",
