@@ -16,6 +16,7 @@ import { readServerRecord, type ServerRecord, serverRecordFile } from "../local/
 import { platformDir } from "../shared/cli-options.js";
 import { UserError } from "../shared/errors.js";
 import type { CliIo } from "../shared/io.js";
+import { shapeOf } from "../shared/json-shape.js";
 import type { Platform, Target } from "./engine/kind.js";
 
 export interface ConnectionRequest {
@@ -53,6 +54,14 @@ export async function connectFromArgs(
   return openTarget(connection);
 }
 
+/** The local platform's answers to its extension routes (src/local/extension-routes.ts); CML has neither. */
+const isPlatformAnswer = shapeOf<{ platform: unknown }>({ type: "object", required: ["platform"] });
+const isEndpointAnswer = shapeOf<{ url: string }>({
+  type: "object",
+  required: ["url"],
+  properties: { url: { type: "string" } },
+});
+
 /**
  * A client for the connection, and its platform. Which platform is asked, once and only when something needs it
  * (an application's URL, logs): the local platform answers `GET /cml-lab/platform`; CML does not.
@@ -65,10 +74,7 @@ export function openTarget(
   let known: Promise<Platform> | undefined;
   const platform = () => {
     known ??= rawRequest(api, { method: "GET", path: "/cml-lab/platform" }).then(
-      (answer) =>
-        typeof answer === "object" && answer !== null && "platform" in answer
-          ? localPlatform(api)
-          : workspacePlatform(connection.baseUrl),
+      (answer) => (isPlatformAnswer(answer) ? localPlatform(api) : workspacePlatform(connection.baseUrl)),
       () => workspacePlatform(connection.baseUrl),
     );
     return known;
@@ -98,9 +104,7 @@ export function localPlatform(api: CmlClient): Platform {
         method: "GET",
         path: `/projects/${app.projectId}/applications/${app.id}/endpoint`,
       }).catch(() => undefined);
-      return typeof endpoint === "object" && endpoint !== null && "url" in endpoint && typeof endpoint.url === "string"
-        ? endpoint.url
-        : undefined;
+      return isEndpointAnswer(endpoint) ? endpoint.url : undefined;
     },
   };
 }

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { manifestOptions, manifestRequest, platformDirOption } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
+import { shapeOf } from "../../shared/json-shape.js";
 import type { CommandContext } from "../../shared/run-cli.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { LiveList } from "../engine/live-list.js";
@@ -124,12 +125,30 @@ function parallelism(value: number): number {
   return value;
 }
 
+/** A saved plan (`plan --out`) is a file the user hands back: these are the parts apply reads before trusting it. */
+const hasSalt = shapeOf<{ salt: string }>({
+  type: "object",
+  required: ["salt"],
+  properties: { salt: { type: "string", pattern: "^[0-9a-f]{32}$" } },
+});
+const isPlanV1 = shapeOf<{ version: 1; fingerprint?: unknown }>({
+  type: "object",
+  required: ["version"],
+  properties: { version: { const: 1 } },
+});
+const hasEntries = shapeOf<{ entries: unknown[] }>({
+  type: "object",
+  required: ["entries"],
+  properties: { entries: { type: "array" } },
+});
+/** A stale plan's message lists the saved entries that name a key and an action; others are skipped. */
+const isListedEntry = shapeOf<{ key: unknown; action: unknown }>({ type: "object", required: ["key", "action"] });
+
 /** The salt stored in a saved plan, if it has a well-formed one (checkSavedPlan reports every other problem). */
 async function savedPlanSalt(file: string): Promise<string | undefined> {
   try {
     const saved: unknown = JSON.parse(await readFile(file, "utf8"));
-    const salt = typeof saved === "object" && saved !== null && "salt" in saved ? saved.salt : undefined;
-    return typeof salt === "string" && /^[0-9a-f]{32}$/.test(salt) ? salt : undefined;
+    return hasSalt(saved) ? saved.salt : undefined;
   } catch {
     return undefined;
   }
@@ -143,14 +162,11 @@ async function checkSavedPlan(file: string, current: Plan): Promise<void> {
   } catch (error) {
     throw new UserError(`cannot read the saved plan ${file}: ${error instanceof Error ? error.message : error}`);
   }
-  if (typeof saved !== "object" || saved === null || !("version" in saved) || saved.version !== 1)
-    throw new UserError(`${file} is not a version 1 plan (make one with \`deploy plan --out\`)`);
+  if (!isPlanV1(saved)) throw new UserError(`${file} is not a version 1 plan (make one with \`deploy plan --out\`)`);
   if (!("fingerprint" in saved) || saved.fingerprint !== current.fingerprint) {
     const before = new Map<string, string>();
-    if ("entries" in saved && Array.isArray(saved.entries))
-      for (const e of saved.entries)
-        if (typeof e === "object" && e !== null && "key" in e && "action" in e)
-          before.set(String(e.key), String(e.action));
+    if (hasEntries(saved))
+      for (const e of saved.entries) if (isListedEntry(e)) before.set(String(e.key), String(e.action));
     const differences = current.entries
       .filter((e) => before.get(e.key) !== e.action)
       .map((e) => `${e.key}: ${before.get(e.key) ?? "(absent)"} → ${e.action}`);

@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type CmlClient, isApiError, unwrap, uploadProjectFile } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
+import { parseShaped, shapeOf } from "../../shared/json-shape.js";
 import { sha256 } from "./desired.js";
 import { deleteIfPresent, mayHaveActed } from "./idempotent.js";
 import { RECORD_DIR, readProjectFileText } from "./live.js";
@@ -131,37 +132,38 @@ function beatPrefix(stack: string, token: string): string {
   return `${stack}.lock.beat-${token}-`;
 }
 
+/**
+ * A lock record as the project holds it (written by any version of acquireLock). The optional fields are read
+ * only when they have their type: a lock from before heartbeats has none, and is still a lock.
+ */
+const isHolderRecord = shapeOf<Omit<LockHolder, "ciUrl" | "heartbeatMs"> & { ciUrl?: unknown; heartbeatMs?: unknown }>({
+  type: "object",
+  required: ["token", "host", "pid", "startedAt", "expiresAt"],
+  properties: {
+    token: { type: "string" },
+    host: { type: "string" },
+    pid: { type: "number" },
+    startedAt: { type: "string" },
+    expiresAt: { type: "string" },
+  },
+});
+
 function parseHolder(text: string | undefined): LockHolder | undefined {
   if (!text) return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    if (
-      typeof v === "object" &&
-      v !== null &&
-      "token" in v &&
-      typeof v.token === "string" &&
-      "host" in v &&
-      typeof v.host === "string" &&
-      "pid" in v &&
-      typeof v.pid === "number" &&
-      "startedAt" in v &&
-      typeof v.startedAt === "string" &&
-      "expiresAt" in v &&
-      typeof v.expiresAt === "string"
-    ) {
-      const ciUrl = "ciUrl" in v && typeof v.ciUrl === "string" ? v.ciUrl : undefined;
-      const heartbeatMs = "heartbeatMs" in v && typeof v.heartbeatMs === "number" ? v.heartbeatMs : undefined;
-      return {
-        token: v.token,
-        host: v.host,
-        pid: v.pid,
-        startedAt: v.startedAt,
-        expiresAt: v.expiresAt,
-        ...(ciUrl ? { ciUrl } : {}),
-        ...(heartbeatMs ? { heartbeatMs } : {}),
-      };
-    }
-  } catch {}
+  const v = parseShaped(text, isHolderRecord);
+  if (v) {
+    const ciUrl = typeof v.ciUrl === "string" ? v.ciUrl : undefined;
+    const heartbeatMs = typeof v.heartbeatMs === "number" ? v.heartbeatMs : undefined;
+    return {
+      token: v.token,
+      host: v.host,
+      pid: v.pid,
+      startedAt: v.startedAt,
+      expiresAt: v.expiresAt,
+      ...(ciUrl ? { ciUrl } : {}),
+      ...(heartbeatMs ? { heartbeatMs } : {}),
+    };
+  }
   // Unreadable: treat as expired so a damaged file never blocks forever.
   return { token: "", host: "?", pid: 0, startedAt: "?", expiresAt: new Date(0).toISOString() };
 }

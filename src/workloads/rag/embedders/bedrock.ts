@@ -1,11 +1,18 @@
 import { type BedrockRuntimeClient, InvokeModelCommand } from "@aws-sdk/client-bedrock-runtime";
 import pLimit from "p-limit";
 import { UserError } from "../../../shared/errors.js";
+import { shapeOf } from "../../../shared/json-shape.js";
 import { bedrockRegion, createBedrockClient } from "../../llm/bedrock.js";
 import { type Embedder, l2normalize } from "./embedder.js";
 
 export const TITAN_V2 = "amazon.titan-embed-text-v2:0";
 const TITAN_DIMS = [256, 512, 1024];
+/** Titan's answer carries the vector under `embedding`; its length and numbers are checked where it is used. */
+const hasEmbedding = shapeOf<{ embedding: unknown[] }>({
+  type: "object",
+  required: ["embedding"],
+  properties: { embedding: { type: "array" } },
+});
 
 export interface BedrockEmbedderOptions {
   dim?: 256 | 512 | 1024 | number;
@@ -34,10 +41,7 @@ export function createBedrockEmbedder(options: BedrockEmbedderOptions = {}): Emb
       { abortSignal: signal },
     );
     const parsed: unknown = JSON.parse(new TextDecoder().decode(response.body));
-    const values: unknown[] =
-      typeof parsed === "object" && parsed !== null && "embedding" in parsed && Array.isArray(parsed.embedding)
-        ? parsed.embedding
-        : [];
+    const values = hasEmbedding(parsed) ? parsed.embedding : [];
     if (values.length !== dim || !values.every((v) => typeof v === "number")) {
       throw new Error(`${TITAN_V2} returned ${values.length} values; expected ${dim}`);
     }
