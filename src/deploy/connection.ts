@@ -55,7 +55,11 @@ export async function connectFromArgs(
 }
 
 /** The local platform's answers to its extension routes (src/local/extension-routes.ts); CML has neither. */
-const isPlatformAnswer = shapeOf<{ platform: unknown }>({ type: "object", required: ["platform"] });
+const isPlatformAnswer = shapeOf<{ platform: unknown }>({
+  type: "object",
+  required: ["platform"],
+  properties: { platform: {} },
+});
 const isEndpointAnswer = shapeOf<{ url: string }>({
   type: "object",
   required: ["url"],

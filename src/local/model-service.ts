@@ -10,7 +10,11 @@ import type { PlatformContext } from "./context.js";
 import type { ModelEngine } from "./models.js";
 
 /** What a model's process answers (src/local/harness.ts): its function's result, or why it failed. */
-const isModelAnswer = shapeOf<{ response: unknown }>({ type: "object", required: ["response"] });
+const isModelAnswer = shapeOf<{ response: unknown }>({
+  type: "object",
+  required: ["response"],
+  properties: { response: {} },
+});
 const isModelFailure = shapeOf<{ error: string }>({
   type: "object",
   required: ["error"],

@@ -142,7 +142,11 @@ const hasEntries = shapeOf<{ entries: unknown[] }>({
   properties: { entries: { type: "array" } },
 });
 /** A stale plan's message lists the saved entries that name a key and an action; others are skipped. */
-const isListedEntry = shapeOf<{ key: unknown; action: unknown }>({ type: "object", required: ["key", "action"] });
+const isListedEntry = shapeOf<{ key: unknown; action: unknown }>({
+  type: "object",
+  required: ["key", "action"],
+  properties: { key: {}, action: {} },
+});
 
 /** The salt stored in a saved plan, if it has a well-formed one (checkSavedPlan reports every other problem). */
 async function savedPlanSalt(file: string): Promise<string | undefined> {
