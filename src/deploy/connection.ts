@@ -2,8 +2,6 @@
  * Where a deploy command sends its API calls: the local platform started by `deploy local up`
  * (found through `<data dir>/server.json`), or a real workspace configured by environment variables.
  */
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import {
   type CmlClient,
   type CmlClientOptions,
@@ -12,7 +10,7 @@ import {
   createCmlClient,
   rawRequest,
 } from "../client/index.js";
-import { readServerRecord, type ServerRecord, serverRecordFile } from "../local/server-record.js";
+import { readServerApiKey, readServerRecord, type ServerRecord, serverRecordFile } from "../local/server-record.js";
 import { platformDir } from "../shared/cli-options.js";
 import { UserError } from "../shared/errors.js";
 import type { CliIo } from "../shared/io.js";
@@ -129,6 +127,6 @@ async function localConnection(dataDir: string): Promise<CmlConnection> {
       notes: ["start it with `deploy local up`, or point at a workspace with CML_API_URL and CML_API_KEY"],
     });
   }
-  const apiKey = (await readFile(resolve(dataDir, record.apiKeyFile), "utf8")).trim();
+  const apiKey = await readServerApiKey(record);
   return { baseUrl: record.apiUrl, apiKey, source: `local platform (${dataDir})` };
 }
