@@ -16,51 +16,29 @@ import { main } from "../../src/cli/main.js";
 import type { CliIo } from "../../src/shared/io.js";
 import { type RunningChatServer, startChatServer } from "../../src/workloads/app/listen.js";
 import { storeChoices } from "../../src/workloads/app/stores.js";
-import { answerEvents, BEDROCK_ERRORS, type BedrockWire, startBedrockWire } from "../helpers/bedrock-wire.js";
+import {
+  answerEvents,
+  awsEnv,
+  BEDROCK_ERRORS,
+  type BedrockWire,
+  startBedrockWire,
+  stubEnv,
+} from "../helpers/bedrock-wire.js";
 import { CANARY, fixedRetriever } from "./fixtures.js";
 import { postChat, type SseEvent, validBody } from "./sse-client.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 
-/** The environment a user sets for Bedrock, pointed at `url`. */
+/** The environment a user sets for the chat back-end, pointed at `url`. */
 function bedrockEnv(url: string): Record<string, string> {
   return {
-    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: url,
-    AWS_ACCESS_KEY_ID: "AKIDWIRETEST",
+    ...awsEnv(url),
     AWS_SECRET_ACCESS_KEY: CANARY,
-    AWS_REGION: "us-west-2",
-    AWS_CONFIG_FILE: "/nonexistent/aws-config",
-    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
     CML_LAB_BEDROCK_MODEL_ID: MODEL,
     // Far beyond any test's time: an answer that ends must end by itself, not by the idle timeout.
     CML_LAB_MODEL_TIMEOUT_MS: "600000",
   };
-}
-
-/**
- * What of the machine's own setup would change the path under test: a profile or a Bedrock API key (the SDK
- * picks bearer auth when AWS_BEARER_TOKEN_BEDROCK merely exists), a proxy or CA (another request handler).
- */
-const UNSET = [
-  "AWS_PROFILE",
-  "AWS_SESSION_TOKEN",
-  "AWS_BEARER_TOKEN_BEDROCK",
-  "AWS_AUTH_SCHEME_PREFERENCE",
-  "AWS_ENDPOINT_URL",
-  "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-  "AWS_MAX_ATTEMPTS",
-  "HTTPS_PROXY",
-  "https_proxy",
-  "HTTP_PROXY",
-  "http_proxy",
-  "NODE_EXTRA_CA_CERTS",
-  "CML_LAB_CA_BUNDLE",
-];
-
-function stubEnv(env: Record<string, string>): void {
-  for (const name of UNSET) vi.stubEnv(name, undefined);
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
 }
 
 /**

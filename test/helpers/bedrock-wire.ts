@@ -15,6 +15,7 @@ import { createServer as createHttp2Server, createSecureServer } from "node:http
 import type { AddressInfo, Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { EventStreamCodec, type MessageHeaders } from "@smithy/core/event-streams";
+import { vi } from "vitest";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -52,6 +53,8 @@ export type WireReply =
   /** An InvokeModel answer (the model's own JSON). */
   | { json: unknown };
 
+export type ScriptedReply = WireReply | ((request: WireRequest) => WireReply | Promise<WireReply>);
+
 export interface WireRequest {
   method: string;
   /** The path as sent (the model id is percent-encoded in it). */
@@ -70,8 +73,13 @@ export interface BedrockWire {
   url: string;
   port: number;
   requests: WireRequest[];
-  /** Queues replies; each request takes the next. A request with none queued gets a 500 (a test bug). */
-  reply: (...replies: WireReply[]) => void;
+  /**
+   * Queues replies; each request takes the next. A function answers from the request (concurrent calls arrive in
+   * any order). A request with none queued gets a 500 (a test bug).
+   */
+  reply: (...replies: ScriptedReply[]) => void;
+  /** Forgets the requests seen and the replies not taken. */
+  reset: () => void;
   close: () => Promise<void>;
 }
 
@@ -94,7 +102,7 @@ interface Response {
 export async function startBedrockWire(
   options: { http?: 1 | 2; tls?: { key: string; cert: string } } = {},
 ): Promise<BedrockWire> {
-  const queue: WireReply[] = [];
+  const queue: ScriptedReply[] = [];
   const requests: WireRequest[] = [];
   const sockets = new Set<Socket>();
   const handle = (req: Request, res: Response) => {
@@ -104,7 +112,7 @@ export async function startBedrockWire(
       const raw = Buffer.concat(chunks).toString("utf8");
       const path = req.url ?? "/";
       const match = /^\/model\/([^/]+)\/([^/?]+)/.exec(path);
-      requests.push({
+      const request: WireRequest = {
         method: req.method ?? "",
         path,
         operation: match?.[2] ?? "",
@@ -112,9 +120,10 @@ export async function startBedrockWire(
         headers: req.headers,
         httpVersion: req.httpVersion,
         body: raw ? JSON.parse(raw) : undefined,
-      });
-      const reply = queue.shift() ?? { error: { status: 500, type: "InternalServerException", message: "unscripted" } };
-      void send(res, reply);
+      };
+      requests.push(request);
+      const next = queue.shift() ?? { error: { status: 500, type: "InternalServerException", message: "unscripted" } };
+      void Promise.resolve(typeof next === "function" ? next(request) : next).then((reply) => send(res, reply));
     });
   };
   const server = options.tls
@@ -133,6 +142,10 @@ export async function startBedrockWire(
     port,
     requests,
     reply: (...replies) => queue.push(...replies),
+    reset: () => {
+      requests.length = 0;
+      queue.length = 0;
+    },
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -239,3 +252,41 @@ export const BEDROCK_ERRORS = {
       "This model version has reached the end of its life. Please refer to the AWS documentation for more details.",
   },
 } as const;
+
+/** What a user sets to reach Bedrock, pointed at the test server `url`, with dummy credentials. */
+export function awsEnv(url: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: url,
+    AWS_ACCESS_KEY_ID: "AKIDWIRETEST",
+    AWS_SECRET_ACCESS_KEY: "wire-test-secret-key",
+    AWS_REGION: "us-west-2",
+    AWS_CONFIG_FILE: "/nonexistent/aws-config",
+    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
+  };
+}
+
+/**
+ * What of the machine's own setup would change the path under test: a profile or a Bedrock API key (the SDK
+ * picks bearer auth when AWS_BEARER_TOKEN_BEDROCK merely exists, even empty), a proxy or CA (another handler).
+ */
+const UNSET = [
+  "AWS_PROFILE",
+  "AWS_SESSION_TOKEN",
+  "AWS_BEARER_TOKEN_BEDROCK",
+  "AWS_AUTH_SCHEME_PREFERENCE",
+  "AWS_ENDPOINT_URL",
+  "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+  "AWS_MAX_ATTEMPTS",
+  "HTTPS_PROXY",
+  "https_proxy",
+  "HTTP_PROXY",
+  "http_proxy",
+  "NODE_EXTRA_CA_CERTS",
+  "CML_LAB_CA_BUNDLE",
+];
+
+/** Sets `env` in process.env (the SDK reads it there) for this test; vi.unstubAllEnvs() restores it. */
+export function stubEnv(env: Record<string, string>): void {
+  for (const name of UNSET) vi.stubEnv(name, undefined);
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+}
