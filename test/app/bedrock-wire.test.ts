@@ -13,7 +13,6 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
-import type { CliIo } from "../../src/shared/io.js";
 import { type RunningChatServer, startChatServer } from "../../src/workloads/app/listen.js";
 import { storeChoices } from "../../src/workloads/app/stores.js";
 import {
@@ -24,6 +23,7 @@ import {
   startBedrockWire,
   stubEnv,
 } from "../helpers/bedrock-wire.js";
+import { bufferIo } from "../helpers/buffer-io.js";
 import { CANARY, fixedRetriever } from "./fixtures.js";
 import { postChat, type SseEvent, validBody } from "./sse-client.js";
 
@@ -76,24 +76,8 @@ function lockStep() {
   };
 }
 
-function bufferIo(env: NodeJS.ProcessEnv) {
-  const out = { stdout: "", stderr: "" };
-  const io: CliIo = {
-    stdout: (t) => {
-      out.stdout += t;
-    },
-    stderr: (t) => {
-      out.stderr += t;
-    },
-    isTTY: false,
-    env,
-    cwd: tmpdir(),
-  };
-  return { io, out };
-}
-
 const ask = (env: NodeJS.ProcessEnv) => {
-  const { io, out } = bufferIo(env);
+  const { io, out } = bufferIo(env, tmpdir());
   return main(["query", "--store", "none", "--model", "bedrock", "What is a runtime?"], io).then((code) => ({
     code,
     ...out,

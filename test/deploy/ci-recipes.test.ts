@@ -48,37 +48,6 @@ function evaluate(expression: string, lookup: (name: string) => string | undefin
   if (tokens.map((t) => t[0]).join("") !== expression) throw new Error(`unsupported expression: ${expression}`);
   const items = tokens.map((t) => t[1] ?? "");
   let at = 0;
-  const or = (): Value => {
-    let value = and();
-    while (items[at] === "||") {
-      at++;
-      const right = and();
-      value = truthy(value) ? value : right;
-    }
-    return value;
-  };
-  const and = (): Value => {
-    let value = unary();
-    while (items[at] === "&&") {
-      at++;
-      const right = unary();
-      value = truthy(value) ? right : value;
-    }
-    return value;
-  };
-  const unary = (): Value => {
-    if (items[at] !== "!") return compare();
-    at++;
-    return !truthy(unary());
-  };
-  const compare = (): Value => {
-    const left = primary();
-    const op = items[at];
-    if (op !== "==" && op !== "!=") return left;
-    at++;
-    const right = primary();
-    return op === "==" ? String(left) === String(right) : String(left) !== String(right);
-  };
   const primary = (): Value => {
     const token = items[at++] ?? "";
     if (token === "(") {
@@ -90,6 +59,31 @@ function evaluate(expression: string, lookup: (name: string) => string | undefin
     if (/^[$A-Za-z_]/.test(token)) return lookup(token) ?? "";
     throw new Error(`unexpected "${token}" in ${expression}`);
   };
+  const compare = (): Value => {
+    const left = primary();
+    const op = items[at];
+    if (op !== "==" && op !== "!=") return left;
+    at++;
+    const right = primary();
+    return op === "==" ? String(left) === String(right) : String(left) !== String(right);
+  };
+  const unary = (): Value => {
+    if (items[at] !== "!") return compare();
+    at++;
+    return !truthy(unary());
+  };
+  /** `a && b` is b when a is truthy, else a; `a || b` is a when a is truthy, else b (GitHub's rules). */
+  const chain = (op: string, next: () => Value, keepLeft: (left: Value) => boolean) => (): Value => {
+    let value = next();
+    while (items[at] === op) {
+      at++;
+      const right = next();
+      value = keepLeft(value) ? value : right;
+    }
+    return value;
+  };
+  const and = chain("&&", unary, (left) => !truthy(left));
+  const or = chain("||", and, truthy);
   const value = or();
   if (at !== items.length) throw new Error(`unexpected "${items[at]}" in ${expression}`);
   return value;

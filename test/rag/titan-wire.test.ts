@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { isUserError } from "../../src/shared/errors.js";
-import type { CliIo } from "../../src/shared/io.js";
 import { createBedrockEmbedder, TITAN_V2 } from "../../src/workloads/rag/embedders/bedrock.js";
 import { createHashEmbedder } from "../../src/workloads/rag/embedders/hash.js";
 import {
@@ -22,6 +21,7 @@ import {
   type WireReply,
   type WireRequest,
 } from "../helpers/bedrock-wire.js";
+import { bufferIo } from "../helpers/buffer-io.js";
 
 /** Titan as a stand-in: a deterministic vector of the requested size for the text sent (the hash embedder's). */
 const hash = createHashEmbedder({ dim: 256 });
@@ -32,21 +32,19 @@ async function titan(request: WireRequest): Promise<WireReply> {
 }
 const titanTimes = (n: number) => Array.from({ length: n }, () => titan);
 
-function bufferIo(cwd: string) {
-  const out = { stdout: "", stderr: "" };
-  const io: CliIo = {
-    stdout: (t) => {
-      out.stdout += t;
-    },
-    stderr: (t) => {
-      out.stderr += t;
-    },
-    isTTY: false,
-    env: process.env,
-    cwd,
-  };
-  return { io, out };
-}
+/** `cml-lab ingest run` of the corpus into `dataDir` with Titan at 256 dimensions. */
+const ingestArgv = (dataDir: string) => [
+  "ingest",
+  "run",
+  "--dir",
+  "corpus",
+  "--data-dir",
+  dataDir,
+  "--embedder",
+  "bedrock",
+  "--embedding-dim",
+  "256",
+];
 
 const page = (title: string, body: string) =>
   `<!doctype html><html><head><title>${title}</title></head><body><main><h1>${title}</h1>${body}</main></body></html>`;
@@ -131,24 +129,13 @@ describe("Titan Text Embeddings v2 on the wire (InvokeModel)", () => {
 
     it("ingest embeds every chunk through Bedrock and query embeds the question the same way", async () => {
       wire.reply(...titanTimes(20));
-      const run = bufferIo(cwd);
-      const argv = [
-        "ingest",
-        "run",
-        "--dir",
-        "corpus",
-        "--data-dir",
-        "data",
-        "--embedder",
-        "bedrock",
-        "--embedding-dim",
-        "256",
-      ];
+      const run = bufferIo(process.env, cwd);
+      const argv = ingestArgv("data");
       expect(await main(argv, run.io), run.out.stderr).toBe(0);
       const indexed = wire.requests.length;
       expect(indexed).toBeGreaterThanOrEqual(2);
 
-      const ask = bufferIo(cwd);
+      const ask = bufferIo(process.env, cwd);
       const query = ["query", "--data-dir", "data", "--store", "local", "--json", "What does a for loop iterate over?"];
       expect(await main(query, ask.io), ask.out.stderr).toBe(0);
       expect(wire.requests.length).toBe(indexed + 1);
@@ -162,19 +149,8 @@ describe("Titan Text Embeddings v2 on the wire (InvokeModel)", () => {
 
     it("a refusal during ingest is one line and exit 1, not an internal error", async () => {
       wire.reply(...Array.from({ length: 20 }, () => ({ error: BEDROCK_ERRORS.accessDenied })));
-      const run = bufferIo(cwd);
-      const argv = [
-        "ingest",
-        "run",
-        "--dir",
-        "corpus",
-        "--data-dir",
-        "denied",
-        "--embedder",
-        "bedrock",
-        "--embedding-dim",
-        "256",
-      ];
+      const run = bufferIo(process.env, cwd);
+      const argv = ingestArgv("denied");
       expect(await main(argv, run.io)).toBe(1);
       expect(run.out.stderr).toBe(
         `error: Amazon Bedrock: access denied to model ${TITAN_V2} in us-west-2 (enable the model in the Bedrock console and check the IAM policy)\n`,
