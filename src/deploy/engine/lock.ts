@@ -313,12 +313,21 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
     coveredProject = projectId;
     // Beat while holding: upload beat n, then delete beat n-1, so a reader always finds one. A failed beat is
     // skipped; the next one catches up within the MISSED_BEATS a waiter allows.
+    const ownBeat = (k: number) => `${RECORD_DIR}/${beatPrefix(options.stack, me.token)}${k}`;
+    // Beats that may exist: from the start of their upload until their delete succeeds. Only this process beats
+    // with its token, so this is every beat file it may have left, without listing the directory at release.
+    const mayExist = new Set<number>();
     let n = 0;
     const beat = async () => {
-      const prefix = `${RECORD_DIR}/${beatPrefix(options.stack, me.token)}`;
-      await uploadProjectFile(options.api, projectId, `${prefix}${n}`, "");
-      if (n > 0) await deleteFile(`${prefix}${n - 1}`);
+      const k = n;
+      mayExist.add(k);
+      await uploadProjectFile(options.api, projectId, ownBeat(k), "");
+      // Uploaded: the next beat is a new name even if this delete fails (an upload never overwrites).
       n++;
+      if (k > 0) {
+        await deleteFile(ownBeat(k - 1));
+        mayExist.delete(k - 1);
+      }
     };
     let last = beat().catch(() => {});
     const timer = setInterval(() => {
@@ -328,20 +337,27 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
     remoteRelease = async () => {
       clearInterval(timer);
       await last;
-      await deleteBeats(me.token).catch(() => {});
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const holder = parseHolder(await readProjectFileText(options.api, projectId, path));
-          if (holder?.token === me.token) await deleteRemote();
-          return;
-        } catch (error) {
-          if (!mayHaveActed(error) || attempt >= 5)
-            throw new UserError(
-              `could not release the stack lock ${path} in the project: ${error instanceof Error ? error.message : String(error)}`,
-              { notes: [`it expires at ${me.expiresAt}; or delete ${path} from the project`] },
-            );
-          await sleep(200 * attempt);
+      // [speed, issue 20] The beat files and the lock file go at once: two round trips after the apply instead of
+      // four (list, delete beat, read lock, delete lock). The beats carry this holder's token, which no later holder
+      // uses, so a waiter that takes the lock the moment its file is gone is not confused by a beat still there.
+      const beatsGone = Promise.all([...mayExist].map((k) => deleteFile(ownBeat(k)))).catch(() => {});
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const holder = parseHolder(await readProjectFileText(options.api, projectId, path));
+            if (holder?.token === me.token) await deleteRemote();
+            return;
+          } catch (error) {
+            if (!mayHaveActed(error) || attempt >= 5)
+              throw new UserError(
+                `could not release the stack lock ${path} in the project: ${error instanceof Error ? error.message : String(error)}`,
+                { notes: [`it expires at ${me.expiresAt}; or delete ${path} from the project`] },
+              );
+            await sleep(200 * attempt);
+          }
         }
+      } finally {
+        await beatsGone;
       }
     };
   };
