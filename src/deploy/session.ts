@@ -133,7 +133,7 @@ export async function openSession(stack: OpenStack, request: SessionRequest = {}
   if (request.lock && !nothingToDo) {
     const known = onlyProjectId(live);
     let waited = false;
-    lock = await acquireLock({
+    const held = await acquireLock({
       api,
       apiUrl: connection.baseUrl,
       stack: manifest.name,
@@ -150,19 +150,22 @@ export async function openSession(stack: OpenStack, request: SessionRequest = {}
         waited = true;
         request.lock?.onTakeover?.(holder, reason);
       },
+      // What to plan from, read under the lock in the project (alongside the lock's read-back: engine/lock.ts).
+      ...(known ? { readUnder: () => readNow(known) } : {}),
     });
+    lock = held;
     // Another apply may have run between the first read and the lock: plan again from what is there now.
     // [speed, issue 20] Except for a new project locked without waiting: then only this machine's lock file was
     // taken in between (milliseconds, no API call), the same window as between this read and CreateProject, and a
     // project another machine made meanwhile is settled by project-race.ts as in a simultaneous first apply.
     // Saves one ListProjects round trip on the critical path of every first apply.
-    if (known || waited || projectsOf(live).length > 0) live = await readNow(known);
+    if (known || waited || projectsOf(live).length > 0) live = await (held.read ?? readNow(known));
     // The project appeared in between (another machine is creating it): the lock must cover it, and what we plan
     // from must be read under that lock (its maker may have filled it between our read and our lock).
     const appeared = onlyProjectId(live);
     if (appeared && appeared !== known) {
-      await lock.extendTo(appeared);
-      live = await readNow(appeared);
+      const extended = await held.extendTo(appeared, () => readNow(appeared));
+      live = await (extended.read ?? readNow(appeared));
     }
     p = planFrom(live);
   }

@@ -45,7 +45,7 @@ export const DEFAULT_HEARTBEAT_MS = 10_000;
 /** Beats a holder may miss before it counts as gone: room for a throttled upload or two. */
 export const MISSED_BEATS = 3;
 
-export interface LockOptions {
+export interface LockOptions<T = unknown> {
   api: CmlClient;
   apiUrl: string;
   stack: string;
@@ -60,6 +60,8 @@ export interface LockOptions {
   /** Called when a lock whose holder is provably gone is taken over, with why it is gone. */
   onTakeover?: (holder: LockHolder, reason: string) => void;
   pollMs?: number;
+  /** When the project exists: a read to make under the lock (see Lock.extendTo), returned as the lock's `read`. */
+  readUnder?: () => Promise<T>;
 }
 
 export interface Lock {
@@ -68,6 +70,14 @@ export interface Lock {
    * first, so what this process planned may be out of date.
    */
   extendTo(projectId: string): Promise<{ waited: boolean }>;
+  /**
+   * The same, with `readUnder`, a read that must see everything an earlier holder did (what to plan from). It starts
+   * as soon as this process's lock file has landed, alongside the read-back that finds it ours: uploads never
+   * overwrite, so a file that landed under the lock's name while no other was there, and reads back as ours, means
+   * every earlier holder had released (and its writes were done) before the read started. `read` is that read, or
+   * undefined when the lock was found ours without an upload seen to land (then read after).
+   */
+  extendTo<T>(projectId: string, readUnder: () => Promise<T>): Promise<{ waited: boolean; read?: Promise<T> }>;
   release(): Promise<void>;
 }
 
@@ -166,7 +176,7 @@ function parseHolder(text: string | undefined): LockHolder | undefined {
   return { token: "", host: "?", pid: 0, startedAt: "?", expiresAt: new Date(0).toISOString() };
 }
 
-export async function acquireLock(options: LockOptions): Promise<Lock> {
+export async function acquireLock<T = unknown>(options: LockOptions<T>): Promise<Lock & { read?: Promise<T> }> {
   // CML_LAB_LOCK_HOST / CML_LAB_LOCK_HEARTBEAT_MS: tests simulate machines and beat fast.
   const host = options.env.CML_LAB_LOCK_HOST || hostname();
   const heartbeatMs = Number(options.env.CML_LAB_LOCK_HEARTBEAT_MS) || DEFAULT_HEARTBEAT_MS;
@@ -244,7 +254,7 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
 
   let remoteRelease: (() => Promise<void>) | undefined;
   let coveredProject: string | undefined;
-  const takeRemote = async (projectId: string) => {
+  const takeRemote = async <T>(projectId: string, readUnder?: () => Promise<T>): Promise<{ read?: Promise<T> }> => {
     const path = lockPath(options.stack);
     const deleteFile = (file: string) =>
       deleteIfPresent(() =>
@@ -280,11 +290,15 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
       `if its holder is gone, break it by hand: delete ${path} from the project, e.g. ` +
       `curl -X DELETE -H "Authorization: Bearer $CML_API_KEY" "${options.apiUrl.replace(/\/+$/, "")}/api/v2/projects/${projectId}/files/${encodeURIComponent(path)}"`;
     let seen: BeatSeen | undefined;
+    // [speed, issue 20] The read under the lock, started when our upload landed (Lock.extendTo says why that is safe).
+    let read: Promise<T> | undefined;
     for (;;) {
       try {
         const holder = parseHolder(await readProjectFileText(options.api, projectId, path));
         // Ours: the upload landed (perhaps with its answer lost), or won a race of two uploads.
         if (holder?.token === me.token) break;
+        // Not ours (yet): a read started before this one may have missed another holder's writes.
+        read = undefined;
         if (holder?.heartbeatMs) {
           const beat = (await beatsOf(holder.token)).at(-1) ?? -1;
           if (seen?.token !== holder.token || seen.beat !== beat)
@@ -303,6 +317,9 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
         if (Date.now() >= deadline)
           throw new Error(`bug: the stack lock ${path} never read back after upload in project ${projectId}`);
         await uploadProjectFile(options.api, projectId, path, JSON.stringify(me));
+        read = readUnder?.();
+        // Awaited by the caller once the lock reads back as ours; a read that will not be used never goes unhandled.
+        read?.catch(() => undefined);
       } catch (error) {
         // The lock's own calls are not idempotent POSTs the client may retry: a throttled or failed one is
         // retried here, from a fresh read, within the lock timeout.
@@ -360,14 +377,15 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
         await beatsGone;
       }
     };
+    return read ? { read } : {};
   };
   const lock: Lock = {
-    async extendTo(projectId) {
+    async extendTo<T>(projectId: string, readUnder?: () => Promise<T>) {
       if (coveredProject === projectId) return { waited: false };
       if (coveredProject) throw new Error(`bug: the stack lock already covers project ${coveredProject}`);
       waited = false;
-      await takeRemote(projectId);
-      return { waited };
+      const { read } = await takeRemote(projectId, readUnder);
+      return { waited, ...(read ? { read } : {}) };
     },
     async release() {
       try {
@@ -380,7 +398,8 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
   // Remote layer, when the project exists.
   if (options.projectId) {
     try {
-      await takeRemote(options.projectId);
+      const { read } = await takeRemote(options.projectId, options.readUnder);
+      return read ? { ...lock, read } : lock;
     } catch (error) {
       await releaseLocal();
       throw error;

@@ -155,10 +155,11 @@ async function projectCreated(
   const name = session.manifest.project.name;
   if (!(await settleNewProject(session.target.api, session.manifest.name, name, projectId, listed)))
     return `another apply created project "${name}" at the same moment; this one deleted its copy (${projectId})`;
-  const extended = await session.lock?.extendTo(projectId);
+  // Another machine may have locked, filled and released the project between its creation and our lock: plan
+  // again from a read under the lock (started alongside the lock's read-back: engine/lock.ts).
+  const extended = await session.lock?.extendTo(projectId, () => session.planAgain(projectId));
   if (extended?.waited) return `another apply took over project "${name}" while it was being created`;
-  // Another machine may have locked, filled and released the project between its creation and our lock.
-  const fresh = await session.planAgain(projectId);
+  const fresh = await (extended?.read ?? session.planAgain(projectId));
   const rest = (p: Plan) =>
     JSON.stringify(p.entries.filter((e) => e.key !== "project").map((e) => [e.key, e.action, e.changes]));
   return rest(fresh) === rest(session.plan)
