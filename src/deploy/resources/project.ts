@@ -152,7 +152,9 @@ export const projectAdapter = {
     );
     const id = requireId(project.id, "project");
     ctx.setProjectId(id);
-    await waits.projectReady(ctx.api, id, ctx.wait(`project ${spec.name} to be created`));
+    // [speed, issue 20] The create's answer is the first observation (creation_status `creating`): polling at once
+    // would ask again what was just answered, one call and one round trip on every first apply's critical path.
+    await waits.projectReady(ctx.api, id, { ...ctx.wait(`project ${spec.name} to be created`), initial: project });
     return { id, name: spec.name };
   },
   async update(ctx, entry) {
