@@ -318,11 +318,11 @@ export async function acquireLock<T = unknown>(options: LockOptions<T>): Promise
           throw new Error(`bug: the stack lock ${path} never read back after upload in project ${projectId}`);
         await uploadProjectFile(options.api, projectId, path, JSON.stringify(me));
         read = readUnder?.();
-        // Awaited by the caller once the lock reads back as ours; a read that will not be used never goes unhandled.
+        // Awaited by the caller once the lock reads back as ours; a read that is not used never goes unhandled.
         read?.catch(() => undefined);
       } catch (error) {
-        // The lock's own calls are not idempotent POSTs the client may retry: a throttled or failed one is
-        // retried here, from a fresh read, within the lock timeout.
+        // The lock's upload is a POST the client does not retry (and a read may fail past the client's retries): a
+        // throttled or failed call is retried here, from a fresh read, within the lock timeout.
         if (!mayHaveActed(error) || Date.now() >= deadline) throw error;
         await sleep(Math.min(poll, 250));
       }
