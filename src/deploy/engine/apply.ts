@@ -45,6 +45,11 @@ export interface ApplyOptions {
    * `summary.replan` set; or undefined to carry on.
    */
   onProjectCreated?: (projectId: string) => Promise<string | undefined>;
+  /**
+   * Called the moment the project this apply creates has an id, before it is ready (and before onProjectCreated):
+   * reads that onProjectCreated needs can run while the project becomes ready.
+   */
+  onProjectId?: (projectId: string) => void;
   /** Receives every resource's outputs once the apply ends (ids, URLs, access keys). */
   onOutputs?: (outputs: ReadonlyMap<ResourceKey, Record<string, string>>) => void;
 }
@@ -60,6 +65,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
   const container = containerOf(options.kinds);
   const isContainer = (key: ResourceKey) => container.owns(key);
   let projectId = plan.entries.find((e) => isContainer(e.key))?.id ?? container.container.one(options, false).found?.id;
+  const creatingContainer = plan.entries.some((e) => isContainer(e.key) && e.action === "create");
   const ctx: ApplyContext = {
     api: options.api,
     stack: plan.stack,
@@ -71,7 +77,9 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
       return projectId;
     },
     setProjectId: (id) => {
+      const first = projectId === undefined;
       projectId = id;
+      if (first && creatingContainer) options.onProjectId?.(id);
     },
     outputs: liveOutputs(plan, options),
     wait: (what): WaitOptions => ({
