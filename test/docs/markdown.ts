@@ -116,7 +116,9 @@ function consoleCommands(file: string, lines: string[], first: number): DocComma
       continue;
     }
     if (!current?.shown)
-      throw new DocFormatError(`${file}:${first + k + 1}: output before any "$ " command in a console block`);
+      throw new DocFormatError(
+        `${file}:${first + k + 1}: output before any "$ " command in a console block (an excerpt of an earlier command's output needs doc-test output-of)`,
+      );
     current.shown.lines.push(line);
   }
   for (const command of commands) {

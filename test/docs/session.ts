@@ -141,6 +141,7 @@ export class DocSession {
       };
     } finally {
       terminal.close();
+      this.terminals.splice(this.terminals.indexOf(terminal), 1);
     }
   }
 
