@@ -30,6 +30,7 @@ export class DocRun {
   private readonly rewrites: Rewrite[] = [];
   private readonly skipped: string[] = [];
   private readonly ports = new Set<number>();
+  private readonly timings: Array<{ command: string; ms: number }> = [];
   private commandsRun = 0;
   private inTerminal = 0;
   private excerpts = 0;
@@ -64,7 +65,9 @@ export class DocRun {
     const failures: string[] = [];
     for (const command of block.commands) {
       if (command.skip) {
-        this.skipped.push(`${block.file}:${command.line} \`${withoutComment(command.text)}\`: ${command.skip}`);
+        this.skipped.push(
+          `${block.file}:${command.line} \`${oneLine(withoutComment(command.text))}\`: ${command.skip}`,
+        );
         continue;
       }
       await session.settle();
@@ -75,6 +78,10 @@ export class DocRun {
       this.commandsRun++;
       if (ran.terminal) this.inTerminal++;
       this.record(command, ran);
+      this.timings.push({
+        command: `${block.file}:${command.line} ${oneLine(withoutComment(command.text))}`,
+        ms: ran.ms,
+      });
       const failure = this.check(block, command, ran);
       if (failure) failures.push(failure);
     }
@@ -156,6 +163,11 @@ export class DocRun {
     return [
       `docs as tests (${this.files.join(", ")}): ${this.blocksRun} of ${runnable} runnable blocks ran in ${seconds} s: ` +
         `${this.commandsRun} commands (${this.inTerminal} in a terminal), ${this.excerpts} output excerpts checked`,
+      `slowest: ${[...this.timings]
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 4)
+        .map((t) => `${t.command} ${(t.ms / 1000).toFixed(1)} s`)
+        .join("; ")}`,
       `skipped: ${this.blocks.length - runnable} blocks and ${this.skipped.length - (this.blocks.length - runnable)} commands`,
       ...this.skipped.map((s) => `  ${s}`),
     ].join("\n");
@@ -173,4 +185,9 @@ export function withoutComment(command: string): string {
     else if (c === "#" && (k === 0 || /\s/.test(command[k - 1] as string))) return command.slice(0, k).trimEnd();
   }
   return command.trimEnd();
+}
+
+function oneLine(command: string): string {
+  const [first, ...rest] = command.split("\n");
+  return rest.length > 0 ? `${first} …` : (first as string);
 }

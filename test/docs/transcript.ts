@@ -182,7 +182,8 @@ export function describeDiff(shown: string[], real: string[], context = 3): stri
   const rows: Array<{ mark: " " | "-" | "+"; text: string }> = [];
   for (const step of align(shown, real).steps) {
     if (step.kind === "match") rows.push({ mark: " ", text: step.real });
-    else if (step.kind === "elided") rows.push({ mark: " ", text: `${step.shown}   (${step.real.length} lines)` });
+    else if (step.kind === "elided")
+      rows.push({ mark: " ", text: `${step.shown}   (${step.real.length} line${step.real.length === 1 ? "" : "s"})` });
     else if (step.kind === "changed") rows.push({ mark: "-", text: step.shown }, { mark: "+", text: step.real });
     else if (step.kind === "missing") rows.push({ mark: "-", text: step.shown });
     else rows.push({ mark: "+", text: step.real });
