@@ -131,13 +131,16 @@ try {
 } catch (error) {
   failures.push(error instanceof Error ? error.message : String(error));
 } finally {
-  // Whatever a failed step left: the clone's platform and its workloads, then the clone.
+  // Whatever a failed step left: the clone's platform and its workloads, then the clone (its node_modules is
+  // most of the clean-up's time).
+  const since = Date.now();
   spawnSync("node", ["bin/cml-lab.js", "stop"], { cwd: clone, env, stdio: "ignore" });
   for (const line of await leftovers(base)) {
     const pid = Number(/^pid (\d+)/.exec(line)?.[1]);
     if (pid) spawnSync("kill", ["-9", String(pid)]);
   }
   rmSync(base, { recursive: true, force: true });
+  console.log(`     clean-up: the clone removed (${seconds(since)})`);
 }
 console.log(
   failures.length === 0
