@@ -194,8 +194,15 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
   // Links to what this apply made or changed (an unchanged application costs no extra call).
   const touched = new Set(entries.filter((e) => e.action !== "skip" && e.action !== "delete").map((e) => e.key));
   // Adapters put a URL in the outputs of what has one (applications); nothing is asked again here.
-  for (const [key, out] of ctx.outputs)
-    if (out.url && touched.has(key) && state.get(key) === "done") links.push({ key, url: out.url });
+  const planRank = (key: ResourceKey) => {
+    const i = entries.findIndex((e) => e.key === key);
+    return i < 0 ? entries.length : i;
+  };
+  // In plan order, not in the order parallel creates happened to finish: the same apply prints the same list.
+  for (const { key } of entries) {
+    const url = ctx.outputs.get(key)?.url;
+    if (url && touched.has(key) && state.get(key) === "done") links.push({ key, url });
+  }
   const summary: ApplySummary = {
     type: "summary",
     counts,
@@ -205,7 +212,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
     links,
     ...(replan ? { replan } : {}),
   };
-  options.onOutputs?.(ctx.outputs);
+  options.onOutputs?.(new Map([...ctx.outputs].sort(([a], [b]) => planRank(a) - planRank(b))));
   emit(summary);
   return summary;
 }
