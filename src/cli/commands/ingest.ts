@@ -4,9 +4,11 @@
  */
 import { resolve } from "node:path";
 import type { Argv } from "yargs";
+import { storeDirOption } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, type CommandContext, defineCommand } from "../../shared/run-cli.js";
 import { loadWorkload } from "../../shared/workload-packages.js";
+import { defaultDataDir } from "../../workloads/app/retrievers.js";
 import type { IngestConfig } from "../../workloads/ingest/ingest.js";
 import { INGEST_PACKAGES } from "../../workloads/ingest/packages.js";
 import { type EmbedderArgs, embedderOptions, embedderSpec } from "./embedder-options.js";
@@ -41,14 +43,11 @@ interface IndexArgs extends CommonArgs, EmbedderArgs {
 }
 
 function dataDir(ctx: CommandContext, args: CommonArgs): string {
-  return resolve(ctx.io.cwd, args["data-dir"] ?? ctx.io.env.CML_LAB_DATA ?? "data");
+  return defaultDataDir(ctx.io.env, ctx.io.cwd, args["data-dir"]);
 }
 
 const common = <T>(y: Argv<T>) =>
-  y.option("data-dir", {
-    type: "string",
-    describe: "Page cache, local store and lexical index (default: CML_LAB_DATA, else ./data)",
-  });
+  storeDirOption(y, "Page cache, local store and lexical index (default: CML_LAB_DATA, else ./data)");
 
 const scrapeOptions = <T>(y: Argv<T>) =>
   common(y)
