@@ -1,18 +1,20 @@
 """Install job for workspaces without the cml-lab runtime (docs/workspace.md §2b): puts Node.js into the project
-(.cml-lab/node, which persists across sessions, jobs and applications) and cml-lab's production dependencies into
-its node_modules, so launchers/run.py and launchers/model.py can start the workloads on a stock Python runtime.
+(.cml-lab/node, which persists across sessions, jobs and applications), cml-lab's production dependencies and the
+workloads' packages into its node_modules, so launchers/run.py and launchers/model.py can start the workloads on a
+stock Python runtime. runtime/Dockerfile runs it too, with CML_LAB_NODE naming the image's node (no download).
 
 Node.js comes from CML_LAB_NODE_URL (default: nodejs.org's node-<CML_LAB_NODE_VERSION>-linux-<arch>.tar.xz). Its
 SHA-256 is checked before anything is unpacked, against CML_LAB_NODE_SHA256 when set (pin it: that also guards
 against a compromised mirror), else against the SHASUMS256.txt next to the tarball (which guards against a damaged
-download). Then `npm ci --omit=dev` installs the dependencies from the project's package-lock.json (npm's own
-variables apply: npm_config_registry for a mirror, npm_config_offline to use only npm's cache).
+download). Then `npm ci --omit=dev` installs the dependencies from the project's package-lock.json, and the
+workloads' packages (cml-lab's optional peers) are added at the versions the lock pins (npm's own variables apply:
+npm_config_registry for a mirror, npm_config_offline to use only npm's cache).
 
 Idempotent, and safe to stop at any point: the tarball is downloaded and unpacked in a temporary directory that
 the next run removes, the unpacked tree is renamed into place in one step, and .cml-lab/installed is written last
 (launchers started with CML_LAB_WAIT_FOR_INSTALL wait for it). A re-run skips a Node.js that came from the same
-URL (and checksum) and an npm ci whose package-lock.json has not changed. Python standard library only.
-Every failure ends the job with one line: `cml-lab install: <what went wrong>`.
+URL (and checksum) and an npm install whose package.json and package-lock.json have not changed. Python standard
+library only. Every failure ends the job with one line: `cml-lab install: <what went wrong>`.
 """
 import fcntl
 import hashlib
@@ -194,6 +196,12 @@ def installed_source():
 
 
 def install_node(workdir):
+    given = setting("CML_LAB_NODE")
+    if given:
+        # The runtime image's own node (runtime/Dockerfile): nothing to download.
+        if not os.access(given, os.X_OK):
+            raise InstallError("CML_LAB_NODE=%s is not an executable" % given)
+        return given
     url = node_url()
     name = posixpath.basename(urllib.parse.urlparse(url).path) or "node.tar"
     node = os.path.join(NODE_DIR, "bin", "node")
@@ -237,7 +245,14 @@ def install_packages(node):
         )
     with open(lock, "rb") as f:
         text = f.read()
-    stamp = "package-lock.json sha256 %s\nnode %s\n" % (hashlib.sha256(text).hexdigest(), (installed_source() or ("", ""))[1])
+    with open(os.path.join(PROJECT, "package.json"), "rb") as f:
+        manifest_text = f.read()
+    # package.json names the workload packages (its optional peers); the lock pins their versions.
+    stamp = "package-lock.json sha256 %s\npackage.json sha256 %s\nnode %s\n" % (
+        hashlib.sha256(text).hexdigest(),
+        hashlib.sha256(manifest_text).hexdigest(),
+        (installed_source() or ("", ""))[1],
+    )
     try:
         needs_modules = any(key for key in json.loads(text).get("packages", {}))
     except (ValueError, AttributeError):
@@ -248,20 +263,40 @@ def install_packages(node):
         print("npm: dependencies already installed for this package-lock.json", flush=True)
         return
     remove(INSTALLED)
-    npm = os.path.join(NODE_DIR, "bin", "npm")
-    if not os.path.exists(npm):
-        raise InstallError("%s is missing: the Node.js tarball had no npm" % os.path.relpath(npm, PROJECT))
-    env = dict(os.environ, PATH=os.path.join(NODE_DIR, "bin") + os.pathsep + os.environ.get("PATH", ""))
-    print("npm ci --omit=dev", flush=True)
-    code = subprocess.call(
-        [node, npm, "ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=PROJECT, env=env
-    )
-    if code != 0:
-        raise InstallError("npm ci failed with exit code %d (its output is above)" % code)
+    bin_dir = os.path.dirname(node)
+    npm_cli = os.path.join(bin_dir, "npm")
+    if not os.path.exists(npm_cli):
+        raise InstallError("%s is missing: the Node.js installation has no npm" % npm_cli)
+    env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""))
+
+    def npm(*args):
+        print("npm " + " ".join(args), flush=True)
+        code = subprocess.call([node, npm_cli, *args, "--ignore-scripts", "--no-audit", "--no-fund"], cwd=PROJECT, env=env)
+        if code != 0:
+            raise InstallError("npm %s failed with exit code %d (its output is above)" % (args[0], code))
+
+    npm("ci", "--omit=dev")
+    packages = workload_packages(json.loads(manifest_text), json.loads(text))
+    if packages:
+        # --save-prod: the names are devDependencies too, and npm keeps a named package's type unless told; as
+        # production packages, --omit=dev keeps them. --no-save: package.json and the lock stay as they are.
+        npm("install", "--no-save", "--save-prod", "--omit=dev", *packages)
     temp = INSTALLED + ".tmp"
     with open(temp, "w") as f:
         f.write(stamp)
     os.replace(temp, INSTALLED)
+
+
+def workload_packages(manifest, locked):
+    """The packages only the workloads use (the vector stores, Bedrock, the ONNX embedder, the scraper's HTML
+    libraries): cml-lab's optional peer dependencies. `npm ci --omit=dev` leaves them out (in the repository they
+    are also devDependencies), so they are added by name, at the versions package-lock.json pins."""
+    pinned = locked.get("packages", {})
+    optional = [name for name, meta in manifest.get("peerDependenciesMeta", {}).items() if meta.get("optional")]
+    missing = [name for name in optional if "node_modules/" + name not in pinned]
+    if missing:
+        raise InstallError("package-lock.json pins no version of %s" % ", ".join(missing))
+    return ["%s@%s" % (name, pinned["node_modules/" + name]["version"]) for name in optional]
 
 
 def read(path):

@@ -110,11 +110,13 @@ it("bench: apply vs naive sequential create", async () => {
   // The platform consults `match` twice per call (latency, then the fault decision): halve the per-call tallies.
   const total = () => platform.faults.matchedCalls;
   const rows: string[] = [];
+  const wall = new Map<string, number>();
   const measure = async (label: string, work: () => Promise<void>) => {
     count();
     const t0 = Date.now();
     await work();
     const ms = Date.now() - t0;
+    wall.set(label, ms);
     const byOp = [...counts.entries()]
       .sort((a, b) => b[1] - a[1])
       .map(([k, v]) => `${k}×${v / 2}`)
@@ -124,6 +126,19 @@ it("bench: apply vs naive sequential create", async () => {
     );
   };
   try {
+    // The first apply in a fresh process also pays for warming the process: the CLI parser and the manifest schema
+    // compiled, the client's and the platform's code paths run for the first time (about 0.3-0.5 s here). The naive
+    // baseline, measured last, pays none of it; so the rows compared with it run warm, after this one, which is
+    // kept as its own row so the cold cost stays visible.
+    const cold = writeTree({
+      "lab.yaml": manifest("Bench Cold", "--n 0"),
+      "src/job.py": "print(1)\n",
+      "src/app.py": APP,
+    });
+    await measure("deploy apply (first, cold process)", async () => {
+      const r = await deploy(["apply", "lab.yaml"], env, cold);
+      if (r.code !== 0) throw new Error(r.out + r.err);
+    });
     const dir = writeTree({ "lab.yaml": manifest("Bench", "--n 0"), "src/job.py": "print(1)\n", "src/app.py": APP });
     await measure("deploy apply (first)", async () => {
       const r = await deploy(["apply", "lab.yaml"], env, dir);
@@ -165,7 +180,7 @@ it("bench: apply vs naive sequential create", async () => {
     });
     rows.push(
       `critical path (from the unlimited run): ${(unlimited.criticalMs / 1000).toFixed(1)} s via ${unlimited.chain.join(" → ")}`,
-      `execution phase: unlimited ${(unlimited.applyMs / 1000).toFixed(1)} s (${(unlimited.applyMs / unlimited.criticalMs).toFixed(2)}× the critical path), --parallelism 8 ${(bounded.applyMs / 1000).toFixed(1)} s (${(bounded.applyMs / unlimited.criticalMs).toFixed(2)}×)`,
+      `execution phase: unlimited ${(unlimited.applyMs / 1000).toFixed(1)} s (${(unlimited.applyMs / unlimited.criticalMs).toFixed(2)}× the critical path), --parallelism 8 ${(bounded.applyMs / 1000).toFixed(1)} s (${(bounded.applyMs / unlimited.criticalMs).toFixed(2)}×; target ≤ 1.3×)`,
     );
 
     // The lab itself, against the platform as a workspace target (the same path a CI pipeline takes).
@@ -232,7 +247,14 @@ it("bench: apply vs naive sequential create", async () => {
       const found = await findOneByName(api, "project", { name: "Naive" });
       if (!found) throw new Error("naive project missing");
     });
+    // Issue 20's targets: ≥ 3× the naive baseline at the default parallelism; ≤ 1.3× the critical path.
+    const naive = wall.get("naive sequential create") ?? Number.NaN;
+    const times = (label: string) => (naive / (wall.get(label) ?? Number.NaN)).toFixed(2);
+    rows.push(
+      `speed-up over naive sequential: first apply ${times("deploy apply (first)")}× (target ≥ 3×), in a cold process ${times("deploy apply (first, cold process)")}×, --parallelism 8 (--json) ${times("deploy apply (first, --parallelism 8)")}×`,
+    );
     platform.faults.clear();
+    await deploy(["destroy", "lab.yaml", "--auto-approve"], env, cold);
     await deploy(["destroy", "lab.yaml", "--auto-approve"], env, dir);
     await deploy(["destroy", "lab.yaml", "--auto-approve"], env, wide);
     await deploy(["destroy", "lab.yaml", "--auto-approve"], env, third);

@@ -21,8 +21,11 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxElapsedMs: 60_000,
 };
 
-/** Custom methods that are safe to repeat: restarting or stopping twice ends in the same state. */
-const IDEMPOTENT_CUSTOM_METHODS = [":restart", ":stop"];
+/**
+ * Custom methods that are safe to repeat: restarting or stopping twice ends in the same state; `:download` (a POST,
+ * openapi/FACTS.md §5) only reads a file.
+ */
+const IDEMPOTENT_CUSTOM_METHODS = [":restart", ":stop", ":download"];
 const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"]);
 
 export function isIdempotent(method: string, url: string): boolean {

@@ -28,6 +28,8 @@ export interface WaitSpec<T> extends WaitOptions {
   until: (value: T) => boolean;
   /** A reason when the value can no longer reach the awaited state. */
   failWhen?: (value: T) => string | undefined;
+  /** What the create that started the wait answered: judged before the first poll (shared/wait.ts). */
+  initial?: T;
 }
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 10 * 60_000;
@@ -54,7 +56,11 @@ export const TERMINAL_RUN_STATUSES: ReadonlySet<string> = new Set([
 
 export const waits = {
   /** A new project is usable only once `creation_status` is `success` (Cloudera's AMP role polls the same). */
-  projectReady(api: CmlClient, projectId: string, options: WaitOptions = {}): Promise<S["Project"]> {
+  projectReady(
+    api: CmlClient,
+    projectId: string,
+    options: WaitOptions & { initial?: S["Project"] } = {},
+  ): Promise<S["Project"]> {
     return waitFor(
       () => unwrap(api.GET("/api/v2/projects/{project_id}", { params: { path: { project_id: projectId } } })),
       {
@@ -68,7 +74,12 @@ export const waits = {
     );
   },
 
-  applicationRunning(api: CmlClient, projectId: string, applicationId: string, options: WaitOptions = {}) {
+  applicationRunning(
+    api: CmlClient,
+    projectId: string,
+    applicationId: string,
+    options: WaitOptions & { initial?: S["Application"] } = {},
+  ) {
     return waitFor(
       () =>
         unwrap(

@@ -1,6 +1,7 @@
 /**
  * Helpers where the wire format is awkward; callers still see the generated types.
  */
+import { isJsonObject, parseShaped } from "../shared/json-shape.js";
 import type { components } from "./schema.gen.js";
 
 /**
@@ -13,14 +14,8 @@ export function envToWire(env: Readonly<Record<string, string>>): string {
 
 /** Parses the JSON-string `environment` of a response; `""`, absent or malformed → `{}`; non-string values stringified. */
 export function envFromWire(wire: string | undefined | null): Record<string, string> {
-  if (!wire) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(wire);
-  } catch {
-    return {};
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return {};
+  const parsed = wire ? parseShaped(wire, isJsonObject) : undefined;
+  if (!parsed) return {};
   return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 

@@ -2,8 +2,6 @@
  * Where a deploy command sends its API calls: the local platform started by `deploy local up`
  * (found through `<data dir>/server.json`), or a real workspace configured by environment variables.
  */
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import {
   type CmlClient,
   type CmlClientOptions,
@@ -12,12 +10,12 @@ import {
   createCmlClient,
   rawRequest,
 } from "../client/index.js";
-import { readServerRecord, type ServerRecord, serverRecordFile } from "../local/server-record.js";
+import { readServerApiKey, readServerRecord, type ServerRecord, serverRecordFile } from "../local/server-record.js";
+import { platformDir } from "../shared/cli-options.js";
 import { UserError } from "../shared/errors.js";
 import type { CliIo } from "../shared/io.js";
+import { shapeOf } from "../shared/json-shape.js";
 import type { Platform, Target } from "./engine/kind.js";
-
-export const DEFAULT_LOCAL_DATA_DIR = ".cml-local";
 
 export interface ConnectionRequest {
   /** `local`, or anything else for a real workspace; undefined = env if configured, else the local platform. */
@@ -28,7 +26,7 @@ export interface ConnectionRequest {
 }
 
 export async function resolveConnection(request: ConnectionRequest): Promise<CmlConnection> {
-  const dataDir = resolve(request.cwd, request.dataDir ?? DEFAULT_LOCAL_DATA_DIR);
+  const dataDir = platformDir(request, request.dataDir);
   if (request.target === "local") return localConnection(dataDir);
   if (request.target !== undefined || request.env.CML_API_URL || request.env.CDSW_API_URL)
     return connectionFromEnv(request.env);
@@ -54,6 +52,18 @@ export async function connectFromArgs(
   return openTarget(connection);
 }
 
+/** The local platform's answers to its extension routes (src/local/extension-routes.ts); CML has neither. */
+const isPlatformAnswer = shapeOf<{ platform: unknown }>({
+  type: "object",
+  required: ["platform"],
+  properties: { platform: {} },
+});
+const isEndpointAnswer = shapeOf<{ url: string }>({
+  type: "object",
+  required: ["url"],
+  properties: { url: { type: "string" } },
+});
+
 /**
  * A client for the connection, and its platform. Which platform is asked, once and only when something needs it
  * (an application's URL, logs): the local platform answers `GET /cml-lab/platform`; CML does not.
@@ -66,10 +76,7 @@ export function openTarget(
   let known: Promise<Platform> | undefined;
   const platform = () => {
     known ??= rawRequest(api, { method: "GET", path: "/cml-lab/platform" }).then(
-      (answer) =>
-        typeof answer === "object" && answer !== null && "platform" in answer
-          ? localPlatform(api)
-          : workspacePlatform(connection.baseUrl),
+      (answer) => (isPlatformAnswer(answer) ? localPlatform(api) : workspacePlatform(connection.baseUrl)),
       () => workspacePlatform(connection.baseUrl),
     );
     return known;
@@ -99,9 +106,7 @@ export function localPlatform(api: CmlClient): Platform {
         method: "GET",
         path: `/projects/${app.projectId}/applications/${app.id}/endpoint`,
       }).catch(() => undefined);
-      return typeof endpoint === "object" && endpoint !== null && "url" in endpoint && typeof endpoint.url === "string"
-        ? endpoint.url
-        : undefined;
+      return isEndpointAnswer(endpoint) ? endpoint.url : undefined;
     },
   };
 }
@@ -122,6 +127,6 @@ async function localConnection(dataDir: string): Promise<CmlConnection> {
       notes: ["start it with `deploy local up`, or point at a workspace with CML_API_URL and CML_API_KEY"],
     });
   }
-  const apiKey = (await readFile(resolve(dataDir, record.apiKeyFile), "utf8")).trim();
+  const apiKey = await readServerApiKey(record);
   return { baseUrl: record.apiUrl, apiKey, source: `local platform (${dataDir})` };
 }

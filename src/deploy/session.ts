@@ -67,8 +67,11 @@ export interface Session {
   plan: Plan;
   /** Held when the request asked for it; release it when done. */
   lock?: Lock;
-  /** Reads the workspace again and plans from it (to check that a plan is still current). */
-  planAgain(): Promise<Plan>;
+  /**
+   * Reads the workspace again and plans from it (to check that a plan is still current). `projectId`: the project
+   * the caller holds the lock in, whose contents are then read alongside the project listing.
+   */
+  planAgain(projectId?: string): Promise<Plan>;
 }
 
 const envOf = (o: Pick<StackOptions, "env">) => o.env ?? process.env;
@@ -119,7 +122,8 @@ export async function openSession(stack: OpenStack, request: SessionRequest = {}
   };
   const planFrom = (state: LiveState) =>
     request.destroy ? planDestroy(desired, state, planOptions) : plan(desired, state, planOptions);
-  const readNow = () => readLive(api, manifest, platform);
+  // Under the lock in a known project, its contents are read alongside the listing (engine/live.ts).
+  const readNow = (lockedIn?: string) => readLive(api, manifest, platform, lockedIn);
   const [desired, firstLive] = await Promise.all([gatherDesired(manifest, api), readNow()]);
   let live = firstLive;
   let p = planFrom(live);
@@ -129,7 +133,7 @@ export async function openSession(stack: OpenStack, request: SessionRequest = {}
   if (request.lock && !nothingToDo) {
     const known = onlyProjectId(live);
     let waited = false;
-    lock = await acquireLock({
+    const held = await acquireLock({
       api,
       apiUrl: connection.baseUrl,
       stack: manifest.name,
@@ -146,23 +150,26 @@ export async function openSession(stack: OpenStack, request: SessionRequest = {}
         waited = true;
         request.lock?.onTakeover?.(holder, reason);
       },
+      // What to plan from, read under the lock in the project (alongside the lock's read-back: engine/lock.ts).
+      ...(known ? { readUnder: () => readNow(known) } : {}),
     });
+    lock = held;
     // Another apply may have run between the first read and the lock: plan again from what is there now.
     // [speed, issue 20] Except for a new project locked without waiting: then only this machine's lock file was
     // taken in between (milliseconds, no API call), the same window as between this read and CreateProject, and a
     // project another machine made meanwhile is settled by project-race.ts as in a simultaneous first apply.
     // Saves one ListProjects round trip on the critical path of every first apply.
-    if (known || waited || projectsOf(live).length > 0) live = await readNow();
+    if (known || waited || projectsOf(live).length > 0) live = await (held.read ?? readNow(known));
     // The project appeared in between (another machine is creating it): the lock must cover it, and what we plan
     // from must be read under that lock (its maker may have filled it between our read and our lock).
     const appeared = onlyProjectId(live);
     if (appeared && appeared !== known) {
-      await lock.extendTo(appeared);
-      live = await readNow();
+      const extended = await held.extendTo(appeared, () => readNow(appeared));
+      live = await (extended.read ?? readNow(appeared));
     }
     p = planFrom(live);
   }
-  const planAgain = async () => planFrom(await readNow());
+  const planAgain = async (projectId?: string) => planFrom(await readNow(projectId));
   return { manifest, target, desired, live, plan: p, planAgain, ...(lock ? { lock } : {}) };
 }
 

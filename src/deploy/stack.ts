@@ -28,8 +28,13 @@ export function planDestroy(desired: DesiredState, live: AnyLiveState, options: 
   return planDestroyWith(desired, live, { ...options, kinds });
 }
 
-export function readLive(api: CmlClient, manifest: ResolvedManifest, platform: Platform): Promise<AnyLiveState> {
-  return readWith(api, manifest, kinds, platform);
+export function readLive(
+  api: CmlClient,
+  manifest: ResolvedManifest,
+  platform: Platform,
+  expectedProjectId?: string,
+): Promise<AnyLiveState> {
+  return readWith(api, manifest, kinds, platform, expectedProjectId);
 }
 
 export function apply(p: Plan, options: Omit<ApplyOptions, "kinds">): Promise<ApplySummary> {

@@ -7,16 +7,15 @@
  * platform of `.cml-local` (or `--platform-dir`) only if that platform is running, and the command says on stderr
  * which store it used.
  */
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { findOneByName } from "../client/index.js";
 import { localPlatform, openTarget, resolveConnection } from "../deploy/connection.js";
 import { runningServer } from "../local/daemon.js";
 import { projectDir } from "../local/project-files.js";
+import { platformDir as platformDirFrom } from "../shared/cli-options.js";
 
 /** The project `npm start` applies (manifests/lab.yaml without a suffix). */
 export const LAB_PROJECT = "LLM Hands-on Lab";
-/** Where `npm start` and the deploy commands keep the local platform, relative to the working directory. */
-export const DEFAULT_PLATFORM_DIR = ".cml-local";
 
 export interface LabStore {
   /** The vectordb application's URL. */
@@ -68,7 +67,7 @@ export async function resolveStores(options: {
 }): Promise<StoreSetup> {
   const own = { dataDir: options.dataDir, env: options.env };
   if (options.dataDirReady || options.chromaConfigured) return own;
-  const lab = await findLabStore(resolve(options.cwd, options.platformDir ?? DEFAULT_PLATFORM_DIR));
+  const lab = await findLabStore(platformDirFrom(options, options.platformDir));
   if (!lab) return own;
   return { dataDir: lab.dataDir, env: { ...options.env, CML_LAB_CHROMA_URL: lab.chromaUrl }, lab };
 }

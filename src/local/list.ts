@@ -3,6 +3,7 @@
  * case-sensitive substrings of the named, possibly dotted, fields, as on CML), `sort` (`-a,+b`), and
  * `page_size` / `page_token` pagination with `next_page_token: ""` on the last page.
  */
+import { isJsonObject } from "../shared/json-shape.js";
 import { badRequest } from "./errors.js";
 import { isRecord } from "./spec.js";
 
@@ -21,7 +22,7 @@ export function applyListQuery<T extends object>(
     } catch {
       throw badRequest(`search_filter is not a JSON object: ${filter}`);
     }
-    if (!isRecord(parsed)) throw badRequest(`search_filter is not a JSON object: ${filter}`);
+    if (!isJsonObject(parsed)) throw badRequest(`search_filter is not a JSON object: ${filter}`);
     selected = selected.filter((item) =>
       Object.entries(parsed).every(([key, wanted]) => {
         const actual = fieldValue(item, key);

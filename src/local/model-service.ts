@@ -5,9 +5,21 @@
  * `Authorization: Bearer <API key>`.
  */
 import { timingSafeEqual } from "node:crypto";
+import { isJsonObject, shapeOf } from "../shared/json-shape.js";
 import type { PlatformContext } from "./context.js";
 import type { ModelEngine } from "./models.js";
-import { isRecord } from "./spec.js";
+
+/** What a model's process answers (src/local/harness.ts): its function's result, or why it failed. */
+const isModelAnswer = shapeOf<{ response: unknown }>({
+  type: "object",
+  required: ["response"],
+  properties: { response: {} },
+});
+const isModelFailure = shapeOf<{ error: string }>({
+  type: "object",
+  required: ["error"],
+  properties: { error: { type: "string" } },
+});
 
 export function createModelService(ctx: PlatformContext, models: ModelEngine): (request: Request) => Promise<Response> {
   const failure = (status: number, error: string) => Response.json({ success: false, error }, { status });
@@ -21,7 +33,7 @@ export function createModelService(ctx: PlatformContext, models: ModelEngine): (
     } catch {
       return failure(400, "request body is not valid JSON");
     }
-    if (!isRecord(body)) return failure(400, 'body must be {"accessKey": "...", "request": {...}}');
+    if (!isJsonObject(body)) return failure(400, 'body must be {"accessKey": "...", "request": {...}}');
     const key = typeof body.accessKey === "string" ? body.accessKey : (url.searchParams.get("accessKey") ?? "");
     if (!key) return failure(400, "accessKey is required (in the body or the query string)");
     const record = Object.values(ctx.state.models).find((m) => m.model.access_key === key);
@@ -49,11 +61,10 @@ export function createModelService(ctx: PlatformContext, models: ModelEngine): (
       );
     }
     const result: unknown = await answer.json().catch(() => undefined);
-    if (answer.ok && isRecord(result) && "response" in result) {
+    if (answer.ok && isModelAnswer(result)) {
       return Response.json({ success: true, response: result.response });
     }
-    const message =
-      isRecord(result) && typeof result.error === "string" ? result.error : `model answered ${answer.status}`;
+    const message = isModelFailure(result) ? result.error : `model answered ${answer.status}`;
     return failure(500, message);
   };
 }

@@ -3,7 +3,7 @@
  * and every `--target local` command can find it. One type, one reader, one writer; 0600, like the API key.
  */
 import { readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../shared/atomic-write.js";
 import { parseShaped, shapeOf } from "../shared/json-shape.js";
 
@@ -46,6 +46,11 @@ export async function readServerRecord(dataDir: string): Promise<ServerRecord | 
   const record = parseShaped(text, isServerRecord);
   // The data dir is where we found it, whatever the record says (it may have been moved).
   return record ? { ...record, dataDir } : "invalid";
+}
+
+/** The API key of a running platform, from the file its record names (relative to the data dir it was found in). */
+export async function readServerApiKey(record: ServerRecord): Promise<string> {
+  return (await readFile(resolve(record.dataDir, record.apiKeyFile), "utf8")).trim();
 }
 
 export function writeServerRecord(record: ServerRecord): Promise<void> {

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
+import { isJsonObject, shapeOf } from "../shared/json-shape.js";
 
 // ajv-formats is CommonJS: under NodeNext its default import is the module object, whose `default` is the function.
 const addFormats = addFormatsModule.default;
@@ -35,10 +36,39 @@ const SPEC_ID = "cml-openapi";
 
 let loaded: { routes: Route[]; ajv: Ajv } | undefined;
 
+/** The parts of openapi/openapi.json the router reads: operations under `paths`, and their JSON schema refs. */
+const isSpecDocument = shapeOf<{ paths: Record<string, unknown> }>({
+  type: "object",
+  required: ["paths"],
+  properties: { paths: { type: "object" } },
+});
+const isOperation = shapeOf<{ operationId: string; requestBody?: unknown; responses?: unknown }>({
+  type: "object",
+  required: ["operationId"],
+  properties: { operationId: { type: "string" } },
+});
+const hasJsonSchemaRef = shapeOf<{ content: { "application/json": { schema: { $ref: string } } } }>({
+  type: "object",
+  required: ["content"],
+  properties: {
+    content: {
+      type: "object",
+      required: ["application/json"],
+      properties: {
+        "application/json": {
+          type: "object",
+          required: ["schema"],
+          properties: { schema: { type: "object", required: ["$ref"], properties: { $ref: { type: "string" } } } },
+        },
+      },
+    },
+  },
+});
+
 function load(): { routes: Route[]; ajv: Ajv } {
   if (loaded) return loaded;
   const doc: unknown = JSON.parse(readFileSync(SPEC_URL, "utf8"));
-  if (!isRecord(doc) || !isRecord(doc.paths)) throw new Error(`bug: ${SPEC_URL.pathname} is not an OpenAPI document`);
+  if (!isSpecDocument(doc)) throw new Error(`bug: ${SPEC_URL.pathname} is not an OpenAPI document`);
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
   // The spec's proto annotations that are not JSON Schema formats: `boolean` on booleans (the type says it all)
@@ -48,9 +78,9 @@ function load(): { routes: Route[]; ajv: Ajv } {
   ajv.addSchema({ ...doc, $id: SPEC_ID });
   const routes: Route[] = [];
   for (const [template, item] of Object.entries(doc.paths)) {
-    if (!isRecord(item)) continue;
+    if (!isJsonObject(item)) continue;
     for (const [method, op] of Object.entries(item)) {
-      if (!isRecord(op) || typeof op.operationId !== "string") continue;
+      if (!isOperation(op)) continue;
       routes.push(compileRoute(method.toUpperCase(), template, op.operationId, jsonSchemaRef(op)));
     }
   }
@@ -58,14 +88,14 @@ function load(): { routes: Route[]; ajv: Ajv } {
   return loaded;
 }
 
-function jsonSchemaRef(op: Record<string, unknown>): { request?: string; response?: string; error?: string } {
-  const refOf = (holder: unknown): string | undefined => {
-    if (!isRecord(holder) || !isRecord(holder.content)) return undefined;
-    const json = holder.content["application/json"];
-    if (!isRecord(json) || !isRecord(json.schema) || typeof json.schema.$ref !== "string") return undefined;
-    return json.schema.$ref;
-  };
-  const responses = isRecord(op.responses) ? op.responses : {};
+function jsonSchemaRef(op: { requestBody?: unknown; responses?: unknown }): {
+  request?: string;
+  response?: string;
+  error?: string;
+} {
+  const refOf = (holder: unknown): string | undefined =>
+    hasJsonSchemaRef(holder) ? holder.content["application/json"].schema.$ref : undefined;
+  const responses = isJsonObject(op.responses) ? op.responses : {};
   return { request: refOf(op.requestBody), response: refOf(responses["200"]), error: refOf(responses.default) };
 }
 

@@ -7,6 +7,7 @@
 import { readdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { writeFileAtomic } from "../shared/atomic-write.js";
+import { shapeOf } from "../shared/json-shape.js";
 import { checkState, type Quarantined } from "./state-check.js";
 
 import { emptyState, type State } from "./state-shape.js";
@@ -102,11 +103,17 @@ export class StateStore {
   }
 }
 
-function isState(value: unknown): value is State & Record<string, unknown> {
-  return (
-    typeof value === "object" && value !== null && !Array.isArray(value) && "version" in value && value.version === 1
-  );
-}
+/**
+ * A version 1 state object. Its collections are checked entry by entry (state-check.ts), so one bad object is set
+ * aside with its reason instead of the whole file.
+ */
+const isState = shapeOf<State & Record<string, unknown>>({
+  type: "object",
+  required: ["version"],
+  properties: { version: { const: 1 } },
+});
+/** quarantine.json is a list; anything else there is replaced by the new entries. */
+const isQuarantineList = shapeOf<unknown[]>({ type: "array" });
 
 /** Objects set aside at start, kept (never deleted) so nothing the user made is lost; 0600 like the state. */
 export const QUARANTINE_FILE = "quarantine.json";
@@ -115,7 +122,7 @@ async function appendQuarantine(file: string, items: readonly Quarantined[]): Pr
   let earlier: unknown[] = [];
   try {
     const parsed: unknown = JSON.parse(await readFile(file, "utf8"));
-    if (Array.isArray(parsed)) earlier = parsed;
+    if (isQuarantineList(parsed)) earlier = parsed;
   } catch {
     earlier = [];
   }

@@ -15,10 +15,11 @@ import { type ClientRequest, Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { BlockList, isIP } from "node:net";
 import { rootCertificates } from "node:tls";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { HttpsProxyAgent } from "https-proxy-agent";
+import type { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { HttpsProxyAgent } from "https-proxy-agent";
 import { Agent, Dispatcher, ProxyAgent, setGlobalDispatcher } from "undici";
 import { UserError } from "./errors.js";
+import { loadWorkload } from "./workload-packages.js";
 
 export interface OutboundSettings {
   httpProxy: string | undefined;
@@ -186,37 +187,46 @@ export function currentOutbound(): OutboundSettings {
   return installed ?? outboundSettings();
 }
 
+/** The AWS SDK's handler and the proxy agent are workload packages (src/shared/workload-packages.ts). */
+const AWS_HANDLER_PACKAGES = ["@smithy/node-http-handler", "https-proxy-agent"];
+
 /**
  * https-proxy-agent applies its `ca` option to the proxy connection only; the TLS session with the target,
  * inside the tunnel, takes the request's options, so the extra CAs are added there too.
  */
-class TrustingProxyAgent extends HttpsProxyAgent<string> {
-  readonly #ca: string[];
-  constructor(proxy: string, ca: string[]) {
-    super(proxy, { keepAlive: true, ca });
-    this.#ca = ca;
-  }
-  override connect(request: ClientRequest, options: Parameters<HttpsProxyAgent<string>["connect"]>[1]) {
-    return super.connect(request, options.secureEndpoint ? { ...options, ca: this.#ca } : options);
-  }
+function trustingProxyAgent(
+  Base: typeof HttpsProxyAgent<string>,
+  proxy: string,
+  ca: string[],
+): HttpsProxyAgent<string> {
+  return new (class TrustingProxyAgent extends Base {
+    override connect(request: ClientRequest, options: Parameters<HttpsProxyAgent<string>["connect"]>[1]) {
+      return super.connect(request, options.secureEndpoint ? { ...options, ca } : options);
+    }
+  })(proxy, { keepAlive: true, ca });
 }
 
 /**
  * The AWS SDK's request handler for a client whose requests all go to `endpoint`: through the proxy the
  * environment names for it, trusting the extra CAs. Undefined when neither applies (the SDK's default).
  */
-export function awsRequestHandler(
+export async function awsRequestHandler(
   endpoint: string,
   settings: OutboundSettings = currentOutbound(),
-): NodeHttpHandler | undefined {
+): Promise<NodeHttpHandler | undefined> {
   const proxy = proxyForUrl(endpoint, settings);
   if (!proxy && !settings.ca) return undefined;
+  const [{ NodeHttpHandler: Handler }, { HttpsProxyAgent: ProxyAgentClass }] = await loadWorkload(
+    "Amazon Bedrock",
+    AWS_HANDLER_PACKAGES,
+    () => Promise.all([import("@smithy/node-http-handler"), import("https-proxy-agent")]),
+  );
   const ca = settings.ca;
   if (proxy) {
-    const agent = ca ? new TrustingProxyAgent(proxy, ca) : new HttpsProxyAgent(proxy, { keepAlive: true });
-    return new NodeHttpHandler({ httpAgent: agent, httpsAgent: agent });
+    const agent = ca ? trustingProxyAgent(ProxyAgentClass, proxy, ca) : new ProxyAgentClass(proxy, { keepAlive: true });
+    return new Handler({ httpAgent: agent, httpsAgent: agent });
   }
-  return new NodeHttpHandler({
+  return new Handler({
     httpAgent: new HttpAgent({ keepAlive: true }),
     httpsAgent: new HttpsAgent({ keepAlive: true, ca }),
   });

@@ -22,6 +22,11 @@ export interface PollSpec<T> {
   /** Called whenever the observed status changes. */
   onProgress?: (status: string, elapsedMs: number) => void;
   signal?: AbortSignal;
+  /**
+   * A value already seen, e.g. the answer to the create that started what is awaited: judged first, so the first
+   * poll comes after the first interval instead of at once, asking again what was just answered.
+   */
+  initial?: T;
 }
 
 const FIRST_INTERVAL_MS = 100;
@@ -30,14 +35,17 @@ export async function pollUntil<T>(poll: () => Promise<T>, spec: PollSpec<T>): P
   const started = Date.now();
   let interval = Math.min(FIRST_INTERVAL_MS, spec.intervalMs);
   let lastStatus: string | undefined;
+  let seen: { value: T } | undefined = spec.initial === undefined ? undefined : { value: spec.initial };
   for (;;) {
     spec.signal?.throwIfAborted();
-    let polled: { value: T } | undefined;
-    try {
-      polled = { value: await poll() };
-    } catch (error) {
-      if (!spec.isPassing?.(error)) throw error;
-    }
+    let polled: { value: T } | undefined = seen;
+    seen = undefined;
+    if (!polled)
+      try {
+        polled = { value: await poll() };
+      } catch (error) {
+        if (!spec.isPassing?.(error)) throw error;
+      }
     if (polled) {
       const status = spec.status?.(polled.value);
       if (status !== lastStatus) {

@@ -1,24 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import type { CliIo } from "../../src/shared/io.js";
 import { renderQuery, runQuery } from "../../src/workloads/model-query/query.js";
+import { bufferIo } from "../helpers/buffer-io.js";
 import { CANARY, fixedRetriever } from "./fixtures.js";
 
-function bufferIo(env: NodeJS.ProcessEnv = {}) {
-  const out = { stdout: "", stderr: "" };
-  const io: CliIo = {
-    stdout: (t) => {
-      out.stdout += t;
-    },
-    stderr: (t) => {
-      out.stderr += t;
-    },
-    isTTY: false,
-    env,
-    cwd: "/nonexistent-cwd",
-  };
-  return { io, out };
-}
+// A cwd no test file lives in: the query must not read anything relative to it.
+const bufferIoAt = (env: NodeJS.ProcessEnv = {}) => bufferIo(env, "/nonexistent-cwd");
 
 describe("runQuery (the shared pipeline behind cml-lab query)", () => {
   it("retrieves, answers with citations and reports timings", async () => {
@@ -64,7 +51,7 @@ describe("runQuery (the shared pipeline behind cml-lab query)", () => {
 
 describe("cml-lab query", () => {
   it("prints JSON with --json (store none)", async () => {
-    const { io, out } = bufferIo();
+    const { io, out } = bufferIoAt();
     const code = await main(["query", "What is Python?", "--store", "none", "--json"], io);
     expect(code).toBe(0);
     const json = JSON.parse(out.stdout);
@@ -73,14 +60,14 @@ describe("cml-lab query", () => {
   });
 
   it("explains a missing data directory and an unconfigured back-end as user errors", async () => {
-    const missing = bufferIo();
+    const missing = bufferIoAt();
     expect(await main(["query", "q"], missing.io)).toBe(1);
     expect(missing.out.stderr).toMatch(/no ingested data in \/nonexistent-cwd\/data/);
-    const unconfigured = bufferIo({ CML_LAB_OPENAI_API_KEY: CANARY });
+    const unconfigured = bufferIoAt({ CML_LAB_OPENAI_API_KEY: CANARY });
     expect(await main(["query", "q", "--store", "none", "--model", "openai"], unconfigured.io)).toBe(1);
     expect(unconfigured.out.stderr).toMatch(/^error: model openai is not configured: set CML_LAB_OPENAI_BASE_URL/);
     expect(unconfigured.out.stderr + unconfigured.out.stdout).not.toContain(CANARY);
-    const bad = bufferIo();
+    const bad = bufferIoAt();
     expect(await main(["query", "q", "--store", "none", "--max-tokens", "0"], bad.io)).toBe(1);
     expect(bad.out.stderr).toMatch(/--max-tokens/);
   });

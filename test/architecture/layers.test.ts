@@ -21,9 +21,9 @@ function tree(files: Record<string, string>): string {
   return root;
 }
 
-async function cruise(root: string): Promise<{ code: number; out: string }> {
+async function cruise(root: string, config = ".dependency-cruiser.cjs"): Promise<{ code: number; out: string }> {
   try {
-    const { stdout } = await run(depcruise, ["src", "--config", join(repo, ".dependency-cruiser.cjs")], { cwd: root });
+    const { stdout } = await run(depcruise, ["src", "--config", join(repo, config)], { cwd: root });
     return { code: 0, out: stdout };
   } catch (error) {
     const e = error as { code?: number; stdout?: string };
@@ -57,6 +57,36 @@ describe("layering rules (dependency-cruiser)", () => {
         "src/client/b.ts": 'import "../shared/c.js";\n',
         "src/shared/c.ts": "export {};\n",
       }),
+    );
+    expect(result).toMatchObject({ code: 0 });
+  });
+});
+
+// A project that depends on cml-lab has no workload packages (src/shared/workload-packages.ts): the bins and the
+// library entry points must not reach one through static imports.
+describe("workload packages load on demand (dependency-cruiser)", () => {
+  const config = ".dependency-cruiser.workload-packages.cjs";
+
+  it("fails when an entry point reaches one through static imports, naming the rule", async () => {
+    const result = await cruise(
+      tree({
+        "src/cli/bin.ts": 'import "../workloads/a.js";\n',
+        "src/workloads/a.ts": 'import { ChromaClient } from "chromadb";\nexport const c = ChromaClient;\n',
+      }),
+      config,
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.out).toContain("workload-packages-on-demand");
+  });
+
+  it("passes an import() where the package is used, and type-only imports", async () => {
+    const result = await cruise(
+      tree({
+        "src/cli/bin.ts": 'import "../workloads/a.js";\n',
+        "src/workloads/a.ts":
+          'import type { ChromaClient } from "chromadb";\nexport const load = (): Promise<{ ChromaClient: typeof ChromaClient }> => import("chromadb");\n',
+      }),
+      config,
     );
     expect(result).toMatchObject({ code: 0 });
   });

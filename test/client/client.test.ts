@@ -206,6 +206,26 @@ describe("retries", () => {
     expect(restarts).toBe(2);
   });
 
+  it("retries the :download custom method (a read sent as POST) on 503 and 429", async () => {
+    let calls = 0;
+    server.use(
+      http.post(`${BASE}/api/v2/projects/:pid/files/:path`, () => {
+        calls++;
+        if (calls === 1) return new HttpResponse(null, { status: 503 });
+        if (calls === 2) return new HttpResponse(null, { status: 429, headers: { "retry-after": "0" } });
+        return new HttpResponse("record", { headers: { "content-type": "application/octet-stream" } });
+      }),
+    );
+    const text = await unwrap(
+      api().POST("/api/v2/projects/{project_id}/files/{path}:download", {
+        params: { path: { project_id: "p111-p222-p333-p444", path: ".cml-lab/s.files.json" } },
+        parseAs: "text",
+      }),
+    );
+    expect(text).toBe("record");
+    expect(calls).toBe(3);
+  });
+
   it("gives up after the configured number of retries and reports the error as retryable", async () => {
     let calls = 0;
     server.use(

@@ -37,6 +37,42 @@ describe("waitFor", () => {
     expect(seen).toEqual(["pending", "build failed"]);
   });
 
+  it("judges a value already seen (the create's answer) instead of polling at once", async () => {
+    const polledAt: number[] = [];
+    const seen: string[] = [];
+    const done = await waitFor(
+      async () => {
+        polledAt.push(polledAt.length);
+        return { status: "APPLICATION_RUNNING" };
+      },
+      {
+        what: "application chat to be running",
+        status: (a) => a.status,
+        until: (a) => a.status === "APPLICATION_RUNNING",
+        intervalMs: 1_000,
+        initial: { status: "APPLICATION_STARTING" },
+        onProgress: (s) => seen.push(s),
+      },
+    );
+    expect(done.status).toBe("APPLICATION_RUNNING");
+    expect(seen).toEqual(["APPLICATION_STARTING", "APPLICATION_RUNNING"]);
+    // One poll, not one at once plus one later: the initial value stood for the first.
+    expect(polledAt).toHaveLength(1);
+    // A value that already satisfies the wait needs no poll at all; one that cannot reach it fails at once.
+    let polls = 0;
+    const ready = { status: "APPLICATION_RUNNING" };
+    const spec = { what: "x", status: (a: { status: string }) => a.status, intervalMs: 1_000 };
+    await waitFor(async () => ({ status: String(++polls) }), { ...spec, until: (a) => a === ready, initial: ready });
+    const failed = await waitFor(async () => ({ status: String(++polls) }), {
+      ...spec,
+      until: () => false,
+      failWhen: (a) => (a.status === "APPLICATION_FAILED" ? "status APPLICATION_FAILED" : undefined),
+      initial: { status: "APPLICATION_FAILED" },
+    }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(WaitFailedError);
+    expect(polls).toBe(0);
+  });
+
   it("stops when aborted", async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error("user pressed ctrl-c")), 50);

@@ -17,7 +17,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { certificateErrorMessage } from "../../src/shared/certificate-error.js";
 import { OutboundDispatcher, outboundSettings, proxyForUrl } from "../../src/shared/outbound.js";
 import { scrapePages } from "../../src/workloads/ingest/scrape.js";
+import { createModel } from "../../src/workloads/llm/registry.js";
 import { createBedrockEmbedder } from "../../src/workloads/rag/embedders/bedrock.js";
+import { answerEvents, startBedrockWire, stubEnv } from "../helpers/bedrock-wire.js";
 import { type CountingProxy, startCountingProxy } from "./connect-proxy.js";
 import { createTestCa, type TestCa } from "./tls-fixtures.js";
 
@@ -183,6 +185,37 @@ describe("fetch through the process-wide dispatcher", () => {
     expect(vector?.length).toBe(256);
     expect(cml.requests.slice(served)).toEqual(["POST /model/amazon.titan-embed-text-v2%3A0/invoke"]);
     expect(proxy.seen).toEqual(["CONNECT bedrock-runtime.us-east-1.amazonaws.com:443"]);
+  });
+
+  it("Bedrock ConverseStream (the event stream) goes through the same proxy and CA, delta by delta", async () => {
+    const wire = await startBedrockWire({ tls: { key: corp.key, cert: corp.cert } });
+    proxy.route("bedrock-runtime.us-east-1.amazonaws.com:443", wire.port);
+    try {
+      stubEnv({
+        HTTPS_PROXY: proxy.url,
+        CML_LAB_CA_BUNDLE: corp.caFile,
+        AWS_ACCESS_KEY_ID: "AKIDTEST",
+        AWS_SECRET_ACCESS_KEY: "secret",
+        AWS_REGION: "us-east-1",
+        AWS_CONFIG_FILE: "/nonexistent/aws-config",
+        AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
+        CML_LAB_BEDROCK_MODEL_ID: "anthropic.claude-haiku-4-5-20251001-v1:0",
+      });
+      wire.reply({ stream: answerEvents(["through ", "the proxy"]) });
+      const model = createModel("bedrock", process.env);
+      if ("unavailable" in model) throw new Error(model.unavailable);
+      const events = [];
+      const input = { system: "s", messages: [{ role: "user" as const, content: "q" }], question: "q", sources: [] };
+      for await (const event of model.stream({ ...input, grounded: false }, { temperature: 0, maxTokens: 16 })) {
+        events.push(event.type === "delta" ? event.text : event.type);
+      }
+      expect(events).toEqual(["through ", "the proxy", "usage"]);
+      expect(wire.requests.map((r) => `${r.httpVersion} ${r.operation}`)).toEqual(["1.1 converse-stream"]);
+      expect(proxy.seen).toEqual(["CONNECT bedrock-runtime.us-east-1.amazonaws.com:443"]);
+    } finally {
+      proxy.route("bedrock-runtime.us-east-1.amazonaws.com:443", cml.port);
+      await wire.close();
+    }
   });
 
   it("the scraper still refuses a private target when a proxy is set, before anything is sent", async () => {

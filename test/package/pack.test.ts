@@ -1,18 +1,37 @@
 /**
  * The package works as a dependency: `npm pack` carries the compiled code and its types, and a separate project
  * that installs the tarball runs the README's client example as written and a plan/apply/destroy through
- * `cml-lab/deploy`, against the local platform. Offline, the tarball's dependencies are linked from this
- * checkout's node_modules (the registry is not reachable here); everything of cml-lab's own comes from the tarball.
+ * `cml-lab/deploy`, against the local platform. The install is npm's own (`npm install --offline`, from the cache the
+ * repository's `npm ci` filled; consumer-lock.ts says why with a lock), so the project gets what a dependent
+ * gets: not the packages only the workloads use (src/shared/workload-packages.ts), and a workload command
+ * says which ones to install.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "../local/helpers.js";
+import { consumerLock } from "./consumer-lock.js";
 
 const ROOT = join(import.meta.dirname, "../..");
+/** The heavy ones (Chroma's server bindings, onnxruntime) and every other workload-only package. */
+const WORKLOAD_ONLY = [
+  "chromadb",
+  "chromadb-js-bindings-linux-x64-gnu",
+  "@pinecone-database/pinecone",
+  "@aws-sdk/client-bedrock-runtime",
+  "@smithy/node-http-handler",
+  "https-proxy-agent",
+  "@huggingface/transformers",
+  "onnxruntime-node",
+  "linkedom",
+  "turndown",
+  "@mozilla/readability",
+  "htmlparser2",
+  "ipaddr.js",
+];
 let tp: TestPlatform;
 let consumer = "";
 
@@ -22,18 +41,29 @@ beforeAll(async () => {
   // Packs what is built (npm test builds dist/ first); --ignore-scripts: no rebuild inside the test.
   const packed = JSON.parse(
     execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", dir], { cwd: ROOT }).toString(),
-  ) as { filename: string; files: { path: string }[] }[];
-  const tarball = join(dir, packed[0]?.filename ?? "");
-  consumer = join(dir, "consumer");
-  const installed = join(consumer, "node_modules", "cml-lab");
-  mkdirSync(installed, { recursive: true });
-  execFileSync("tar", ["-xzf", tarball, "-C", installed, "--strip-components=1"]);
-  for (const name of readdirSync(join(ROOT, "node_modules")))
-    if (!name.startsWith(".") && name !== "cml-lab")
-      symlinkSync(join(ROOT, "node_modules", name), join(consumer, "node_modules", name));
-  writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", type: "module", private: true }));
-}, 120_000);
-afterAll(() => tp?.close());
+  ) as { filename: string }[];
+  const tarball = packed[0]?.filename ?? "";
+  consumer = dir;
+  const manifest = JSON.parse(
+    execFileSync("tar", ["-xzOf", join(dir, tarball), "package/package.json"]).toString(),
+  ) as Record<string, unknown>;
+  const lock = consumerLock(join(ROOT, "package-lock.json"), manifest, tarball, readFileSync(join(dir, tarball)));
+  writeFileSync(join(consumer, "package-lock.json"), JSON.stringify(lock, null, 2));
+  writeFileSync(
+    join(consumer, "package.json"),
+    JSON.stringify({ name: "consumer", type: "module", private: true, dependencies: { "cml-lab": `file:${tarball}` } }),
+  );
+  // --offline: what the lock names comes from the cache, and anything it lacks fails instead of being fetched.
+  // --ignore-scripts: the dependencies' own install scripts would reach for the network (onnxruntime-node's).
+  execFileSync("npm", ["install", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"], {
+    cwd: consumer,
+    stdio: "pipe",
+  });
+}, 180_000);
+afterAll(async () => {
+  await tp?.close();
+  if (consumer) rmSync(consumer, { recursive: true, force: true });
+});
 
 /** Runs a script in the consumer project (asynchronously: the local platform answers from this process). */
 async function run(file: string, source: string): Promise<string> {
@@ -43,6 +73,20 @@ async function run(file: string, source: string): Promise<string> {
     env: { PATH: process.env.PATH, CML_API_URL: tp.platform.apiUrl, CML_API_KEY: tp.platform.apiKey },
   });
   return stdout;
+}
+
+/** Runs one of the package's bins as a dependent project has it, in node_modules/.bin. */
+async function bin(name: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(join(consumer, "node_modules/.bin", name), args, {
+      cwd: consumer,
+      env: { PATH: process.env.PATH, CML_API_URL: tp.platform.apiUrl, CML_API_KEY: tp.platform.apiKey },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+  }
 }
 
 describe("cml-lab installed from its tarball", () => {
@@ -104,4 +148,42 @@ console.log(JSON.stringify({
       refused: "UserError",
     });
   }, 120_000);
+
+  it("installs without the packages only the workloads use", () => {
+    const present = WORKLOAD_ONLY.filter((name) => existsSync(join(consumer, "node_modules", name)));
+    expect(present).toEqual([]);
+  });
+
+  it("runs the deploy bin in full: validate, plan and the local platform", async () => {
+    expect((await bin("deploy", ["--help"])).code).toBe(0);
+    expect(await bin("deploy", ["validate", "lab.yaml"])).toMatchObject({ code: 0 });
+    const plan = await bin("deploy", ["plan", "lab.yaml"]);
+    expect(plan).toMatchObject({ code: 0, stdout: expect.stringMatching(/Plan: 3 to create/) });
+    // The local platform's server (hono, cron-parser, ajv) comes with the library install.
+    const dataDir = join(consumer, ".cml-local");
+    try {
+      expect((await bin("deploy", ["local", "up", "--data-dir", dataDir])).code).toBe(0);
+      const status = await bin("deploy", ["local", "status", "--json", "--data-dir", dataDir]);
+      expect(JSON.parse(status.stdout)).toMatchObject({ apiUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:/) });
+    } finally {
+      expect((await bin("deploy", ["local", "down", "--data-dir", dataDir])).code).toBe(0);
+    }
+  }, 120_000);
+
+  it("says which workload packages a cml-lab command needs and how to install them", async () => {
+    expect((await bin("cml-lab", ["--help"])).code).toBe(0);
+    const ingest = await bin("cml-lab", ["ingest", "scrape", "--dir", "pages"]);
+    expect(ingest.code).toBe(1);
+    expect(ingest.stderr).toMatch(
+      /^error: cml-lab ingest needs htmlparser2, linkedom, turndown, turndown-plugin-gfm, @mozilla\/readability, ipaddr\.js, which are not installed$/m,
+    );
+    expect(ingest.stderr).toContain(
+      'install them with npm install htmlparser2@~10.1.0 "linkedom@^0.18.15" turndown@~7.2.5',
+    );
+    const chroma = await bin("cml-lab", ["chroma", "serve", "--path", "chroma"]);
+    expect(chroma).toMatchObject({ code: 1 });
+    expect(chroma.stderr).toMatch(/^error: the Chroma server needs chromadb, which is not installed$/m);
+    expect(chroma.stderr).toContain("install it with npm install chromadb@~3.5.0");
+    expect(chroma.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+  }, 60_000);
 });

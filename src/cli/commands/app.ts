@@ -1,6 +1,7 @@
 /** `cml-lab app`: the chat application (what a CML application's script runs). */
 
-import { DEFAULT_PLATFORM_DIR, describeLabStore, resolveStores } from "../../lab/running-store.js";
+import { describeLabStore, resolveStores } from "../../lab/running-store.js";
+import { storeReaderOptions } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { startChatServer } from "../../workloads/app/listen.js";
@@ -19,17 +20,12 @@ export const appCommand: CliCommand = (ctx) =>
     command: "app",
     describe: "Serve the chat application (port: --port, CDSW_APP_PORT, PORT, else 8100)",
     builder: (y) =>
-      y
-        .option("port", { type: "number", describe: "Port to listen on" })
-        .option("host", { type: "string", describe: "Address to bind (default 127.0.0.1; CML's proxy fronts the app)" })
-        .option("data-dir", {
+      storeReaderOptions(
+        y.option("port", { type: "number", describe: "Port to listen on" }).option("host", {
           type: "string",
-          describe: "Where ingest wrote its stores (default $CML_LAB_DATA or ./data)",
-        })
-        .option("platform-dir", {
-          type: "string",
-          describe: `The local platform whose running lab's store to use when the data dir has none (default ${DEFAULT_PLATFORM_DIR})`,
-        })
+          describe: "Address to bind (default 127.0.0.1; CML's proxy fronts the app)",
+        }),
+      )
         .example("$0 app --port 8100", "chat at http://127.0.0.1:8100 over ./data, or the running lab's Chroma")
         .example("CML_LAB_CHROMA_URL=http://127.0.0.1:8000 $0 app", "retrieve from a Chroma server of your own"),
     handler: async (args) => {

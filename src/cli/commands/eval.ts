@@ -6,15 +6,11 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
+import { loadWorkload } from "../../shared/workload-packages.js";
+import { HTML_PACKAGES } from "../../workloads/ingest/packages.js";
 import { createEmbedder } from "../../workloads/rag/embedders/create.js";
-import {
-  EVAL_CONFIGS,
-  type EvalConfig,
-  type EvalReport,
-  filterQuestions,
-  loadQuestions,
-  runEval,
-} from "../../workloads/rag/eval.js";
+import type { EvalReport } from "../../workloads/rag/eval.js";
+import { EVAL_CONFIGS, type EvalConfig } from "../../workloads/rag/eval-configs.js";
 import { type EmbedderArgs, embedderOptions, embedderSpec } from "./embedder-options.js";
 
 interface EvalArgs extends EmbedderArgs {
@@ -59,6 +55,11 @@ export const evalCommand: CliCommand = (ctx) =>
       const questionsFile = resolve(ctx.io.cwd, args.questions);
       if (!existsSync(corpus)) throw new UserError(`no corpus directory at ${corpus}`);
       if (!existsSync(questionsFile)) throw new UserError(`no questions file at ${questionsFile}`);
+      const { filterQuestions, loadQuestions, runEval } = await loadWorkload(
+        "cml-lab eval",
+        HTML_PACKAGES,
+        () => import("../../workloads/rag/eval.js"),
+      );
       const all = loadQuestions(questionsFile);
       const filter = args["questions-filter"];
       const questions = filter === undefined ? all : filterQuestions(all, filter);

@@ -4,9 +4,13 @@
  */
 import { resolve } from "node:path";
 import type { Argv } from "yargs";
+import { storeDirOption } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, type CommandContext, defineCommand } from "../../shared/run-cli.js";
-import { type IngestConfig, ingest } from "../../workloads/ingest/ingest.js";
+import { loadWorkload } from "../../shared/workload-packages.js";
+import { defaultDataDir } from "../../workloads/app/retrievers.js";
+import type { IngestConfig } from "../../workloads/ingest/ingest.js";
+import { INGEST_PACKAGES } from "../../workloads/ingest/packages.js";
 import { type EmbedderArgs, embedderOptions, embedderSpec } from "./embedder-options.js";
 import { progressRenderer } from "./ingest-progress.js";
 
@@ -39,14 +43,11 @@ interface IndexArgs extends CommonArgs, EmbedderArgs {
 }
 
 function dataDir(ctx: CommandContext, args: CommonArgs): string {
-  return resolve(ctx.io.cwd, args["data-dir"] ?? ctx.io.env.CML_LAB_DATA ?? "data");
+  return defaultDataDir(ctx.io.env, ctx.io.cwd, args["data-dir"]);
 }
 
 const common = <T>(y: Argv<T>) =>
-  y.option("data-dir", {
-    type: "string",
-    describe: "Page cache, local store and lexical index (default: CML_LAB_DATA, else ./data)",
-  });
+  storeDirOption(y, "Page cache, local store and lexical index (default: CML_LAB_DATA, else ./data)");
 
 const scrapeOptions = <T>(y: Argv<T>) =>
   common(y)
@@ -131,6 +132,11 @@ function indexConfig(ctx: CommandContext, args: IndexArgs): NonNullable<IngestCo
 }
 
 async function runIngest(ctx: CommandContext, config: IngestConfig): Promise<void> {
+  const { ingest } = await loadWorkload(
+    "cml-lab ingest",
+    INGEST_PACKAGES,
+    () => import("../../workloads/ingest/ingest.js"),
+  );
   const result = await ingest({ ...config, cwd: ctx.io.cwd }, progressRenderer(ctx.io));
   if (result.tooManyFailures && result.scrape) {
     throw new UserError(

@@ -1,6 +1,7 @@
 /** `cml-lab query "question"`: one answer through the chat app's pipeline, printed with sources and timings. */
 
-import { DEFAULT_PLATFORM_DIR, describeLabStore, resolveStores } from "../../lab/running-store.js";
+import { describeLabStore, resolveStores } from "../../lab/running-store.js";
+import { storeReaderOptions } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { dataDirReady, defaultDataDir, openRetrieverFor } from "../../workloads/app/retrievers.js";
@@ -24,29 +25,23 @@ export const queryCommand: CliCommand = (ctx) =>
     command: "query <question>",
     describe: "Answer one question from the ingested docs (the lab's model-query), with sources and timings",
     builder: (y) =>
-      y
-        .positional("question", { type: "string", demandOption: true, describe: "The question" })
-        .option("store", {
-          type: "string",
-          default: "local",
-          choices: ["local", "chroma", "pinecone", "none"],
-          describe: "Vector store to retrieve from (none: ask the model directly)",
-        })
-        .option("model", {
-          type: "string",
-          default: "offline",
-          choices: ["offline", "bedrock", "cml", "openai"],
-          describe: "Model back-end",
-        })
-        .option("json", { type: "boolean", default: false, describe: "Print one JSON object" })
-        .option("data-dir", {
-          type: "string",
-          describe: "Where ingest wrote its stores (default $CML_LAB_DATA or ./data)",
-        })
-        .option("platform-dir", {
-          type: "string",
-          describe: `The local platform whose running lab's store to use when the data dir has none (default ${DEFAULT_PLATFORM_DIR})`,
-        })
+      storeReaderOptions(
+        y
+          .positional("question", { type: "string", demandOption: true, describe: "The question" })
+          .option("store", {
+            type: "string",
+            default: "local",
+            choices: ["local", "chroma", "pinecone", "none"],
+            describe: "Vector store to retrieve from (none: ask the model directly)",
+          })
+          .option("model", {
+            type: "string",
+            default: "offline",
+            choices: ["offline", "bedrock", "cml", "openai"],
+            describe: "Model back-end",
+          })
+          .option("json", { type: "boolean", default: false, describe: "Print one JSON object" }),
+      )
         .option("temperature", { type: "number", default: 0.2, describe: "0–1" })
         .option("max-tokens", { type: "number", default: 512, describe: "1–4096" })
         .option("k", { type: "number", default: 5, describe: "Sources to retrieve" })

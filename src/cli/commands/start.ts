@@ -3,10 +3,10 @@
  * Thin: the work is src/lab/start.ts.
  */
 
-import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startLab } from "../../lab/start.js";
 import { localDown } from "../../local/daemon.js";
+import { platformDir, platformDirOptionWithDefault } from "../../shared/cli-options.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -21,15 +21,12 @@ export const startCommand: CliCommand = (ctx) =>
     describe:
       "Run the whole lab here: the local platform, deploy apply manifests/lab.yaml, ingest the sample docs, print the chat app's URL",
     builder: (y) =>
-      y
-        .option("data-dir", {
-          type: "string",
-          default: ".cml-local",
-          describe: "Local platform data directory (projects, runs, logs)",
-        })
-        .example("$0 start", "first run: ~1 minute; later runs change nothing and print the same URL"),
+      platformDirOptionWithDefault(y, "Local platform data directory (projects, runs, logs)").example(
+        "$0 start",
+        "first run: ~1 minute; later runs change nothing and print the same URL",
+      ),
     handler: async (args) => {
-      await startLab({ root: ROOT, dataDir: resolve(ctx.io.cwd, args["data-dir"]), io: ctx.io });
+      await startLab({ root: ROOT, dataDir: platformDir(ctx.io, args["data-dir"]), io: ctx.io });
     },
   });
 
@@ -38,11 +35,12 @@ export const stopCommand: CliCommand = (ctx) =>
     command: "stop",
     describe: "Stop the local platform and every job, application and model it runs (state is kept)",
     builder: (y) =>
-      y
-        .option("data-dir", { type: "string", default: ".cml-local", describe: "Local platform data directory" })
-        .example("$0 stop", "stop everything `$0 start` started; the next start picks up the same state"),
+      platformDirOptionWithDefault(y, "Local platform data directory").example(
+        "$0 stop",
+        "stop everything `$0 start` started; the next start picks up the same state",
+      ),
     handler: async (args) => {
-      const down = await localDown(resolve(ctx.io.cwd, args["data-dir"]));
+      const down = await localDown(platformDir(ctx.io, args["data-dir"]));
       ctx.io.stdout(
         down.stopped ? `stopped the local platform (pid ${down.pid})\n` : "the local platform was not running\n",
       );

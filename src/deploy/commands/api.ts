@@ -2,6 +2,7 @@
  * `deploy api METHOD PATH`: a raw call for operators and debugging, like `gh api`. Prints the JSON answer.
  */
 import { rawRequest } from "../../client/index.js";
+import { connectionOptions } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { connectFromArgs } from "../connection.js";
@@ -13,31 +14,28 @@ export const apiCommand: CliCommand = (ctx) =>
     command: "api <method> <path>",
     describe: "Call any CML v2 API path and print the JSON answer (like `gh api`)",
     builder: (y) =>
-      y
-        .positional("method", {
-          type: "string",
-          choices: METHODS,
-          coerce: (m: string) => m.toUpperCase(),
-          demandOption: true,
-        })
-        .positional("path", {
-          type: "string",
-          describe: "e.g. /projects or /api/v2/projects/ID/jobs",
-          demandOption: true,
-        })
-        .option("field", {
-          alias: "F",
-          type: "string",
-          array: true,
-          describe:
-            "key=value; typed (numbers, true/false, null, JSON). Query parameters for GET/DELETE, JSON body otherwise",
-        })
-        .option("raw-field", { alias: "f", type: "string", array: true, describe: "key=value sent as a string" })
-        .option("target", {
-          type: "string",
-          describe: "`local` for the local platform; default: CML_API_URL if set, else local",
-        })
-        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+      connectionOptions(
+        y
+          .positional("method", {
+            type: "string",
+            choices: METHODS,
+            coerce: (m: string) => m.toUpperCase(),
+            demandOption: true,
+          })
+          .positional("path", {
+            type: "string",
+            describe: "e.g. /projects or /api/v2/projects/ID/jobs",
+            demandOption: true,
+          })
+          .option("field", {
+            alias: "F",
+            type: "string",
+            array: true,
+            describe:
+              "key=value; typed (numbers, true/false, null, JSON). Query parameters for GET/DELETE, JSON body otherwise",
+          })
+          .option("raw-field", { alias: "f", type: "string", array: true, describe: "key=value sent as a string" }),
+      )
         .example("$0 api GET /projects -F page_size=5", "list five projects")
         .example("$0 api POST /projects -f name=demo -f template=blank", "create a blank project")
         .example(

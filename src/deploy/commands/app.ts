@@ -3,6 +3,7 @@
  * operations/set-app-script.ts, which is also a library function).
  */
 import { formatDuration } from "../../client/index.js";
+import { connectionOptions } from "../../shared/cli-options.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { connectFromArgs } from "../connection.js";
 import { type SetAppScriptEvent, setAppScript } from "../operations/set-app-script.js";
@@ -17,34 +18,34 @@ export const appCommand: CliCommand = (ctx) =>
           "set-script <app> <script>",
           "Point an application at another script in its project, restart it and wait until it runs",
           (s) =>
-            s
-              .positional("app", { type: "string", demandOption: true, describe: "application name or subdomain" })
-              .positional("script", {
-                type: "string",
-                demandOption: true,
-                describe: "project-relative path, already uploaded",
-              })
-              .option("project", { type: "string", demandOption: true, describe: "project name" })
-              .option("restart", {
-                type: "boolean",
-                default: true,
-                describe: "restart so the change takes effect (--no-restart to skip)",
-              })
-              .option("timeout", {
-                type: "number",
-                default: 600,
-                describe: "seconds to wait for the application to run",
-              })
-              .option("json", { type: "boolean", default: false, describe: "print the application as JSON when done" })
-              .option("target", {
-                type: "string",
-                describe: "`local` for the local platform; default: CML_API_URL if set, else local",
-              })
-              .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
-              .example(
-                "$0 app set-script chat workloads/app/final.py --project 'LLM Hands-on Lab'",
-                "the lab's last exercise",
-              ),
+            connectionOptions(
+              s
+                .positional("app", { type: "string", demandOption: true, describe: "application name or subdomain" })
+                .positional("script", {
+                  type: "string",
+                  demandOption: true,
+                  describe: "project-relative path, already uploaded",
+                })
+                .option("project", { type: "string", demandOption: true, describe: "project name" })
+                .option("restart", {
+                  type: "boolean",
+                  default: true,
+                  describe: "restart so the change takes effect (--no-restart to skip)",
+                })
+                .option("timeout", {
+                  type: "number",
+                  default: 600,
+                  describe: "seconds to wait for the application to run",
+                })
+                .option("json", {
+                  type: "boolean",
+                  default: false,
+                  describe: "print the application as JSON when done",
+                }),
+            ).example(
+              "$0 app set-script chat workloads/app/final.py --project 'LLM Hands-on Lab'",
+              "the lab's last exercise",
+            ),
           async (args) => {
             const { api } = await connectFromArgs(args, ctx.io);
             const result = await setAppScript(

@@ -4,7 +4,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { manifestOptions, manifestRequest, platformDirOption } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
+import { shapeOf } from "../../shared/json-shape.js";
 import type { CommandContext } from "../../shared/run-cli.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { LiveList } from "../engine/live-list.js";
@@ -13,7 +15,6 @@ import type { Plan } from "../engine/types.js";
 import { applyStack, type DeployEvent } from "../operations/apply-stack.js";
 import { openStack, type StackOptions } from "../session.js";
 import { selectEntries } from "../stack.js";
-import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
 
 export interface ExecuteArgs {
   manifest: string;
@@ -83,12 +84,7 @@ export async function executeCommand(
     return p;
   };
   const stack = await openStack({
-    manifest: args.manifest,
-    ...(args.target !== undefined ? { target: args.target } : {}),
-    vars: parseVars(args.var ?? []),
-    env: io.env,
-    cwd: io.cwd,
-    ...(args["data-dir"] !== undefined ? { dataDir: args["data-dir"] } : {}),
+    ...manifestRequest(args, io),
     client: { ...client, maxConcurrentRequests: parallelism(args.parallelism) },
   });
   const { summary } = await applyStack(stack, {
@@ -129,12 +125,34 @@ function parallelism(value: number): number {
   return value;
 }
 
+/** A saved plan (`plan --out`) is a file the user hands back: these are the parts apply reads before trusting it. */
+const hasSalt = shapeOf<{ salt: string }>({
+  type: "object",
+  required: ["salt"],
+  properties: { salt: { type: "string", pattern: "^[0-9a-f]{32}$" } },
+});
+const isPlanV1 = shapeOf<{ version: 1; fingerprint?: unknown }>({
+  type: "object",
+  required: ["version"],
+  properties: { version: { const: 1 } },
+});
+const hasEntries = shapeOf<{ entries: unknown[] }>({
+  type: "object",
+  required: ["entries"],
+  properties: { entries: { type: "array" } },
+});
+/** A stale plan's message lists the saved entries that name a key and an action; others are skipped. */
+const isListedEntry = shapeOf<{ key: unknown; action: unknown }>({
+  type: "object",
+  required: ["key", "action"],
+  properties: { key: {}, action: {} },
+});
+
 /** The salt stored in a saved plan, if it has a well-formed one (checkSavedPlan reports every other problem). */
 async function savedPlanSalt(file: string): Promise<string | undefined> {
   try {
     const saved: unknown = JSON.parse(await readFile(file, "utf8"));
-    const salt = typeof saved === "object" && saved !== null && "salt" in saved ? saved.salt : undefined;
-    return typeof salt === "string" && /^[0-9a-f]{32}$/.test(salt) ? salt : undefined;
+    return hasSalt(saved) ? saved.salt : undefined;
   } catch {
     return undefined;
   }
@@ -148,14 +166,11 @@ async function checkSavedPlan(file: string, current: Plan): Promise<void> {
   } catch (error) {
     throw new UserError(`cannot read the saved plan ${file}: ${error instanceof Error ? error.message : error}`);
   }
-  if (typeof saved !== "object" || saved === null || !("version" in saved) || saved.version !== 1)
-    throw new UserError(`${file} is not a version 1 plan (make one with \`deploy plan --out\`)`);
+  if (!isPlanV1(saved)) throw new UserError(`${file} is not a version 1 plan (make one with \`deploy plan --out\`)`);
   if (!("fingerprint" in saved) || saved.fingerprint !== current.fingerprint) {
     const before = new Map<string, string>();
-    if ("entries" in saved && Array.isArray(saved.entries))
-      for (const e of saved.entries)
-        if (typeof e === "object" && e !== null && "key" in e && "action" in e)
-          before.set(String(e.key), String(e.action));
+    if (hasEntries(saved))
+      for (const e of saved.entries) if (isListedEntry(e)) before.set(String(e.key), String(e.action));
     const differences = current.entries
       .filter((e) => before.get(e.key) !== e.action)
       .map((e) => `${e.key}: ${before.get(e.key) ?? "(absent)"} → ${e.action}`);
@@ -170,32 +185,34 @@ export const applyCommand: CliCommand = (ctx) =>
     command: "apply [manifest]",
     describe: "Make the workspace match the manifest (creates, updates, recreates, prunes)",
     builder: (y) =>
-      y
-        .positional("manifest", { type: "string", default: DEFAULT_MANIFEST, describe: "manifest file" })
-        .option("target", { type: "string", describe: "target (default: the manifest's default target)" })
-        .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
-        .option("auto-approve", { type: "boolean", default: false, describe: "delete/recreate without asking" })
-        .option("plan", { type: "string", describe: "apply a plan saved by `plan --out` (refused if stale)" })
-        .option("select", {
-          type: "string",
-          array: true,
-          describe: "only these resources (e.g. jobs.scrape) and what they depend on (repeatable)",
-        })
-        .option("parallelism", {
-          type: "number",
-          default: 8,
-          describe: "API requests in flight at once (waiting for an app or build holds none)",
-        })
-        .option("json", { type: "boolean", default: false, describe: "NDJSON events on stdout" })
-        .option("detailed-exitcode", { type: "boolean", default: false, describe: "exit 2 when something changed" })
-        .option("adopt", { type: "boolean", default: false, describe: "manage existing objects that lack our marker" })
-        .option("lock-timeout", { type: "number", default: 300, describe: "seconds to wait for another apply" })
-        .option("wait-timeout", {
-          type: "number",
-          default: 600,
-          describe: "seconds per wait (start, build, deploy, job run)",
-        })
-        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+      platformDirOption(
+        manifestOptions(y)
+          .option("auto-approve", { type: "boolean", default: false, describe: "delete/recreate without asking" })
+          .option("plan", { type: "string", describe: "apply a plan saved by `plan --out` (refused if stale)" })
+          .option("select", {
+            type: "string",
+            array: true,
+            describe: "only these resources (e.g. jobs.scrape) and what they depend on (repeatable)",
+          })
+          .option("parallelism", {
+            type: "number",
+            default: 8,
+            describe: "API requests in flight at once (waiting for an app or build holds none)",
+          })
+          .option("json", { type: "boolean", default: false, describe: "NDJSON events on stdout" })
+          .option("detailed-exitcode", { type: "boolean", default: false, describe: "exit 2 when something changed" })
+          .option("adopt", {
+            type: "boolean",
+            default: false,
+            describe: "manage existing objects that lack our marker",
+          })
+          .option("lock-timeout", { type: "number", default: 300, describe: "seconds to wait for another apply" })
+          .option("wait-timeout", {
+            type: "number",
+            default: 600,
+            describe: "seconds per wait (start, build, deploy, job run)",
+          }),
+      )
         .example("$0 apply manifests/lab.yaml --target local", "create the lab on the local platform")
         .example(
           "$0 plan manifests/lab.yaml --out lab.plan && $0 apply --plan lab.plan",

@@ -2,24 +2,22 @@
  * `deploy destroy [manifest]`: delete everything carrying this stack's marker, children first, keeping what the
  * manifest marks prevent_destroy. Running it twice is a no-op.
  */
+import { manifestOptions, platformDirOption } from "../../shared/cli-options.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { executeCommand } from "./apply.js";
-import { DEFAULT_MANIFEST } from "./validate.js";
 
 export const destroyCommand: CliCommand = (ctx) =>
   defineCommand({
     command: "destroy [manifest]",
     describe: "Delete everything this stack created (respects prevent_destroy)",
     builder: (y) =>
-      y
-        .positional("manifest", { type: "string", default: DEFAULT_MANIFEST, describe: "manifest file" })
-        .option("target", { type: "string", describe: "target (default: the manifest's default target)" })
-        .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
-        .option("auto-approve", { type: "boolean", default: false, describe: "delete without asking" })
-        .option("parallelism", { type: "number", default: 8, describe: "API requests in flight at once" })
-        .option("json", { type: "boolean", default: false, describe: "NDJSON events on stdout" })
-        .option("lock-timeout", { type: "number", default: 300, describe: "seconds to wait for another apply" })
-        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+      platformDirOption(
+        manifestOptions(y)
+          .option("auto-approve", { type: "boolean", default: false, describe: "delete without asking" })
+          .option("parallelism", { type: "number", default: 8, describe: "API requests in flight at once" })
+          .option("json", { type: "boolean", default: false, describe: "NDJSON events on stdout" })
+          .option("lock-timeout", { type: "number", default: 300, describe: "seconds to wait for another apply" }),
+      )
         .example("$0 destroy manifests/lab.yaml --target local", "list what would be deleted and ask first")
         .example("$0 destroy --auto-approve --json", "CI: delete without asking, NDJSON events on stdout"),
     handler: (args) =>

@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: manifest references are ${…} in plain strings.
 /** `deploy import --project NAME > manifest.yaml`: a manifest for an existing project (thin; engine/import.ts). */
+import { connectionOptions } from "../../shared/cli-options.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { connectFromArgs } from "../connection.js";
 import { manifestSecretKeys } from "../manifest/index.js";
@@ -18,14 +19,12 @@ export const importCommand: CliCommand = (ctx) =>
     command: "import",
     describe: "Write a manifest for an existing project's jobs, applications and models (to stdout)",
     builder: (y) =>
-      y
-        .option("project", { type: "string", demandOption: true, describe: "project name (exact)" })
-        .option("stack", { type: "string", describe: "stack name for the manifest (default: from the project name)" })
-        .option("target", {
+      connectionOptions(
+        y.option("project", { type: "string", demandOption: true, describe: "project name (exact)" }).option("stack", {
           type: "string",
-          describe: "`local` for the local platform; default: CML_API_URL if set, else local",
-        })
-        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+          describe: "stack name for the manifest (default: from the project name)",
+        }),
+      )
         .option("manifest", {
           type: "string",
           describe: "a manifest for this project: variables it sets from ${secret:…} are written as references too",

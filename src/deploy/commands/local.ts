@@ -2,24 +2,19 @@
  * `deploy local up|status|down|logs`: the local platform as a background server (thin handlers; the work is
  * src/local/daemon.ts). `up` writes `<data dir>/server.json`, which `deploy --target local` reads.
  */
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import { localDown, localLogs, localUp, runningServer } from "../../local/daemon.js";
+import { readServerApiKey, serverRecordFile } from "../../local/server-record.js";
+import { DEFAULT_LOCAL_DATA_DIR, platformDir, platformDirOption } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
-import { DEFAULT_LOCAL_DATA_DIR } from "../connection.js";
 
 export const localCommand: CliCommand = (ctx) => {
-  const dataDirOf = (given: string | undefined) => resolve(ctx.io.cwd, given ?? DEFAULT_LOCAL_DATA_DIR);
+  const dataDirOf = (given: string | undefined) => platformDir(ctx.io, given);
   return defineCommand({
     command: "local <action>",
     describe: "Run the local platform: a CML-compatible API that runs jobs, apps and models on this machine",
     builder: (y) =>
-      y
-        .option("data-dir", {
-          type: "string",
-          describe: `where state, project files and logs live (default ${DEFAULT_LOCAL_DATA_DIR})`,
-        })
+      platformDirOption(y, `where state, project files and logs live (default ${DEFAULT_LOCAL_DATA_DIR})`)
         .command(
           "up",
           "Start the platform in the background (a second `up` reports the running one)",
@@ -34,7 +29,7 @@ export const localCommand: CliCommand = (ctx) => {
             ctx.io.stdout(
               `${result.alreadyRunning ? "already running" : "started"}: ${record.apiUrl} (pid ${record.pid})\n` +
                 `API key in ${record.apiKeyFile}; server log ${result.logFile}\n` +
-                `deploy commands find it through ${resolve(record.dataDir, "server.json")} (--target local)\n`,
+                `deploy commands find it through ${serverRecordFile(record.dataDir)} (--target local)\n`,
             );
           },
         )
@@ -55,7 +50,7 @@ export const localCommand: CliCommand = (ctx) => {
               ctx.exitCode = 1;
               return;
             }
-            const apiKey = (await readFile(resolve(dataDir, record.apiKeyFile), "utf8")).trim();
+            const apiKey = await readServerApiKey(record);
             if (args.json) {
               ctx.io.stdout(
                 `${JSON.stringify({ apiUrl: record.apiUrl, apiKey, dataDir, pid: record.pid }, null, 2)}\n`,

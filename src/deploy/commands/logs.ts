@@ -4,12 +4,12 @@
  * this says where to look instead.
  */
 import { findApplicationBySubdomain, findOneByName, unwrap } from "../../client/index.js";
+import { manifestOptions, manifestRequest, platformDirOption } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { pollUntil, WaitTimeoutError } from "../../shared/wait.js";
 import { logFollower } from "../operations/logs.js";
 import { openProject } from "../session.js";
-import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
 
 const KINDS = ["job", "app", "model"] as const;
 
@@ -18,26 +18,19 @@ export const logsCommand: CliCommand = (ctx) =>
     command: "logs <kind> <name> [manifest]",
     describe: "Print the log of a job's latest run, an application or a model deployment",
     builder: (y) =>
-      y
-        .positional("kind", { choices: KINDS, demandOption: true, describe: "what to read" })
-        .positional("name", { type: "string", demandOption: true, describe: "manifest key (or CML name)" })
-        .positional("manifest", { type: "string", default: DEFAULT_MANIFEST, describe: "manifest file" })
-        .option("target", { type: "string", describe: "target (default: the manifest's default target)" })
-        .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
-        .option("follow", { type: "boolean", default: false, describe: "keep printing new lines" })
-        .option("timeout", { type: "number", default: 600, describe: "with --follow: stop after this many seconds" })
-        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+      platformDirOption(
+        manifestOptions(
+          y
+            .positional("kind", { choices: KINDS, demandOption: true, describe: "what to read" })
+            .positional("name", { type: "string", demandOption: true, describe: "manifest key (or CML name)" }),
+        )
+          .option("follow", { type: "boolean", default: false, describe: "keep printing new lines" })
+          .option("timeout", { type: "number", default: 600, describe: "with --follow: stop after this many seconds" }),
+      )
         .example("$0 logs job scrape manifests/lab.yaml --target local", "the log of the scrape job's latest run")
         .example("$0 logs app chat --follow", "follow the chat application's log"),
     handler: async (args) => {
-      const { manifest, target, projectId } = await openProject({
-        manifest: args.manifest,
-        ...(args.target !== undefined ? { target: args.target } : {}),
-        vars: parseVars(args.var ?? []),
-        env: ctx.io.env,
-        cwd: ctx.io.cwd,
-        ...(args["data-dir"] !== undefined ? { dataDir: args["data-dir"] } : {}),
-      });
+      const { manifest, target, projectId } = await openProject(manifestRequest(args, ctx.io));
       const { api } = target;
       const project_id = projectId;
       let path: string;

@@ -3,48 +3,43 @@
  */
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { manifestOptions, manifestRequest, platformDirOption } from "../../shared/cli-options.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { planSummaryLine } from "../engine/actions.js";
 import { countActions, renderPlan, useColor } from "../engine/render.js";
 import { renderPlanMarkdown } from "../engine/render-markdown.js";
 import { openSession, openStack } from "../session.js";
-import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
 
 export const planCommand: CliCommand = (ctx) =>
   defineCommand({
     command: "plan [manifest]",
     describe: "Show what apply would change, field by field (reads the workspace, changes nothing)",
     builder: (y) =>
-      y
-        .positional("manifest", { type: "string", default: DEFAULT_MANIFEST, describe: "manifest file" })
-        .option("target", { type: "string", describe: "target (default: the manifest's default target)" })
-        .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
-        .option("json", { type: "boolean", default: false, describe: "print the plan document as JSON" })
-        .option("format", {
-          choices: ["text", "json", "markdown"] as const,
-          default: "text" as const,
-          describe: "text, json (= --json), or markdown for a pull-request comment",
-        })
-        .option("out", { type: "string", describe: "save the plan (with its fingerprint) for `apply --plan`" })
-        .option("detailed-exitcode", {
-          type: "boolean",
-          default: false,
-          describe: "exit 0 when nothing would change, 2 when something would, 1 on error",
-        })
-        .option("adopt", { type: "boolean", default: false, describe: "manage existing objects that lack our marker" })
-        .option("all", { type: "boolean", default: false, describe: "also list unchanged resources" })
-        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+      platformDirOption(
+        manifestOptions(y)
+          .option("json", { type: "boolean", default: false, describe: "print the plan document as JSON" })
+          .option("format", {
+            choices: ["text", "json", "markdown"] as const,
+            default: "text" as const,
+            describe: "text, json (= --json), or markdown for a pull-request comment",
+          })
+          .option("out", { type: "string", describe: "save the plan (with its fingerprint) for `apply --plan`" })
+          .option("detailed-exitcode", {
+            type: "boolean",
+            default: false,
+            describe: "exit 0 when nothing would change, 2 when something would, 1 on error",
+          })
+          .option("adopt", {
+            type: "boolean",
+            default: false,
+            describe: "manage existing objects that lack our marker",
+          })
+          .option("all", { type: "boolean", default: false, describe: "also list unchanged resources" }),
+      )
         .epilog("Exit codes: 0 no changes (or success); 1 error or conflict; 2 changes present (--detailed-exitcode).")
         .example("$0 plan manifests/lab.yaml --detailed-exitcode", "CI: fail the job on drift"),
     handler: async (args) => {
-      const stack = await openStack({
-        manifest: args.manifest,
-        ...(args.target !== undefined ? { target: args.target } : {}),
-        vars: parseVars(args.var ?? []),
-        env: ctx.io.env,
-        cwd: ctx.io.cwd,
-        ...(args["data-dir"] !== undefined ? { dataDir: args["data-dir"] } : {}),
-      });
+      const stack = await openStack(manifestRequest(args, ctx.io));
       const session = await openSession(stack, { adopt: args.adopt });
       const p = session.plan;
       if (args.out) await writeFile(resolve(ctx.io.cwd, args.out), `${JSON.stringify(p, null, 2)}\n`);

@@ -3,42 +3,38 @@
  * log with --follow) and exit with its outcome: 0 succeeded, 1 failed, stopped or timed out.
  */
 import { formatDuration } from "../../client/index.js";
+import { manifestOptions, manifestRequest, platformDirOption } from "../../shared/cli-options.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { type JobRunResult, runJob } from "../operations/run-job.js";
 import { openStack } from "../session.js";
-import { DEFAULT_MANIFEST, parseVars } from "./validate.js";
 
 export const runCommand: CliCommand = (ctx) =>
   defineCommand({
     command: "run <job> [manifest]",
     describe: "Start a run of a manifest job; --wait for its outcome (exit code), --follow to stream its log",
     builder: (y) =>
-      y
-        .positional("job", { type: "string", demandOption: true, describe: "job key in the manifest (or its name)" })
-        .positional("manifest", { type: "string", default: DEFAULT_MANIFEST, describe: "manifest file" })
-        .option("target", { type: "string", describe: "target (default: the manifest's default target)" })
-        .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
-        .option("wait", { type: "boolean", default: false, describe: "wait for the run to finish" })
-        .option("follow", {
-          type: "boolean",
-          default: false,
-          describe: "stream the run's log while it runs (implies --wait)",
-        })
-        .option("timeout", { type: "number", default: 3600, describe: "seconds to wait" })
-        .option("json", { type: "boolean", default: false, describe: "print the run as JSON" })
-        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+      platformDirOption(
+        manifestOptions(
+          y.positional("job", {
+            type: "string",
+            demandOption: true,
+            describe: "job key in the manifest (or its name)",
+          }),
+        )
+          .option("wait", { type: "boolean", default: false, describe: "wait for the run to finish" })
+          .option("follow", {
+            type: "boolean",
+            default: false,
+            describe: "stream the run's log while it runs (implies --wait)",
+          })
+          .option("timeout", { type: "number", default: 3600, describe: "seconds to wait" })
+          .option("json", { type: "boolean", default: false, describe: "print the run as JSON" }),
+      )
         .example("$0 run scrape manifests/lab.yaml --target local --follow", "run the scrape job and stream its log")
         .example("$0 run ask --var question='What is CML?' --wait", "run a job with a variable; exit code = outcome")
         .epilog("Exit codes: 0 started (or succeeded with --wait); 1 failed, stopped, timed out or error."),
     handler: async (args) => {
-      const stack = await openStack({
-        manifest: args.manifest,
-        ...(args.target !== undefined ? { target: args.target } : {}),
-        vars: parseVars(args.var ?? []),
-        env: ctx.io.env,
-        cwd: ctx.io.cwd,
-        ...(args["data-dir"] !== undefined ? { dataDir: args["data-dir"] } : {}),
-      });
+      const stack = await openStack(manifestRequest(args, ctx.io));
       const waiting = args.wait || args.follow;
       let started = false;
       let result: JobRunResult;

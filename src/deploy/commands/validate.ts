@@ -2,7 +2,7 @@
  * `deploy validate [manifest]`: every problem in a manifest at once, as text (file:line:col, the line, a caret),
  * GitHub annotations or JSON (text diagnostics on stderr; the JSON and GitHub formats on stdout). Exit 0 when valid (warnings allowed), 1 when not.
  */
-import { UserError } from "../../shared/errors.js";
+import { manifestOptions, parseVars, platformDirOption } from "../../shared/cli-options.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { openTarget } from "../connection.js";
 import { type DiagnosticFormat, formatDiagnostics, hasErrors, loadManifest } from "../manifest/index.js";
@@ -11,32 +11,28 @@ import { connect } from "../session.js";
 
 const FORMATS = ["text", "github", "json"] as const;
 
-export const DEFAULT_MANIFEST = "manifests/lab.yaml";
-
 export const validateCommand: CliCommand = (ctx) =>
   defineCommand({
     command: "validate [manifest]",
     describe:
       "Check a manifest: schema, references, dependencies, subdomains and scripts (--online: against the target too)",
     builder: (y) =>
-      y
-        .positional("manifest", { type: "string", default: DEFAULT_MANIFEST, describe: "manifest file" })
-        .option("target", { type: "string", describe: "target to resolve (default: the manifest's default target)" })
-        .option("var", { type: "string", array: true, describe: "name=value; sets a manifest variable (repeatable)" })
-        .option("format", { choices: FORMATS, default: "text" as const, describe: "diagnostics format" })
-        .option("require-secrets", {
-          type: "boolean",
-          default: false,
-          describe:
-            "treat a secret that is not set as an error (by default a warning, so CI without secrets can validate)",
-        })
-        .option("online", {
-          type: "boolean",
-          default: false,
-          describe:
-            "also ask the target what only it knows: the API key works, runtimes exist, no foreign object holds our names, unsynced scripts are in the project",
-        })
-        .option("data-dir", { type: "string", describe: "local platform data directory (default .cml-local)" })
+      platformDirOption(
+        manifestOptions(y, "target to resolve (default: the manifest's default target)")
+          .option("format", { choices: FORMATS, default: "text" as const, describe: "diagnostics format" })
+          .option("require-secrets", {
+            type: "boolean",
+            default: false,
+            describe:
+              "treat a secret that is not set as an error (by default a warning, so CI without secrets can validate)",
+          })
+          .option("online", {
+            type: "boolean",
+            default: false,
+            describe:
+              "also ask the target what only it knows: the API key works, runtimes exist, no foreign object holds our names, unsynced scripts are in the project",
+          }),
+      )
         .example("$0 validate manifests/lab.yaml --target workspace", "validate for the workspace target")
         .example("$0 validate manifests/lab.yaml --target workspace --online", "…and check it against the workspace")
         .example("$0 validate --format github", "annotate a pull request from a GitHub Actions step"),
@@ -76,14 +72,3 @@ export const validateCommand: CliCommand = (ctx) =>
       ctx.exitCode = hasErrors(result.diagnostics) || !result.manifest ? 1 : 0;
     },
   });
-
-/** `--var name=value` pairs; the value may contain `=`. */
-export function parseVars(pairs: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new UserError(`--var must look like name=value, got ${JSON.stringify(pair)}`);
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
-}

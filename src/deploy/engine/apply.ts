@@ -45,6 +45,11 @@ export interface ApplyOptions {
    * `summary.replan` set; or undefined to carry on.
    */
   onProjectCreated?: (projectId: string) => Promise<string | undefined>;
+  /**
+   * Called the moment the project this apply creates has an id, before it is ready (and before onProjectCreated):
+   * reads that onProjectCreated needs can run while the project becomes ready.
+   */
+  onProjectId?: (projectId: string) => void;
   /** Receives every resource's outputs once the apply ends (ids, URLs, access keys). */
   onOutputs?: (outputs: ReadonlyMap<ResourceKey, Record<string, string>>) => void;
 }
@@ -62,6 +67,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
   let projectId = plan.entries.find((e) => isContainer(e.key))?.id ?? container.container.one(options, false).found?.id;
   const byKey = new Map(plan.entries.map((e) => [e.key, e]));
   const shared = new Map<string, Promise<unknown>>();
+  const creatingContainer = plan.entries.some((e) => isContainer(e.key) && e.action === "create");
   const ctx: ApplyContext = {
     api: options.api,
     stack: plan.stack,
@@ -73,7 +79,9 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
       return projectId;
     },
     setProjectId: (id) => {
+      const first = projectId === undefined;
       projectId = id;
+      if (first && creatingContainer) options.onProjectId?.(id);
     },
     outputs: liveOutputs(plan, options),
     wait: (what): WaitOptions => ({
@@ -197,8 +205,15 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
   // Links to what this apply made or changed (an unchanged application costs no extra call).
   const touched = new Set(entries.filter((e) => e.action !== "skip" && e.action !== "delete").map((e) => e.key));
   // Adapters put a URL in the outputs of what has one (applications); nothing is asked again here.
-  for (const [key, out] of ctx.outputs)
-    if (out.url && touched.has(key) && state.get(key) === "done") links.push({ key, url: out.url });
+  const planRank = (key: ResourceKey) => {
+    const i = entries.findIndex((e) => e.key === key);
+    return i < 0 ? entries.length : i;
+  };
+  // In plan order, not in the order parallel creates happened to finish: the same apply prints the same list.
+  for (const { key } of entries) {
+    const url = ctx.outputs.get(key)?.url;
+    if (url && touched.has(key) && state.get(key) === "done") links.push({ key, url });
+  }
   const summary: ApplySummary = {
     type: "summary",
     counts,
@@ -208,7 +223,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplySum
     links,
     ...(replan ? { replan } : {}),
   };
-  options.onOutputs?.(ctx.outputs);
+  options.onOutputs?.(new Map([...ctx.outputs].sort(([a], [b]) => planRank(a) - planRank(b))));
   emit(summary);
   return summary;
 }

@@ -12,16 +12,25 @@ export async function readLive(
   manifest: ResolvedManifest,
   kinds: KindRegistry,
   platform: Platform,
+  /**
+   * The project the caller expects the listing to find (one it holds the stack lock in): its contents are read
+   * alongside the listing instead of after it, one round trip less. Read again only if the listing disagrees.
+   */
+  expectedProjectId?: string,
 ): Promise<LiveState> {
   const container = containerOf(kinds);
   const [slot] = Object.entries(kinds).find(([, k]) => k === container) ?? [];
   if (!slot || !container.read) throw new Error("bug: the container kind has no read");
   const ctx = { api, manifest, platform };
+  const early = expectedProjectId ? readContents(kinds, { ...ctx, projectId: expectedProjectId }) : undefined;
+  // Awaited below only if the listing agrees; a failure is then thrown there, never left unhandled.
+  early?.catch(() => undefined);
   const outer: LiveState = { [slot]: await container.read(ctx) };
   const projectId = container.container.one({ desired: emptyDesired(manifest), live: outer }, false).found?.id;
   // Nothing inside a project that does not exist, or is ambiguous (a conflict the plan reports).
   if (!projectId) return outer;
-  return { ...outer, ...(await readContents(kinds, { ...ctx, projectId })) };
+  const contents = early && projectId === expectedProjectId ? early : readContents(kinds, { ...ctx, projectId });
+  return { ...outer, ...(await contents) };
 }
 
 /** Every kind's live objects inside one existing project (also `deploy import`'s reads). */

@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type CmlClient, isApiError, unwrap, uploadProjectFile } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
+import { parseShaped, shapeOf } from "../../shared/json-shape.js";
 import { sha256 } from "./desired.js";
 import { deleteIfPresent, mayHaveActed } from "./idempotent.js";
 import { RECORD_DIR, readProjectFileText } from "./live.js";
@@ -45,7 +46,7 @@ export const DEFAULT_HEARTBEAT_MS = 10_000;
 /** Beats a holder may miss before it counts as gone: room for a throttled upload or two. */
 export const MISSED_BEATS = 3;
 
-export interface LockOptions {
+export interface LockOptions<T = unknown> {
   api: CmlClient;
   apiUrl: string;
   stack: string;
@@ -60,6 +61,8 @@ export interface LockOptions {
   /** Called when a lock whose holder is provably gone is taken over, with why it is gone. */
   onTakeover?: (holder: LockHolder, reason: string) => void;
   pollMs?: number;
+  /** When the project exists: a read to make under the lock (see Lock.extendTo), returned as the lock's `read`. */
+  readUnder?: () => Promise<T>;
 }
 
 export interface Lock {
@@ -68,6 +71,14 @@ export interface Lock {
    * first, so what this process planned may be out of date.
    */
   extendTo(projectId: string): Promise<{ waited: boolean }>;
+  /**
+   * The same, with `readUnder`, a read that must see everything an earlier holder did (what to plan from). It starts
+   * as soon as this process's lock file has landed, alongside the read-back that finds it ours: uploads never
+   * overwrite, so a file that landed under the lock's name while no other was there, and reads back as ours, means
+   * every earlier holder had released (and its writes were done) before the read started. `read` is that read, or
+   * undefined when the lock was found ours without an upload seen to land (then read after).
+   */
+  extendTo<T>(projectId: string, readUnder: () => Promise<T>): Promise<{ waited: boolean; read?: Promise<T> }>;
   release(): Promise<void>;
 }
 
@@ -131,42 +142,43 @@ function beatPrefix(stack: string, token: string): string {
   return `${stack}.lock.beat-${token}-`;
 }
 
+/**
+ * A lock record as the project holds it (written by any version of acquireLock). The optional fields are read
+ * only when they have their type: a lock from before heartbeats has none, and is still a lock.
+ */
+const isHolderRecord = shapeOf<Omit<LockHolder, "ciUrl" | "heartbeatMs"> & { ciUrl?: unknown; heartbeatMs?: unknown }>({
+  type: "object",
+  required: ["token", "host", "pid", "startedAt", "expiresAt"],
+  properties: {
+    token: { type: "string" },
+    host: { type: "string" },
+    pid: { type: "number" },
+    startedAt: { type: "string" },
+    expiresAt: { type: "string" },
+  },
+});
+
 function parseHolder(text: string | undefined): LockHolder | undefined {
   if (!text) return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    if (
-      typeof v === "object" &&
-      v !== null &&
-      "token" in v &&
-      typeof v.token === "string" &&
-      "host" in v &&
-      typeof v.host === "string" &&
-      "pid" in v &&
-      typeof v.pid === "number" &&
-      "startedAt" in v &&
-      typeof v.startedAt === "string" &&
-      "expiresAt" in v &&
-      typeof v.expiresAt === "string"
-    ) {
-      const ciUrl = "ciUrl" in v && typeof v.ciUrl === "string" ? v.ciUrl : undefined;
-      const heartbeatMs = "heartbeatMs" in v && typeof v.heartbeatMs === "number" ? v.heartbeatMs : undefined;
-      return {
-        token: v.token,
-        host: v.host,
-        pid: v.pid,
-        startedAt: v.startedAt,
-        expiresAt: v.expiresAt,
-        ...(ciUrl ? { ciUrl } : {}),
-        ...(heartbeatMs ? { heartbeatMs } : {}),
-      };
-    }
-  } catch {}
+  const v = parseShaped(text, isHolderRecord);
+  if (v) {
+    const ciUrl = typeof v.ciUrl === "string" ? v.ciUrl : undefined;
+    const heartbeatMs = typeof v.heartbeatMs === "number" ? v.heartbeatMs : undefined;
+    return {
+      token: v.token,
+      host: v.host,
+      pid: v.pid,
+      startedAt: v.startedAt,
+      expiresAt: v.expiresAt,
+      ...(ciUrl ? { ciUrl } : {}),
+      ...(heartbeatMs ? { heartbeatMs } : {}),
+    };
+  }
   // Unreadable: treat as expired so a damaged file never blocks forever.
   return { token: "", host: "?", pid: 0, startedAt: "?", expiresAt: new Date(0).toISOString() };
 }
 
-export async function acquireLock(options: LockOptions): Promise<Lock> {
+export async function acquireLock<T = unknown>(options: LockOptions<T>): Promise<Lock & { read?: Promise<T> }> {
   // CML_LAB_LOCK_HOST / CML_LAB_LOCK_HEARTBEAT_MS: tests simulate machines and beat fast.
   const host = options.env.CML_LAB_LOCK_HOST || hostname();
   const heartbeatMs = Number(options.env.CML_LAB_LOCK_HEARTBEAT_MS) || DEFAULT_HEARTBEAT_MS;
@@ -244,7 +256,7 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
 
   let remoteRelease: (() => Promise<void>) | undefined;
   let coveredProject: string | undefined;
-  const takeRemote = async (projectId: string) => {
+  const takeRemote = async <T>(projectId: string, readUnder?: () => Promise<T>): Promise<{ read?: Promise<T> }> => {
     const path = lockPath(options.stack);
     const deleteFile = (file: string) =>
       deleteIfPresent(() =>
@@ -280,11 +292,15 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
       `if its holder is gone, break it by hand: delete ${path} from the project, e.g. ` +
       `curl -X DELETE -H "Authorization: Bearer $CML_API_KEY" "${options.apiUrl.replace(/\/+$/, "")}/api/v2/projects/${projectId}/files/${encodeURIComponent(path)}"`;
     let seen: BeatSeen | undefined;
+    // [speed, issue 20] The read under the lock, started when our upload landed (Lock.extendTo says why that is safe).
+    let read: Promise<T> | undefined;
     for (;;) {
       try {
         const holder = parseHolder(await readProjectFileText(options.api, projectId, path));
         // Ours: the upload landed (perhaps with its answer lost), or won a race of two uploads.
         if (holder?.token === me.token) break;
+        // Not ours (yet): a read started before this one may have missed another holder's writes.
+        read = undefined;
         if (holder?.heartbeatMs) {
           const beat = (await beatsOf(holder.token)).at(-1) ?? -1;
           if (seen?.token !== holder.token || seen.beat !== beat)
@@ -303,9 +319,12 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
         if (Date.now() >= deadline)
           throw new Error(`bug: the stack lock ${path} never read back after upload in project ${projectId}`);
         await uploadProjectFile(options.api, projectId, path, JSON.stringify(me));
+        read = readUnder?.();
+        // Awaited by the caller once the lock reads back as ours; a read that is not used never goes unhandled.
+        read?.catch(() => undefined);
       } catch (error) {
-        // The lock's own calls are not idempotent POSTs the client may retry: a throttled or failed one is
-        // retried here, from a fresh read, within the lock timeout.
+        // The lock's upload is a POST the client does not retry (and a read may fail past the client's retries): a
+        // throttled or failed call is retried here, from a fresh read, within the lock timeout.
         if (!mayHaveActed(error) || Date.now() >= deadline) throw error;
         await sleep(Math.min(poll, 250));
       }
@@ -313,12 +332,21 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
     coveredProject = projectId;
     // Beat while holding: upload beat n, then delete beat n-1, so a reader always finds one. A failed beat is
     // skipped; the next one catches up within the MISSED_BEATS a waiter allows.
+    const ownBeat = (k: number) => `${RECORD_DIR}/${beatPrefix(options.stack, me.token)}${k}`;
+    // Beats that may exist: from the start of their upload until their delete succeeds. Only this process beats
+    // with its token, so this is every beat file it may have left, without listing the directory at release.
+    const mayExist = new Set<number>();
     let n = 0;
     const beat = async () => {
-      const prefix = `${RECORD_DIR}/${beatPrefix(options.stack, me.token)}`;
-      await uploadProjectFile(options.api, projectId, `${prefix}${n}`, "");
-      if (n > 0) await deleteFile(`${prefix}${n - 1}`);
+      const k = n;
+      mayExist.add(k);
+      await uploadProjectFile(options.api, projectId, ownBeat(k), "");
+      // Uploaded: the next beat is a new name even if this delete fails (an upload never overwrites).
       n++;
+      if (k > 0) {
+        await deleteFile(ownBeat(k - 1));
+        mayExist.delete(k - 1);
+      }
     };
     let last = beat().catch(() => {});
     const timer = setInterval(() => {
@@ -328,30 +356,38 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
     remoteRelease = async () => {
       clearInterval(timer);
       await last;
-      await deleteBeats(me.token).catch(() => {});
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const holder = parseHolder(await readProjectFileText(options.api, projectId, path));
-          if (holder?.token === me.token) await deleteRemote();
-          return;
-        } catch (error) {
-          if (!mayHaveActed(error) || attempt >= 5)
-            throw new UserError(
-              `could not release the stack lock ${path} in the project: ${error instanceof Error ? error.message : String(error)}`,
-              { notes: [`it expires at ${me.expiresAt}; or delete ${path} from the project`] },
-            );
-          await sleep(200 * attempt);
+      // [speed, issue 20] The beat files and the lock file go at once: two round trips after the apply instead of
+      // four (list, delete beat, read lock, delete lock). The beats carry this holder's token, which no later holder
+      // uses, so a waiter that takes the lock the moment its file is gone is not confused by a beat still there.
+      const beatsGone = Promise.all([...mayExist].map((k) => deleteFile(ownBeat(k)))).catch(() => {});
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const holder = parseHolder(await readProjectFileText(options.api, projectId, path));
+            if (holder?.token === me.token) await deleteRemote();
+            return;
+          } catch (error) {
+            if (!mayHaveActed(error) || attempt >= 5)
+              throw new UserError(
+                `could not release the stack lock ${path} in the project: ${error instanceof Error ? error.message : String(error)}`,
+                { notes: [`it expires at ${me.expiresAt}; or delete ${path} from the project`] },
+              );
+            await sleep(200 * attempt);
+          }
         }
+      } finally {
+        await beatsGone;
       }
     };
+    return read ? { read } : {};
   };
   const lock: Lock = {
-    async extendTo(projectId) {
+    async extendTo<T>(projectId: string, readUnder?: () => Promise<T>) {
       if (coveredProject === projectId) return { waited: false };
       if (coveredProject) throw new Error(`bug: the stack lock already covers project ${coveredProject}`);
       waited = false;
-      await takeRemote(projectId);
-      return { waited };
+      const { read } = await takeRemote(projectId, readUnder);
+      return { waited, ...(read ? { read } : {}) };
     },
     async release() {
       try {
@@ -364,7 +400,8 @@ export async function acquireLock(options: LockOptions): Promise<Lock> {
   // Remote layer, when the project exists.
   if (options.projectId) {
     try {
-      await takeRemote(options.projectId);
+      const { read } = await takeRemote(options.projectId, options.readUnder);
+      return read ? { ...lock, read } : lock;
     } catch (error) {
       await releaseLocal();
       throw error;

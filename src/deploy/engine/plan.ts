@@ -114,7 +114,7 @@ export function plan(desired: DesiredState, live: LiveState, options: PlanOption
     const kept = keptLive(manifest);
     for (const adapter of pruneOrder(kinds)) {
       const ids = matched.get(adapter) ?? new Set<string>();
-      for (const obj of adapter.existing?.(ctx) ?? [])
+      for (const obj of inDeclarationOrder(manifest, adapter.existing?.(ctx)))
         if (obj.owner === stack && !(obj.id && ids.has(obj.id)) && !kept.has(obj.key))
           entries.push({
             key: obj.key,
@@ -179,6 +179,24 @@ function keptLive(manifest: DesiredState["manifest"]): Set<string> {
   return new Set((manifest.skipped ?? []).filter((s) => s.keepLive).map((s) => `${s.key.split(".")[0]}.${s.name}`));
 }
 
+/**
+ * Live objects in the order the manifest declares them, then the rest by key. A listing comes back in creation
+ * order, and parallel creates finish in any order: without this, destroy's confirmation and prune lists would
+ * change from run to run for the same stack.
+ */
+function inDeclarationOrder(manifest: DesiredState["manifest"], objects: readonly LiveObject[] = []): LiveObject[] {
+  const declared = [
+    ...Object.keys(manifest.jobs).map((n) => `jobs.${n}`),
+    ...Object.keys(manifest.applications).map((n) => `applications.${n}`),
+    ...Object.keys(manifest.models).map((n) => `models.${n}`),
+  ];
+  const rank = (key: string) => {
+    const i = declared.indexOf(key);
+    return i < 0 ? declared.length : i;
+  };
+  return [...objects].sort((a, b) => rank(a.key) - rank(b.key) || a.key.localeCompare(b.key));
+}
+
 /** Topological order; a cycle becomes a conflict (validate reports it with locations). */
 function safeOrder(entries: PlanEntry[], conflicts: string[]): PlanEntry[] {
   try {
@@ -216,7 +234,7 @@ export function planDestroy(desired: DesiredState, live: LiveState, options: Pla
     const objects = pruneOrder(kinds).filter((k) => !k.insideContainer);
     let foreign = 0;
     for (const adapter of objects)
-      for (const obj of adapter.existing?.(ctx) ?? []) {
+      for (const obj of inDeclarationOrder(m, adapter.existing?.(ctx))) {
         if (obj.owner === stack) del(obj, obj.preventDestroy);
         // Objects someone made by hand in our project: deleting the project would delete them silently.
         else foreign++;
@@ -245,7 +263,7 @@ export function planDestroy(desired: DesiredState, live: LiveState, options: Pla
     // What lives in the project's own record goes with the project; only a project that stays needs it removed.
     if (!ours || keepProject)
       for (const adapter of pruneOrder(kinds).filter((k) => k.insideContainer))
-        for (const obj of adapter.existing?.(ctx) ?? [])
+        for (const obj of inDeclarationOrder(m, adapter.existing?.(ctx)))
           entries.push({ key: obj.key, action: "delete", id: obj.id, dependsOn: [], changes: [] });
   }
   const fingerprint = createHash("sha256").update(JSON.stringify({ entries, conflicts })).digest("hex").slice(0, 32);

@@ -2,7 +2,7 @@
 /**
  * `${…}` references, one scheme everywhere: `${var.x}`, `${env:X}`, `${secret:X}`, `${resources.<kind>.<key>.<field>}`
  * (`${resources.project.<field>}` for the project). `$${` writes a literal `${`. `${secret:X?}` is an optional secret:
- * when X is unset the env entry is left out (an optional back-end the workload reports as unconfigured).
+ * when X is unset or empty the env entry is left out (an optional back-end the workload reports as unconfigured).
  */
 import type { ResourceKey } from "./model.js";
 

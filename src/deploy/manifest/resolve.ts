@@ -209,7 +209,8 @@ export class Resolver extends ValueReader {
   /**
    * `enabled` and `requires`, read before any resource body so that a skipped resource's secrets are never asked
    * for and references to it can name the reason. A job, application or model that runs after a skipped job is
-   * skipped with it.
+   * skipped with it. An empty value counts as unset: CI systems expand a secret the repository does not have to ""
+   * (GitHub Actions' `${{ secrets.X }}`), and no credential is empty.
    */
   private resolveSwitches(): void {
     for (const section of ["jobs", "applications", "models"] as const)
@@ -225,7 +226,7 @@ export class Resolver extends ValueReader {
           continue;
         }
         const missing = this.stringList(child(e.value, "requires"), `${key}.requires`).filter(
-          (name) => name && this.opts.env[name] === undefined && this.opts.env[`${name}_FILE`] === undefined,
+          (name) => name && !this.opts.env[name] && !this.opts.env[`${name}_FILE`],
         );
         if (missing.length > 0)
           this.skipped.set(key, {

@@ -122,7 +122,7 @@ const switches = {
     true,
   ),
   requires: listOf(
-    "Environment variables (or secrets) this resource needs. When one is unset the resource is skipped with that reason, and an existing copy is left as it is.",
+    "Environment variables (or secrets) this resource needs. When one is unset or empty (a CI secret that does not exist) the resource is skipped with that reason, and an existing copy is left as it is.",
     { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
   ),
 };

@@ -288,10 +288,11 @@ export class ValueReader {
   }
 
   private secret(name: string, loc: DiagnosticLocation, at: string, optional = false): EnvValue | undefined {
+    // An optional secret set to "" is unset, as for `requires` (resolve.ts): a CI secret that does not exist.
     const direct = this.opts.env[name];
-    if (direct !== undefined) return { kind: "secret", name, value: direct };
+    if (direct !== undefined && !(optional && direct === "")) return { kind: "secret", name, value: direct };
     const file = this.opts.env[`${name}_FILE`];
-    if (file !== undefined) {
+    if (file !== undefined && !(optional && file === "")) {
       // A secret file may live anywhere (it is a secret by design), but it must be a small regular file, and
       // neither its content nor any part of it is ever quoted.
       let bytes: Buffer;

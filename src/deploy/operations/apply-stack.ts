@@ -9,7 +9,8 @@ import type { ApplyEvent, ApplySummary } from "../engine/events.js";
 import { describeHolder } from "../engine/lock.js";
 import type { Plan } from "../engine/types.js";
 import type { ResourceKey } from "../manifest/model.js";
-import { settleNewProject } from "../resources/project.js";
+import { listProjectCopies, settleNewProject } from "../resources/project.js";
+import type { Project } from "../resources/types.js";
 import { type OpenStack, openSession, type Session } from "../session.js";
 import { apply, liveOutputs } from "../stack.js";
 
@@ -118,6 +119,8 @@ async function execute(
       });
   }
   let outputs: ApplyResult["outputs"] = {};
+  // [speed, issue 20] The copies of a project this apply creates are listed while it becomes ready, not after.
+  let copies: Promise<Project[]> | undefined;
   const summary = await apply(p, {
     api: session.target.api,
     platform: session.target.platform,
@@ -125,7 +128,12 @@ async function execute(
     live: session.live,
     adopt: request.adopt ?? false,
     waitTimeoutMs: request.waitTimeoutMs ?? 600_000,
-    onProjectCreated: (id) => projectCreated(session, id),
+    onProjectId: () => {
+      copies = listProjectCopies(session.target.api, session.manifest.project.name);
+      // Used (or its failure replaced by a listing) in projectCreated; never left unhandled.
+      copies.catch(() => undefined);
+    },
+    onProjectCreated: (id) => projectCreated(session, id, copies),
     onEvent: emit,
     onOutputs: (done) => {
       outputs = Object.fromEntries(done);
@@ -139,14 +147,19 @@ async function execute(
  * The project this apply just created: keep it only if it is the one copy (resources/project.ts), then lock it
  * before anything goes in. Returns why the plan is out of date, if it is.
  */
-async function projectCreated(session: Session, projectId: string): Promise<string | undefined> {
+async function projectCreated(
+  session: Session,
+  projectId: string,
+  listed: Promise<Project[]> | undefined,
+): Promise<string | undefined> {
   const name = session.manifest.project.name;
-  if (!(await settleNewProject(session.target.api, session.manifest.name, name, projectId)))
+  if (!(await settleNewProject(session.target.api, session.manifest.name, name, projectId, listed)))
     return `another apply created project "${name}" at the same moment; this one deleted its copy (${projectId})`;
-  const extended = await session.lock?.extendTo(projectId);
+  // Another machine may have locked, filled and released the project between its creation and our lock: plan
+  // again from a read under the lock (started alongside the lock's read-back: engine/lock.ts).
+  const extended = await session.lock?.extendTo(projectId, () => session.planAgain(projectId));
   if (extended?.waited) return `another apply took over project "${name}" while it was being created`;
-  // Another machine may have locked, filled and released the project between its creation and our lock.
-  const fresh = await session.planAgain();
+  const fresh = await (extended?.read ?? session.planAgain(projectId));
   const rest = (p: Plan) =>
     JSON.stringify(p.entries.filter((e) => e.key !== "project").map((e) => [e.key, e.action, e.changes]));
   return rest(fresh) === rest(session.plan)

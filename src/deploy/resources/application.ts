@@ -212,8 +212,9 @@ export const applicationAdapter = {
       ctx.signal,
     );
     const id = requireId(app.id, entry.key);
-    // CreateApplication starts the application (openapi/FACTS.md §5): wait for it, bounded.
-    return withUrl(ctx, applicationOutputs(await waitRunning(ctx, entry.key, id)));
+    // CreateApplication starts the application (openapi/FACTS.md §5): wait for it, bounded. Its answer is the first
+    // observation (APPLICATION_STARTING), so the first poll comes after the wait's first interval, not at once.
+    return withUrl(ctx, applicationOutputs(await waitRunning(ctx, entry.key, id, app)));
   },
   async update(ctx, entry) {
     const spec = requireSpec(ctx.desired.manifest.applications, entry.key);
@@ -266,9 +267,12 @@ export const applicationAdapter = {
 } satisfies KindAdapter;
 
 /** Waits for APPLICATION_RUNNING; on failure the error carries the last status and the log tail, when readable. */
-async function waitRunning(ctx: ApplyContext, key: string, id: string): Promise<Application> {
+async function waitRunning(ctx: ApplyContext, key: string, id: string, initial?: Application): Promise<Application> {
   try {
-    return await waits.applicationRunning(ctx.api, ctx.projectId(), id, ctx.wait(`${key} to be running`));
+    return await waits.applicationRunning(ctx.api, ctx.projectId(), id, {
+      ...ctx.wait(`${key} to be running`),
+      ...(initial ? { initial } : {}),
+    });
   } catch (error) {
     const tail = await logTail(ctx, `/projects/${ctx.projectId()}/applications/${id}/logs`);
     if (!tail || !(error instanceof Error)) throw error;

@@ -6,6 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { unwrap, uploadProjectFile } from "../../client/index.js";
+import { isJsonObject, parseShaped, shapeOf } from "../../shared/json-shape.js";
 import type { DesiredState } from "../engine/desired.js";
 import { deleteIfPresent, repeatIdempotent } from "../engine/idempotent.js";
 import type { LiveState } from "../engine/kind.js";
@@ -45,20 +46,20 @@ export function fileRecordPath(stack: string): string {
   return `${RECORD_DIR}/${stack}.files.json`;
 }
 
+/** The record as the project holds it; a set or hash that is not of its type is skipped, not the whole record. */
+const isFileRecordText = shapeOf<{ stack: string; sets: Record<string, unknown> }>({
+  type: "object",
+  required: ["sets", "stack"],
+  properties: { stack: { type: "string" }, sets: { type: "object" } },
+});
+
 /** A damaged record is treated as empty: every file is then re-uploaded (delete-before-upload keeps that safe). */
 export function parseFileRecord(text: string): FileRecord | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== "object" || parsed === null || !("sets" in parsed) || !("stack" in parsed)) return undefined;
-  const { sets, stack } = parsed;
-  if (typeof stack !== "string" || typeof sets !== "object" || sets === null) return undefined;
-  const out: FileRecord = { version: 1, stack, sets: {} };
-  for (const [to, files] of Object.entries(sets)) {
-    if (typeof files !== "object" || files === null) continue;
+  const parsed = parseShaped(text, isFileRecordText);
+  if (!parsed) return undefined;
+  const out: FileRecord = { version: 1, stack: parsed.stack, sets: {} };
+  for (const [to, files] of Object.entries(parsed.sets)) {
+    if (!isJsonObject(files)) continue;
     out.sets[to] = Object.fromEntries(
       Object.entries(files).filter((e): e is [string, string] => typeof e[1] === "string"),
     );

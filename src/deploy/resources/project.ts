@@ -152,7 +152,9 @@ export const projectAdapter = {
     );
     const id = requireId(project.id, "project");
     ctx.setProjectId(id);
-    await waits.projectReady(ctx.api, id, ctx.wait(`project ${spec.name} to be created`));
+    // [speed, issue 20] The create's answer is the first observation (creation_status `creating`): polling at once
+    // would ask again what was just answered, one call and one round trip on every first apply's critical path.
+    await waits.projectReady(ctx.api, id, { ...ctx.wait(`project ${spec.name} to be created`), initial: project });
     return { id, name: spec.name };
   },
   async update(ctx, entry) {
@@ -186,6 +188,11 @@ export const projectAdapter = {
   },
 } satisfies KindAdapter;
 
+/** The projects named `name` (the listing settleNewProject decides from). */
+export function listProjectCopies(api: CmlClient, name: string): Promise<Project[]> {
+  return listByFilter(api, "project", { name });
+}
+
 /**
  * Two machines applying a new stack at the same moment: neither can lock a project that does not exist yet, so
  * both create one. Each then settles the same way, from what the server lists: the copy carrying this stack's
@@ -198,10 +205,16 @@ export async function settleNewProject(
   stack: string,
   name: string,
   createdId: string,
+  /**
+   * The projects of that name, listed after the create returned (while the project became ready). It serves when
+   * it shows the copy this process created; a copy missing from it was created later than ours, so it could not
+   * come first. Otherwise (or when that listing failed) they are listed now.
+   */
+  listed?: Promise<Project[]>,
 ): Promise<boolean> {
-  const copies = (await listByFilter(api, "project", { name })).filter(
-    (p) => p.name === name && p.id && ownerOf(p.environment) === stack,
-  );
+  const early = await listed?.catch(() => undefined);
+  const all = early?.some((p) => p.id === createdId) ? early : await listProjectCopies(api, name);
+  const copies = all.filter((p) => p.name === name && p.id && ownerOf(p.environment) === stack);
   const first = copies.sort(
     (a, b) => (a.created_at ?? "").localeCompare(b.created_at ?? "") || (a.id ?? "").localeCompare(b.id ?? ""),
   )[0];

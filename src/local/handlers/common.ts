@@ -1,9 +1,9 @@
 /** Small request checks shared by the handlers. */
 import type { Schemas } from "../../client/index.js";
+import { isJsonObject } from "../../shared/json-shape.js";
 import { badRequest } from "../errors.js";
 import { checkEnvironment } from "../process-values.js";
 import { findRuntime } from "../runtimes.js";
-import { isRecord } from "../spec.js";
 
 /**
  * PATCH bodies carry `environment` as a JSON string (openapi/FACTS.md §4); CML rejects what it cannot unmarshal.
@@ -16,7 +16,7 @@ export function parseEnvironmentString(text: string): Record<string, string> {
   } catch {
     throw badRequest("environment must be a JSON object encoded as a string");
   }
-  if (!isRecord(parsed)) throw badRequest("environment must be a JSON object encoded as a string");
+  if (!isJsonObject(parsed)) throw badRequest("environment must be a JSON object encoded as a string");
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(parsed))
     env[key] = typeof value === "string" ? value : JSON.stringify(value);

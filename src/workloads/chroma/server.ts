@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { discardBody } from "../../shared/discard-body.js";
 import { findFreePort } from "../../shared/ports.js";
 import { pollUntil } from "../../shared/wait.js";
+import { assertWorkloadPackages } from "../../shared/workload-packages.js";
 
 /**
  * A real Chroma server (the Rust server bundled in the chromadb package, run through its CLI) on a directory.
@@ -34,22 +35,21 @@ export interface ChromaServerOptions {
 }
 
 function chromaCli(): string {
+  // The server ships with the chromadb package (its bindings), a workload package (src/shared/workload-packages.ts).
+  assertWorkloadPackages("the Chroma server", ["chromadb"]);
   return join(dirname(fileURLToPath(import.meta.resolve("chromadb"))), "cli.mjs");
 }
 
 export async function startChromaServer(options: ChromaServerOptions): Promise<ChromaServer> {
+  const cli = chromaCli();
   const host = options.host ?? "127.0.0.1";
   const port = options.port || (await findFreePort(host));
   mkdirSync(options.path, { recursive: true });
-  const child = spawn(
-    process.execPath,
-    [chromaCli(), "run", "--path", options.path, "--host", host, "--port", String(port)],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-      // The CLI checks npm for a newer version only on `update`; nothing here touches the network.
-      env: { ...process.env, ANONYMIZED_TELEMETRY: "False" },
-    },
-  );
+  const child = spawn(process.execPath, [cli, "run", "--path", options.path, "--host", host, "--port", String(port)], {
+    stdio: ["ignore", "pipe", "pipe"],
+    // The CLI checks npm for a newer version only on `update`; nothing here touches the network.
+    env: { ...process.env, ANONYMIZED_TELEMETRY: "False" },
+  });
   const output: string[] = [];
   const onData = (chunk: Buffer) => {
     for (const line of chunk.toString("utf8").split("\n")) {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import pLimit from "p-limit";
 import { discardBody } from "../../shared/discard-body.js";
 import { UserError } from "../../shared/errors.js";
-import { abortableSleep, backoffMs, retryAfterMs } from "../../shared/retry.js";
+import { retry, retryAfterMs } from "../../shared/retry.js";
 import { extractCanonical } from "./canonical.js";
 import { listHtmlPages } from "./html-pages.js";
 import {
@@ -71,6 +71,14 @@ class FetchFailure extends Error {
   ) {
     super(message);
   }
+}
+
+/** What one fetch attempt's error means: ours as thrown; a refused private address is final; the network's is worth another try. */
+function asFetchFailure(error: unknown): FetchFailure {
+  if (error instanceof FetchFailure) return error;
+  const refused = privateAddressCause(error);
+  if (refused) return new FetchFailure(refused.message, false);
+  return new FetchFailure(error instanceof Error ? `${error.name}: ${error.message}` : String(error), true);
 }
 
 /** Reads a links file (one URL a line, `#` comments) from a path or an http(s) URL. */
@@ -228,8 +236,7 @@ export async function scrapePages(options: ScrapeOptions): Promise<ScrapeSummary
     const beforeFile = before && existsSync(join(options.out, before.file));
     if (before && beforeFile && before.etag) conditional["if-none-match"] = before.etag;
     if (before && beforeFile && before.lastModified) conditional["if-modified-since"] = before.lastModified;
-    const retries = options.retries ?? 3;
-    for (let attempt = 0; ; attempt++) {
+    const attempt = async (): Promise<void> => {
       try {
         const response = await request(url, conditional);
         if (response.status === 304 && before) {
@@ -281,19 +288,23 @@ export async function scrapePages(options: ScrapeOptions): Promise<ScrapeSummary
         );
         return;
       } catch (error) {
-        const refused = privateAddressCause(error);
-        const failure =
-          error instanceof FetchFailure
-            ? error
-            : refused
-              ? new FetchFailure(refused.message, false)
-              : new FetchFailure(error instanceof Error ? `${error.name}: ${error.message}` : String(error), true);
-        if (!failure.retryable || attempt >= retries) throw failure;
-        const waitMs = Math.min(failure.retryAfterMs ?? backoffMs(attempt, SCRAPE_BACKOFF), SCRAPE_BACKOFF.maxDelayMs);
-        emit({ type: "retry", url: href, attempt: attempt + 1, waitMs, reason: failure.message });
-        await abortableSleep(waitMs);
+        throw asFetchFailure(error);
       }
-    }
+    };
+    await retry(attempt, {
+      policy: { ...SCRAPE_BACKOFF, retries: options.retries ?? 3, maxElapsedMs: Number.POSITIVE_INFINITY },
+      // A failure is retried when it says so; the server's Retry-After is honoured up to the politeness cap.
+      classify: (outcome) => {
+        if (outcome.ok || !(outcome.error instanceof FetchFailure) || !outcome.error.retryable) return false;
+        const asked = outcome.error.retryAfterMs;
+        return {
+          delayMs: asked === undefined ? undefined : Math.min(asked, SCRAPE_BACKOFF.maxDelayMs),
+          reason: outcome.error.message,
+        };
+      },
+      onRetry: (_outcome, { attempt: n, delayMs, reason }) =>
+        emit({ type: "retry", url: href, attempt: n, waitMs: delayMs, reason: reason ?? "" }),
+    });
   };
 
   const keep = (page: CachedPage, status: "new" | "changed" | "unchanged" | "not-modified") => {

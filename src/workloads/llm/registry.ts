@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { bedrockRegion, createBedrockModel } from "./bedrock.js";
+import { bedrockNotInstalled, bedrockRegion, createBedrockModel } from "./bedrock.js";
 import { createCmlModel } from "./cml.js";
 import { createOfflineModel } from "./offline.js";
 import { createOpenAiModel } from "./openai.js";
@@ -96,9 +96,9 @@ export function missingModelConfig(id: ModelId, env: NodeJS.ProcessEnv): string 
     case "bedrock": {
       if (!env.CML_LAB_BEDROCK_MODEL_ID)
         return "set CML_LAB_BEDROCK_MODEL_ID (a Bedrock model or inference-profile id)";
-      return awsCredentialsFound(env)
-        ? undefined
-        : "AWS credentials not found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)";
+      if (!awsCredentialsFound(env))
+        return "AWS credentials not found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)";
+      return bedrockNotInstalled();
     }
     case "cml": {
       const url = cmlModelUrl(env);

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomicSync } from "../../shared/atomic-write.js";
-import { shapeOf } from "../../shared/json-shape.js";
+import { isJsonObject, shapeOf } from "../../shared/json-shape.js";
 import type { ChunkRecord } from "./chunk-record.js";
 import type { StoreMeta } from "./stores/store.js";
 
@@ -35,7 +35,7 @@ export class ChunkCatalog {
     const docsFile = join(dir, "docs.json");
     if (existsSync(docsFile)) {
       const parsed: unknown = JSON.parse(readFileSync(docsFile, "utf8"));
-      if (parsed && typeof parsed === "object") {
+      if (isJsonObject(parsed)) {
         for (const [docId, value] of Object.entries(parsed)) {
           if (isCatalogDoc(value)) catalog.docs.set(docId, value);
         }

@@ -3,17 +3,18 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../../shared/errors.js";
+import { shapeOf } from "../../shared/json-shape.js";
 import { extractPage } from "../ingest/extract.js";
 import { listHtmlPages } from "../ingest/html-pages.js";
 import { type IndexEvent, indexPages } from "../ingest/index-pages.js";
 import { ChunkCatalog } from "./catalog.js";
 import type { Embedder } from "./embedders/embedder.js";
+import type { EvalConfig } from "./eval-configs.js";
 import { HybridRetriever, type RetrievalMode } from "./hybrid.js";
 import { LexicalIndex } from "./lexical.js";
 import { LocalStore } from "./stores/local.js";
 
-export const EVAL_CONFIGS = ["hybrid", "bm25", "dense", "bm25-page", "lab-baseline"] as const;
-export type EvalConfig = (typeof EVAL_CONFIGS)[number];
+export { EVAL_CONFIGS, type EvalConfig } from "./eval-configs.js";
 
 export interface EvalQuestion {
   id: string;
@@ -48,6 +49,17 @@ export interface EvalReport {
   configs: Partial<Record<EvalConfig, ConfigResult>>;
 }
 
+/** A line of a questions file; `kind` is read when it is a string, else the question is "other". */
+const isQuestionLine = shapeOf<{ id: string; question: string; expected: string[]; kind?: unknown }>({
+  type: "object",
+  required: ["id", "question", "expected"],
+  properties: {
+    id: { type: "string" },
+    question: { type: "string" },
+    expected: { type: "array", items: { type: "string" } },
+  },
+});
+
 /** Reads a questions file; each bad line is reported with its file:line. */
 export function loadQuestions(file: string): EvalQuestion[] {
   const questions: EvalQuestion[] = [];
@@ -63,18 +75,8 @@ export function loadQuestions(file: string): EvalQuestion[] {
           location: `${file}:${index + 1}:1`,
         });
       }
-      if (
-        typeof value === "object" &&
-        value !== null &&
-        "id" in value &&
-        typeof value.id === "string" &&
-        "question" in value &&
-        typeof value.question === "string" &&
-        "expected" in value &&
-        Array.isArray(value.expected) &&
-        value.expected.every((entry: unknown) => typeof entry === "string")
-      ) {
-        const kind = "kind" in value && typeof value.kind === "string" ? value.kind : "other";
+      if (isQuestionLine(value)) {
+        const kind = typeof value.kind === "string" ? value.kind : "other";
         questions.push({ id: value.id, question: value.question, expected: value.expected, kind });
         return;
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderPlan } from "../../../src/deploy/engine/render.js";
-import { EMPTY_LIVE, plan, selectEntries } from "../../../src/deploy/stack.js";
+import { EMPTY_LIVE, plan, planDestroy, selectEntries } from "../../../src/deploy/stack.js";
 import { app, desiredOf, job, liveOf, manifest, model } from "./builder.js";
 
 const target = { name: "local" };
@@ -169,5 +169,34 @@ describe("plan", () => {
     const b = plan(desiredOf(lab), live, { target });
     expect(a.fingerprint).not.toBe(b.fingerprint);
     expect(plan(desiredOf(lab), structuredClone(base), { target }).fingerprint).toBe(a.fingerprint);
+  });
+
+  it("lists destroy and prune deletes in declaration order, whatever order the workspace lists them in", () => {
+    // A listing comes back in creation order, which parallel creates make vary from run to run.
+    const three = manifest({
+      jobs: { scrape: job("scrape"), populate: job("populate"), ask: job("ask") },
+      applications: { docs: app("docs"), vectordb: app("vectordb"), chat: app("chat") },
+    });
+    const live = liveOf(three);
+    const reversed = { ...live, jobs: [...live.jobs].reverse(), applications: [...live.applications].reverse() };
+    const declared = [
+      "jobs.scrape",
+      "jobs.populate",
+      "jobs.ask",
+      "applications.docs",
+      "applications.vectordb",
+      "applications.chat",
+    ];
+    for (const l of [live, reversed]) {
+      const destroy = planDestroy(desiredOf(three), l, { target });
+      expect(destroy.entries.map((e) => e.key)).toEqual([...declared, "project"]);
+      // Prune: the same objects, gone from the manifest (so known by their live names), sorted by key per kind.
+      const empty = manifest({ jobs: {}, applications: {} });
+      const pruned = plan(desiredOf(empty), l, { target }).entries.filter((e) => e.action === "delete");
+      expect(pruned.map((e) => e.key)).toEqual([
+        ...["jobs.ask", "jobs.populate", "jobs.scrape"],
+        ...["applications.chat-app", "applications.docs-app", "applications.vectordb-app"],
+      ]);
+    }
   });
 });

@@ -47,6 +47,19 @@ describe("enabled and requires", () => {
     });
   });
 
+  it('an empty value is unset (GitHub Actions expands a secret the repository lacks to "")', async () => {
+    const r = await load(MANIFEST, { env: { PINECONE_API_KEY: "" } });
+    expect(errors(r)).toEqual([]);
+    expect(Object.keys(r.manifest?.jobs ?? {})).toEqual(["scrape"]);
+    expect(r.manifest?.skipped?.[0]?.reason).toBe("PINECONE_API_KEY is not set");
+
+    const scrape = '  scrape: { script: src/a.py, env: { DOCS_URL: "${var.docs_url}" } }';
+    const withOptional = MANIFEST.replace(scrape, '  scrape: { script: src/a.py, env: { KEY: "${secret:KEY?}" } }');
+    const optional = await load(withOptional, { env: { KEY: "" } });
+    expect(errors(optional)).toEqual([]);
+    expect(optional.manifest?.jobs.scrape?.env).toEqual({});
+  });
+
   it("switches per target through a variable, and a variable may carry a resource reference", async () => {
     const local = await load(MANIFEST);
     expect(local.manifest?.applications.docs).toBeDefined();

@@ -1,11 +1,11 @@
 import { createRequire } from "node:module";
 import { basename, dirname } from "node:path";
 import { UserError } from "../../../shared/errors.js";
+import { workloadPackagesMissing } from "../../../shared/workload-packages.js";
 import { type Embedder, l2normalize } from "./embedder.js";
 import { readOnnxModelDir } from "./onnx-model-dir.js";
 
 export const TRANSFORMERS_PACKAGE = "@huggingface/transformers";
-const INSTALL = "npm install @huggingface/transformers@~4.3.0";
 
 export interface LocalOnnxEmbedderOptions {
   /** A model directory on disk: config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx. */
@@ -17,9 +17,9 @@ export interface LocalOnnxEmbedderOptions {
 }
 
 /**
- * The narrow part of transformers.js this embedder uses. The package is an optional dependency (≈470 MB with
- * onnxruntime), so nothing here imports its types: `npm ci --omit=optional` must still build. A type test
- * (test/types/local-onnx.test-d.ts) checks the real module satisfies this shape.
+ * The narrow part of transformers.js this embedder uses. The package is a workload package (≈470 MB with
+ * onnxruntime, src/shared/workload-packages.ts), so nothing here imports its types: a build without it must
+ * still compile. A type test (test/types/local-onnx.test-d.ts) checks the real module satisfies this shape.
  */
 export interface TransformersModule {
   env: {
@@ -68,14 +68,9 @@ function isTransformersModule(value: unknown): value is TransformersModule {
   );
 }
 
-function notInstalled(packageName: string, cause?: unknown): UserError {
-  return new UserError(`--embedder local-onnx needs ${packageName}, which is not installed`, {
-    cause,
-    notes: [
-      `install it with ${INSTALL}`,
-      "it is an optional dependency of cml-lab (about 470 MB with onnxruntime): npm ci installs it unless --omit=optional",
-    ],
-  });
+/** `packageName` is what was looked for (tests name one that is missing); the hint names the real package. */
+function notInstalled(cause?: unknown): UserError {
+  return workloadPackagesMissing("--embedder local-onnx", [TRANSFORMERS_PACKAGE], cause);
 }
 
 async function importTransformers(packageName: string): Promise<TransformersModule> {
@@ -84,7 +79,7 @@ async function importTransformers(packageName: string): Promise<TransformersModu
     loaded = await import(packageName);
   } catch (error) {
     if (error instanceof Error && "code" in error && error.code === "ERR_MODULE_NOT_FOUND") {
-      throw notInstalled(packageName, error);
+      throw notInstalled(error);
     }
     throw error;
   }
@@ -154,7 +149,7 @@ export function createLocalOnnxEmbedder(options: LocalOnnxEmbedderOptions): Embe
   try {
     createRequire(import.meta.url).resolve(packageName);
   } catch (error) {
-    throw notInstalled(packageName, error);
+    throw notInstalled(error);
   }
   const batchSize = options.batchSize ?? 32;
 

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { UserError } from "../../../shared/errors.js";
+import { isJsonObject } from "../../../shared/json-shape.js";
 
 /** What the `local-onnx` embedder needs to know about a model directory before loading anything heavy. */
 export interface OnnxModelDir {
@@ -86,10 +87,8 @@ function readJson(file: string): Record<string, unknown> {
   } catch (error) {
     throw new UserError(`${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new UserError(`${file} must hold a JSON object`);
-  }
-  return Object.fromEntries(Object.entries(parsed));
+  if (!isJsonObject(parsed)) throw new UserError(`${file} must hold a JSON object`);
+  return parsed;
 }
 
 /** Streams the file into the hash: real models are hundreds of MB, so never read one whole. */

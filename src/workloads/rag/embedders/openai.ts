@@ -1,5 +1,6 @@
 import pLimit from "p-limit";
 import { discardBody } from "../../../shared/discard-body.js";
+import { shapeOf } from "../../../shared/json-shape.js";
 import { type RetryPolicy, retry, retryAfterMs } from "../../../shared/retry.js";
 import { type Embedder, l2normalize } from "./embedder.js";
 
@@ -79,12 +80,24 @@ export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
   };
 }
 
+/** `/v1/embeddings` answers `{data: [{embedding, index}]}`; an item without a vector is skipped (then reported missing). */
+const hasData = shapeOf<{ data: unknown[] }>({
+  type: "object",
+  required: ["data"],
+  properties: { data: { type: "array" } },
+});
+const isEmbeddingItem = shapeOf<{ embedding: unknown[]; index?: unknown }>({
+  type: "object",
+  required: ["embedding"],
+  properties: { embedding: { type: "array" } },
+});
+
 function parseEmbeddings(body: unknown, count: number, dim: number, url: string): Float32Array[] {
-  const data = typeof body === "object" && body !== null && "data" in body && Array.isArray(body.data) ? body.data : [];
+  const data = hasData(body) ? body.data : [];
   const out: Float32Array[] = new Array(count);
   for (const [position, item] of data.entries()) {
-    if (typeof item !== "object" || item === null || !("embedding" in item) || !Array.isArray(item.embedding)) continue;
-    const index = "index" in item && typeof item.index === "number" ? item.index : position;
+    if (!isEmbeddingItem(item)) continue;
+    const index = typeof item.index === "number" ? item.index : position;
     const values: unknown[] = item.embedding;
     if (values.length !== dim || !values.every((v) => typeof v === "number")) {
       throw new Error(`${url} returned a vector of ${values.length} values; the index expects ${dim}`);

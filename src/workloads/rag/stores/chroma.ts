@@ -1,4 +1,5 @@
-import { ChromaClient, type Collection, type Metadata } from "chromadb";
+import type { ChromaClient, Collection, Metadata } from "chromadb";
+import { loadWorkload } from "../../../shared/workload-packages.js";
 import type { ChunkRecord } from "../chunk-record.js";
 import { type DenseHit, type StoreMeta, sameMeta, type VectorRecord, type VectorStore } from "./store.js";
 
@@ -25,7 +26,9 @@ export class ChromaStore implements VectorStore {
   static async connect(url: string, name: string): Promise<ChromaStore> {
     const parsed = new URL(url);
     const ssl = parsed.protocol === "https:";
-    const client = new ChromaClient({
+    // The Chroma client is a workload package: loaded here, on first use (src/shared/workload-packages.ts).
+    const { ChromaClient: Client } = await loadWorkload("--store chroma", ["chromadb"], () => import("chromadb"));
+    const client = new Client({
       host: parsed.hostname,
       port: parsed.port ? Number(parsed.port) : ssl ? 443 : 80,
       ssl,

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { UserError } from "../../../shared/errors.js";
+import { loadWorkload } from "../../../shared/workload-packages.js";
 import { ChunkCatalog } from "../catalog.js";
 import { LocalStore } from "./local.js";
 import type { VectorStore } from "./store.js";
@@ -55,7 +56,11 @@ export async function openStore(
       if (!connection.pinecone?.apiKey || !connection.pinecone.index) {
         throw new UserError("--store pinecone needs --pinecone-index and PINECONE_API_KEY");
       }
-      const { PineconeStore } = await import("./pinecone.js");
+      const { PineconeStore } = await loadWorkload(
+        "--store pinecone",
+        ["@pinecone-database/pinecone"],
+        () => import("./pinecone.js"),
+      );
       return { store: PineconeStore.connect(connection.pinecone), catalog };
     }
   }
