@@ -2,6 +2,8 @@
  * Reads Server-Sent Events (`data:` lines, blank-line separated) from a fetch body. Each read races the
  * signal: a body that stalls without honouring the abort (proxies, mocked bodies) must not hold us open.
  */
+import { abortable } from "./deadline.js";
+
 export async function* readSse(
   body: ReadableStream<Uint8Array>,
   signal: AbortSignal,
@@ -9,20 +11,18 @@ export async function* readSse(
 ): AsyncIterable<{ event: string; data: string }> {
   const decoder = new TextDecoder();
   const reader = body.getReader();
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-  });
-  aborted.catch(() => {});
+  const chunks = async function* () {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  };
   let buffer = "";
   let event = "message";
   let data: string[] = [];
   try {
-    while (true) {
-      const { done, value } = await Promise.race([reader.read(), aborted]);
-      if (done) break;
+    for await (const value of abortable(chunks(), signal)) {
       onBytes();
       buffer += decoder.decode(value, { stream: true });
       let newline = buffer.search(/\r?\n/);
@@ -43,7 +43,7 @@ export async function* readSse(
     }
     if (data.length > 0) yield { event, data: data.join("\n") };
   } finally {
-    if (onAbort) signal.removeEventListener("abort", onAbort);
+    // A stalled body never settles the pending read on its own: cancelling it does, and frees the connection.
     void reader.cancel().catch(() => {});
   }
 }
