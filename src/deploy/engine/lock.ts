@@ -19,9 +19,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type CmlClient, isApiError, unwrap, uploadProjectFile } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
 import { parseShaped, shapeOf } from "../../shared/json-shape.js";
+import { type RetryPolicy, retry } from "../../shared/retry.js";
 import { sha256 } from "./desired.js";
 import { deleteIfPresent, mayHaveActed } from "./idempotent.js";
 import { RECORD_DIR, readProjectFileText } from "./live.js";
+
+/** Releasing: four more tries over a few seconds; a lock left behind costs the next apply its whole TTL. */
+const RELEASE_RETRY: RetryPolicy = { retries: 4, minDelayMs: 200, maxDelayMs: 1_600, maxElapsedMs: 10_000 };
 
 export interface LockHolder {
   token: string;
@@ -361,20 +365,21 @@ export async function acquireLock<T = unknown>(options: LockOptions<T>): Promise
       // uses, so a waiter that takes the lock the moment its file is gone is not confused by a beat still there.
       const beatsGone = Promise.all([...mayExist].map((k) => deleteFile(ownBeat(k)))).catch(() => {});
       try {
-        for (let attempt = 1; ; attempt++) {
-          try {
+        await retry(
+          async () => {
             const holder = parseHolder(await readProjectFileText(options.api, projectId, path));
             if (holder?.token === me.token) await deleteRemote();
-            return;
-          } catch (error) {
-            if (!mayHaveActed(error) || attempt >= 5)
-              throw new UserError(
-                `could not release the stack lock ${path} in the project: ${error instanceof Error ? error.message : String(error)}`,
-                { notes: [`it expires at ${me.expiresAt}; or delete ${path} from the project`] },
-              );
-            await sleep(200 * attempt);
-          }
-        }
+          },
+          {
+            policy: RELEASE_RETRY,
+            classify: (outcome) => !outcome.ok && mayHaveActed(outcome.error) && { reason: "release" },
+          },
+        ).catch((error: unknown) => {
+          throw new UserError(
+            `could not release the stack lock ${path} in the project: ${error instanceof Error ? error.message : String(error)}`,
+            { notes: [`it expires at ${me.expiresAt}; or delete ${path} from the project`] },
+          );
+        });
       } finally {
         await beatsGone;
       }
