@@ -151,6 +151,23 @@ describe("Bedrock ConverseStream on the wire (HTTP/2, the SDK's own handler)", (
     ]);
   });
 
+  it("a Bedrock API key alone (AWS_BEARER_TOKEN_BEDROCK, no access keys) is enough: sent as a bearer token", async () => {
+    const env = bedrockEnv(wire.url);
+    delete env.AWS_ACCESS_KEY_ID;
+    delete env.AWS_SECRET_ACCESS_KEY;
+    stubEnv({ ...env, AWS_BEARER_TOKEN_BEDROCK: "ABSKbedrock-api-key-wire-test" });
+    vi.stubEnv("AWS_ACCESS_KEY_ID", undefined);
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", undefined);
+    wire.reply({ stream: answerEvents(["Keys ", "work."]) });
+    const result = await ask(process.env);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Keys work.");
+    expect(wire.requests[0]?.headers.authorization).toBe("Bearer ABSKbedrock-api-key-wire-test");
+    // Never in what the user sees.
+    expect(result.stdout).not.toContain("ABSKbedrock-api-key-wire-test");
+  });
+
   it("a throttled request (429 ThrottlingException) is retried by the SDK, then answers", async () => {
     wire.reply({ error: BEDROCK_ERRORS.throttled }, { stream: answerEvents(["Runtimes ", "are images."]) });
     const result = await ask(process.env);

@@ -55,7 +55,7 @@ export function describeBedrockFailure(error: unknown, call: BedrockCall): Bedro
       return {
         kind: "auth",
         message:
-          "Amazon Bedrock: no AWS credentials found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)",
+          "Amazon Bedrock: no AWS credentials found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or AWS_BEARER_TOKEN_BEDROCK)",
       };
     case "UnrecognizedClientException":
     case "InvalidSignatureException":

@@ -97,7 +97,7 @@ export function missingModelConfig(id: ModelId, env: NodeJS.ProcessEnv): string 
       if (!env.CML_LAB_BEDROCK_MODEL_ID)
         return "set CML_LAB_BEDROCK_MODEL_ID (a Bedrock model or inference-profile id)";
       if (!awsCredentialsFound(env))
-        return "AWS credentials not found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)";
+        return "AWS credentials not found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or a Bedrock API key in AWS_BEARER_TOKEN_BEDROCK)";
       return bedrockNotInstalled();
     }
     case "cml": {
@@ -130,6 +130,8 @@ function validHttpUrl(value: string): boolean {
  * call. The SDK still resolves credentials itself at call time (SSO, metadata services included).
  */
 function awsCredentialsFound(env: NodeJS.ProcessEnv): boolean {
+  // A Bedrock API key: the SDK sends it as a bearer token instead of signing (src/workloads/FACTS.md §B1).
+  if (env.AWS_BEARER_TOKEN_BEDROCK) return true;
   if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return true;
   if (env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE) return true;
   if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) return true;
