@@ -97,6 +97,21 @@ describe("cml-lab installed from its tarball", () => {
       );
   });
 
+  it("carries the chat app's UI where the built app looks for it", () => {
+    // `cml-lab app` serves these files; from dist/ it reads them from the package's src/ tree (ui-files.ts).
+    const check = execFileSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        // Not an export of the package: imported by path, as the bin's own modules reach it.
+        'const { loadUi } = await import("./node_modules/cml-lab/dist/workloads/app/ui-files.js"); console.log([...loadUi().keys()].join(","))',
+      ],
+      { cwd: consumer },
+    ).toString();
+    expect(check.trim()).toBe("index.html,app.js,render.js,style.css");
+  });
+
   it("runs the README's client example as written", async () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
     const example = /## The client in ten lines\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
