@@ -19,6 +19,11 @@ export interface PollSpec<T> {
   failWhen?: (value: T) => string | undefined;
   /** A poll error that means "not yet" rather than the end of the wait. */
   isPassing?: (error: unknown) => boolean;
+  /**
+   * How long polls may keep failing in a row (passing errors) before the wait ends with the last of them: a
+   * server that stopped answering is not "not yet" for the whole timeout. Default 60 s.
+   */
+  failingForMs?: number;
   /** Called whenever the observed status changes. */
   onProgress?: (status: string, elapsedMs: number) => void;
   signal?: AbortSignal;
@@ -30,12 +35,15 @@ export interface PollSpec<T> {
 }
 
 const FIRST_INTERVAL_MS = 100;
+const DEFAULT_FAILING_FOR_MS = 60_000;
 
 export async function pollUntil<T>(poll: () => Promise<T>, spec: PollSpec<T>): Promise<T> {
   const started = Date.now();
   let interval = Math.min(FIRST_INTERVAL_MS, spec.intervalMs);
   let lastStatus: string | undefined;
   let seen: { value: T } | undefined = spec.initial === undefined ? undefined : { value: spec.initial };
+  // The passing error of the last poll, and since when polls have failed in a row.
+  let failing: { error: unknown; since: number } | undefined;
   for (;;) {
     spec.signal?.throwIfAborted();
     let polled: { value: T } | undefined = seen;
@@ -43,8 +51,12 @@ export async function pollUntil<T>(poll: () => Promise<T>, spec: PollSpec<T>): P
     if (!polled)
       try {
         polled = { value: await poll() };
+        failing = undefined;
       } catch (error) {
         if (!spec.isPassing?.(error)) throw error;
+        failing = { error, since: failing?.since ?? Date.now() };
+        if (Date.now() - failing.since >= (spec.failingForMs ?? DEFAULT_FAILING_FOR_MS))
+          throw new WaitTimeoutError(spec.what, lastStatus, Date.now() - started, error);
       }
     if (polled) {
       const status = spec.status?.(polled.value);
@@ -57,22 +69,34 @@ export async function pollUntil<T>(poll: () => Promise<T>, spec: PollSpec<T>): P
       if (failure) throw new WaitFailedError(spec.what, status, failure);
     }
     const elapsed = Date.now() - started;
-    if (elapsed >= spec.timeoutMs) throw new WaitTimeoutError(spec.what, lastStatus, elapsed);
+    if (elapsed >= spec.timeoutMs) throw new WaitTimeoutError(spec.what, lastStatus, elapsed, failing?.error);
     await abortableSleep(Math.min(interval, spec.timeoutMs - elapsed), spec.signal);
     interval = Math.min(spec.intervalMs, interval * 2);
   }
 }
 
-/** A bounded wait ran out; names what it waited for and the last status it saw. */
+/**
+ * A bounded wait ran out; names what it waited for and the last status it saw, and why the last poll failed when
+ * it did (the error is also the `cause`).
+ */
 export class WaitTimeoutError extends Error {
   override readonly name = "WaitTimeoutError";
   constructor(
     readonly what: string,
     readonly lastStatus: string | undefined,
     readonly elapsedMs: number,
+    lastPollError?: unknown,
   ) {
-    super(`${what} did not finish within ${formatDuration(elapsedMs)} (last status: ${lastStatus ?? "none seen"})`);
+    super(
+      `${what} did not finish within ${formatDuration(elapsedMs)} (last status: ${lastStatus ?? "none seen"}` +
+        (lastPollError === undefined ? ")" : `; last poll failed: ${errorText(lastPollError)})`),
+      lastPollError === undefined ? undefined : { cause: lastPollError },
+    );
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** A wait saw a state from which the awaited state cannot be reached (e.g. APPLICATION_FAILED). */

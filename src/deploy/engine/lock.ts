@@ -19,13 +19,23 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type CmlClient, isApiError, unwrap, uploadProjectFile } from "../../client/index.js";
 import { UserError } from "../../shared/errors.js";
 import { parseShaped, shapeOf } from "../../shared/json-shape.js";
-import { type RetryPolicy, retry } from "../../shared/retry.js";
+import { backoffMs, type RetryPolicy, retry } from "../../shared/retry.js";
 import { sha256 } from "./desired.js";
 import { deleteIfPresent, mayHaveActed } from "./idempotent.js";
 import { RECORD_DIR, readProjectFileText } from "./live.js";
 
 /** Releasing: four more tries over a few seconds; a lock left behind costs the next apply its whole TTL. */
 const RELEASE_RETRY: RetryPolicy = { retries: 4, minDelayMs: 200, maxDelayMs: 1_600, maxElapsedMs: 10_000 };
+/**
+ * Taking: failed lock calls in a row before giving up. --lock-timeout is how long to wait for another holder, not
+ * for an unreachable workspace: without this bound a workspace that stopped answering held apply for the whole
+ * lock timeout (300 s by default) before it said anything.
+ */
+const ACQUIRE_RETRY: Pick<RetryPolicy, "retries" | "minDelayMs" | "maxDelayMs"> = {
+  retries: 5,
+  minDelayMs: 250,
+  maxDelayMs: 2_000,
+};
 
 export interface LockHolder {
   token: string;
@@ -298,6 +308,7 @@ export async function acquireLock<T = unknown>(options: LockOptions<T>): Promise
     let seen: BeatSeen | undefined;
     // [speed, issue 20] The read under the lock, started when our upload landed (Lock.extendTo says why that is safe).
     let read: Promise<T> | undefined;
+    let failures = 0;
     for (;;) {
       try {
         const holder = parseHolder(await readProjectFileText(options.api, projectId, path));
@@ -312,6 +323,7 @@ export async function acquireLock<T = unknown>(options: LockOptions<T>): Promise
         }
         const reason = holder && staleReason(holder, { now: Date.now(), host, ...(seen ? { seen } : {}) });
         if (holder && !reason) {
+          failures = 0;
           await waitOrFail(holder, remoteHint);
           continue;
         }
@@ -328,10 +340,13 @@ export async function acquireLock<T = unknown>(options: LockOptions<T>): Promise
         read?.catch(() => undefined);
       } catch (error) {
         // The lock's upload is a POST the client does not retry (and a read may fail past the client's retries): a
-        // throttled or failed call is retried here, from a fresh read, within the lock timeout.
-        if (!mayHaveActed(error) || Date.now() >= deadline) throw error;
-        await sleep(Math.min(poll, 250));
+        // throttled or failed call is retried here, from a fresh read, a bounded number of times in a row.
+        failures++;
+        if (!mayHaveActed(error) || failures > ACQUIRE_RETRY.retries || Date.now() >= deadline) throw error;
+        await sleep(Math.max(50, backoffMs(failures - 1, ACQUIRE_RETRY)));
+        continue;
       }
+      failures = 0;
     }
     coveredProject = projectId;
     // Beat while holding: upload beat n, then delete beat n-1, so a reader always finds one. A failed beat is

@@ -1,5 +1,6 @@
 /**
- * Releasing the stack lock survives a failing call (the shared retry of src/shared/retry.ts), and when the API
+ * Taking the stack lock rides out a few failing calls but not a workspace that stopped answering (issue #20: that
+ * held apply for the whole --lock-timeout). Releasing the stack lock survives a failing call (the shared retry of src/shared/retry.ts), and when the API
  * keeps failing it stops within bounds with a UserError that says how to break the lock by hand. The client here
  * does not retry on its own, so every failure the platform injects reaches the lock's own retry.
  */
@@ -24,7 +25,7 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(() => tp?.close());
 
-async function take() {
+async function take(timeoutMs = 10_000) {
   const api = createCmlClient({ baseUrl: tp.platform.apiUrl, apiKey: tp.platform.apiKey, retry: false });
   return acquireLock({
     api,
@@ -33,7 +34,7 @@ async function take() {
     project: "Release",
     projectId,
     env: { CML_LAB_LOCK_DIR: mkdtempSync(join(tmpdir(), "cml-lab-lock-")) },
-    timeoutMs: 10_000,
+    timeoutMs,
   });
 }
 
@@ -43,6 +44,29 @@ const lockFileCalls = (n?: number) => ({
   match: (call: { path: string }) =>
     call.path.includes(encodeURIComponent(lockPath(stack))) || call.path.includes(lockPath(stack)),
   ...(n ? { times: n } : {}),
+});
+
+describe("taking the stack lock", () => {
+  it("rides out a few failed lock calls in a row", async () => {
+    tp.platform.faults.set(lockFileCalls(3));
+    const lock = await take();
+    tp.platform.faults.clear();
+    await lock.release();
+    expect(await readProjectFileText(tp.api, projectId, lockPath(stack))).toBeUndefined();
+  }, 30_000);
+
+  it("gives up on a workspace that keeps failing long before --lock-timeout, with the workspace's error", async () => {
+    tp.platform.faults.set(lockFileCalls());
+    const started = Date.now();
+    const error = await take(120_000).then(
+      (lock) => lock.release().then(() => undefined),
+      (e: unknown) => e,
+    );
+    const elapsed = Date.now() - started;
+    tp.platform.faults.clear();
+    expect(String(error)).toMatch(/503/);
+    expect(elapsed).toBeLessThan(15_000);
+  }, 60_000);
 });
 
 describe("releasing the stack lock", () => {
