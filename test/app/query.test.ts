@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { renderQuery, runQuery } from "../../src/workloads/model-query/query.js";
@@ -70,5 +73,30 @@ describe("cml-lab query", () => {
     const bad = bufferIoAt();
     expect(await main(["query", "q", "--store", "none", "--max-tokens", "0"], bad.io)).toBe(1);
     expect(bad.out.stderr).toMatch(/--max-tokens/);
+  });
+
+  it("refuses a blank or over-long question and a --k out of 1–20, through the real bin, one line each", async () => {
+    const bin = join(import.meta.dirname, "..", "..", "bin", "cml-lab.js");
+    const cases: Array<[string[], RegExp]> = [
+      [[""], /^error: the question is empty$/],
+      [["  \t "], /^error: the question is empty$/],
+      [["a".repeat(4_001)], /^error: the question has 4001 characters; at most 4000$/],
+      [["q", "--k", "-1"], /^error: k \(sources to retrieve\) must be an integer from 1 to 20, not -1$/],
+      [["q", "--k", "abc"], /^error: k \(sources to retrieve\) must be an integer from 1 to 20, not NaN$/],
+      [["q", "--k", "0"], /must be an integer from 1 to 20, not 0$/],
+      [["q", "--k", "21"], /must be an integer from 1 to 20, not 21$/],
+      [["q", "--k", "2.5"], /must be an integer from 1 to 20, not 2.5$/],
+    ];
+    for (const [args, expected] of cases) {
+      const run = await promisify(execFile)(process.execPath, [bin, "query", ...args, "--store", "none"], {
+        env: { PATH: process.env.PATH ?? "", HOME: "/nonexistent" },
+      }).then(
+        () => ({ code: 0, stdout: "", stderr: "" }),
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+      expect(run.code, args.join(" ").slice(0, 40)).toBe(1);
+      expect(run.stderr.trim(), args.join(" ").slice(0, 40)).toMatch(expected);
+      expect(run.stdout).toBe("");
+    }
   });
 });

@@ -44,7 +44,7 @@ export const queryCommand: CliCommand = (ctx) =>
       )
         .option("temperature", { type: "number", default: 0.2, describe: "0–1" })
         .option("max-tokens", { type: "number", default: 512, describe: "1–4096" })
-        .option("k", { type: "number", default: 5, describe: "Sources to retrieve" })
+        .option("k", { type: "number", default: 5, describe: "Sources to retrieve (1–20)" })
         .example('$0 query "How do I create a CML job?"', "after `npm start`: the running lab's Chroma, offline model")
         .example(
           '$0 query "What is an engine?" --data-dir data --json',

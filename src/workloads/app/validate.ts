@@ -10,6 +10,8 @@ export const CHAT_LIMITS = {
   historyItemChars: 8_000,
   temperature: { min: 0, max: 1 },
   maxTokens: { min: 1, max: 4_096 },
+  /** Passages retrieved for one answer (`cml-lab query --k`); the app always asks for the pipeline's default. */
+  sources: { min: 1, max: 20 },
   /** Request body bytes (the history dominates). */
   bodyBytes: 200_000,
 };

@@ -5,7 +5,7 @@
 
 import { secretValuesOf } from "../../shared/secrets.js";
 import type { OpenRetriever } from "../app/stores.js";
-import { STORE_KINDS } from "../app/validate.js";
+import { CHAT_LIMITS, STORE_KINDS } from "../app/validate.js";
 import { type CollectedAnswer, collectAnswer } from "../llm/pipeline.js";
 import { createModel, parseModelId } from "../llm/registry.js";
 import type { ChatModel } from "../llm/types.js";
@@ -37,6 +37,16 @@ export class QuerySetupError extends Error {
 }
 
 export async function runQuery(options: QueryOptions): Promise<QueryResult> {
+  // The chat API's limits (validate.ts): a blank question once read as "nothing found", and --k -1 or abc
+  // silently retrieved nothing or the default.
+  if (options.question.trim() === "") throw new QuerySetupError("the question is empty");
+  if (options.question.length > CHAT_LIMITS.questionChars)
+    throw new QuerySetupError(
+      `the question has ${options.question.length} characters; at most ${CHAT_LIMITS.questionChars}`,
+    );
+  const { min, max } = CHAT_LIMITS.sources;
+  if (options.k !== undefined && !(Number.isInteger(options.k) && options.k >= min && options.k <= max))
+    throw new QuerySetupError(`k (sources to retrieve) must be an integer from ${min} to ${max}, not ${options.k}`);
   const modelId = parseModelId(options.model);
   if (!modelId) throw new QuerySetupError(`unknown model ${options.model} (offline, bedrock, cml or openai)`);
   const store = STORE_KINDS.find((s) => s === options.store);
@@ -54,7 +64,7 @@ export async function runQuery(options: QueryOptions): Promise<QueryResult> {
       question: options.question,
       temperature: options.temperature ?? 0.2,
       maxTokens: options.maxTokens ?? 512,
-      ...(options.k ? { k: options.k } : {}),
+      ...(options.k !== undefined ? { k: options.k } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     },
     { retriever, model, secrets: secretValuesOf(options.env) },
