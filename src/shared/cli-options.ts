@@ -84,3 +84,59 @@ export function parseVars(pairs: readonly string[]): Record<string, string> {
   }
   return out;
 }
+
+/** The range a numeric option accepts. */
+export interface NumberRange {
+  min: number;
+  max?: number;
+  /** Whole numbers only (counts, ports). */
+  integer?: boolean;
+}
+
+/**
+ * A numeric option that refuses what yargs lets through: `--lock-timeout abc` parsed to NaN, and a NaN deadline is
+ * never reached, so a wait meant to be bounded never ended; `--timeout -5` or `--port 70000` reached the code as
+ * given. The value is checked as it is parsed (yargs `coerce`), so the handler sees only numbers in range.
+ */
+export function numberOption<S extends { describe: string; default?: number }>(
+  name: string,
+  range: NumberRange,
+  spec: S,
+): S & { type: "number"; coerce: (value: unknown) => number } {
+  const { min, max, integer = false } = range;
+  const what = `${integer ? "a whole number" : "a number"} ${max === undefined ? `of at least ${min}` : `from ${min} to ${max}`}`;
+  return {
+    type: "number",
+    ...spec,
+    coerce: (value: unknown) => {
+      // Repeated (`--k 1 --k 2`) arrives as an array: the last one wins, as yargs does for other types.
+      const n = Array.isArray(value) ? value.at(-1) : value;
+      if (
+        typeof n !== "number" ||
+        !Number.isFinite(n) ||
+        n < min ||
+        (max !== undefined && n > max) ||
+        (integer && !Number.isInteger(n))
+      )
+        throw new UserError(`--${name} must be ${what}, got ${String(n)}`);
+      return n;
+    },
+  };
+}
+
+/** Upper bounds of waits in seconds: beyond them a value is a typo, not a plan (and timers past 2^31 ms misfire). */
+export const DAY_S = 86_400;
+export const WEEK_S = 7 * DAY_S;
+
+/** API requests in flight at once (apply, destroy). */
+export const PARALLELISM_RANGE: NumberRange = { min: 1, max: 64, integer: true };
+
+/** A TCP port to listen on; 0 asks the system for any free one. */
+export const PORT_RANGE: NumberRange = { min: 0, max: 65_535, integer: true };
+
+/** `--lock-timeout` of apply and destroy (0: fail at once when another apply holds the lock). */
+export const LOCK_TIMEOUT = numberOption(
+  "lock-timeout",
+  { min: 0, max: DAY_S },
+  { default: 300, describe: "seconds to wait for another apply" },
+);

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from "yargs";
 import yargs from "yargs";
 import { certificateErrorMessage } from "./certificate-error.js";
-import { isUserError } from "./errors.js";
+import { isUserError, UserError } from "./errors.js";
 import type { CliIo } from "./io.js";
 
 /** Context every command handler receives besides its parsed arguments. */
@@ -49,6 +49,9 @@ export async function runCli(
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {
+      // yargs re-throws what an option's `coerce` threw (numberOption's range check) as a YError with the
+      // same message: that is the user's mistake, said in one line, not a bug.
+      if (error?.name === "YError") throw new UserError(error.message);
       throw error ?? new UsageError(message);
     });
   let output = "";

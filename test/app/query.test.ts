@@ -75,17 +75,19 @@ describe("cml-lab query", () => {
     expect(bad.out.stderr).toMatch(/--max-tokens/);
   });
 
-  it("refuses a blank or over-long question and a --k out of 1–20, through the real bin, one line each", async () => {
+  it("refuses a blank or over-long question and numbers out of range, through the real bin, one line each", async () => {
     const bin = join(import.meta.dirname, "..", "..", "bin", "cml-lab.js");
     const cases: Array<[string[], RegExp]> = [
       [[""], /^error: the question is empty$/],
       [["  \t "], /^error: the question is empty$/],
       [["a".repeat(4_001)], /^error: the question has 4001 characters; at most 4000$/],
-      [["q", "--k", "-1"], /^error: k \(sources to retrieve\) must be an integer from 1 to 20, not -1$/],
-      [["q", "--k", "abc"], /^error: k \(sources to retrieve\) must be an integer from 1 to 20, not NaN$/],
-      [["q", "--k", "0"], /must be an integer from 1 to 20, not 0$/],
-      [["q", "--k", "21"], /must be an integer from 1 to 20, not 21$/],
-      [["q", "--k", "2.5"], /must be an integer from 1 to 20, not 2.5$/],
+      [["q", "--k", "-1"], /^error: --k must be a whole number from 1 to 20, got -1$/],
+      [["q", "--k", "abc"], /^error: --k must be a whole number from 1 to 20, got NaN$/],
+      [["q", "--k", "0"], /^error: --k must be a whole number from 1 to 20, got 0$/],
+      [["q", "--k", "21"], /^error: --k must be a whole number from 1 to 20, got 21$/],
+      [["q", "--k", "2.5"], /^error: --k must be a whole number from 1 to 20, got 2.5$/],
+      [["q", "--temperature", "NaN"], /^error: --temperature must be a number from 0 to 1, got NaN$/],
+      [["q", "--max-tokens", "4097"], /^error: --max-tokens must be a whole number from 1 to 4096, got 4097$/],
     ];
     for (const [args, expected] of cases) {
       const run = await promisify(execFile)(process.execPath, [bin, "query", ...args, "--store", "none"], {

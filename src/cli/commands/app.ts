@@ -1,7 +1,7 @@
 /** `cml-lab app`: the chat application (what a CML application's script runs). */
 
 import { describeLabStore, resolveStores } from "../../lab/running-store.js";
-import { storeReaderOptions } from "../../shared/cli-options.js";
+import { numberOption, PORT_RANGE, storeReaderOptions } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { startChatServer } from "../../workloads/app/listen.js";
@@ -21,7 +21,7 @@ export const appCommand: CliCommand = (ctx) =>
     describe: "Serve the chat application (port: --port, CDSW_APP_PORT, PORT, else 8100)",
     builder: (y) =>
       storeReaderOptions(
-        y.option("port", { type: "number", describe: "Port to listen on" }).option("host", {
+        y.option("port", numberOption("port", PORT_RANGE, { describe: "Port to listen on" })).option("host", {
           type: "string",
           describe: "Address to bind (default 127.0.0.1; CML's proxy fronts the app)",
         }),

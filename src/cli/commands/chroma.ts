@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import type { Argv } from "yargs";
+import { numberOption, PORT_RANGE } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, type CommandContext, defineCommand } from "../../shared/run-cli.js";
 import { startChromaServer } from "../../workloads/chroma/server.js";
@@ -35,10 +36,12 @@ function serveCommand(ctx: CommandContext) {
       y
         .option("path", { type: "string", default: "data/chroma", describe: "Directory Chroma persists to" })
         .option("host", { type: "string", default: "127.0.0.1", describe: "Address to bind (CML's proxy fronts it)" })
-        .option("port", {
-          type: "number",
-          describe: "Port to listen on (default: CDSW_APP_PORT, as a CML application; else any free port)",
-        })
+        .option(
+          "port",
+          numberOption("port", PORT_RANGE, {
+            describe: "Port to listen on (default: CDSW_APP_PORT, as a CML application; else any free port)",
+          }),
+        )
         .example("$0 chroma serve --path data/chroma --port 8000", "serve ./data/chroma on http://127.0.0.1:8000"),
     handler: async (args: ServeArgs) => {
       const port = args.port ?? (Number(ctx.io.env.CDSW_APP_PORT) || undefined);

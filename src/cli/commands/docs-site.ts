@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { startDocsSite } from "../../lab/docs-site.js";
+import { numberOption, PORT_RANGE } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 
@@ -24,7 +25,10 @@ export const docsSiteCommand: CliCommand = (ctx) =>
       y
         .positional("dir", { type: "string", demandOption: true, describe: "Directory of HTML pages" })
         .option("host", { type: "string", default: "127.0.0.1" })
-        .option("port", { type: "number", describe: "Port (default: CDSW_APP_PORT, else any free port)" })
+        .option(
+          "port",
+          numberOption("port", PORT_RANGE, { describe: "Port (default: CDSW_APP_PORT, else any free port)" }),
+        )
         .example(
           "$0 docs-site samples/python-docs --port 8200",
           "then: cml-lab ingest scrape --links http://127.0.0.1:8200/html_links.txt --allow-private",

@@ -4,6 +4,7 @@
  */
 import { resolve } from "node:path";
 import type { Argv } from "yargs";
+import { numberOption } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import type { CommandContext } from "../../shared/run-cli.js";
 import type { EmbedderSpec } from "../../workloads/rag/embedders/create.js";
@@ -25,7 +26,16 @@ export const embedderOptions = <T>(y: Argv<T>) =>
       default: "hash" as const,
       describe: "hash: offline, no model; bedrock: Titan v2 (AWS_REGION); openai: /v1/embeddings; local-onnx",
     })
-    .option("embedding-dim", { type: "number", describe: "Vector size (hash: any; Titan v2: 256, 512, 1024)" })
+    .option(
+      "embedding-dim",
+      numberOption(
+        "embedding-dim",
+        { min: 1, max: 65_536, integer: true },
+        {
+          describe: "Vector size (hash: any; Titan v2: 256, 512, 1024)",
+        },
+      ),
+    )
     .option("openai-base-url", { type: "string", describe: "OpenAI-compatible API (default: OPENAI_BASE_URL)" })
     .option("openai-model", { type: "string", describe: "Embedding model (default: OPENAI_EMBEDDING_MODEL)" })
     .option("onnx-model-dir", {

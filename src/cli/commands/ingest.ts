@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import type { Argv } from "yargs";
-import { storeDirOption } from "../../shared/cli-options.js";
+import { numberOption, storeDirOption } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, type CommandContext, defineCommand } from "../../shared/run-cli.js";
 import { loadWorkload } from "../../shared/workload-packages.js";
@@ -55,20 +55,46 @@ const scrapeOptions = <T>(y: Argv<T>) =>
     .option("sitemap", { type: "string", describe: "Sitemap URL or file instead of a links file" })
     .option("dir", { type: "string", describe: "A local directory of HTML files instead of fetching" })
     .option("out", { type: "string", describe: "Page cache directory (default: <data-dir>/pages)" })
-    .option("concurrency", { type: "number", default: 4, describe: "Requests in flight (at most 2 per host)" })
+    .option(
+      "concurrency",
+      numberOption(
+        "concurrency",
+        { min: 1, max: 64, integer: true },
+        {
+          default: 4,
+          describe: "Requests in flight (at most 2 per host)",
+        },
+      ),
+    )
     .option("allow-private", {
       type: "boolean",
       default: false,
       describe: "Allow loopback and private addresses (the local platform's docs site)",
     })
     .option("robots", { type: "boolean", default: true, describe: "Respect robots.txt (--no-robots to ignore)" })
-    .option("max-failures", {
-      type: "number",
-      default: 0.1,
-      describe: "Fail the run when more than this share of URLs fails",
-    })
-    .option("timeout", { type: "number", default: 30, describe: "Seconds per request" })
-    .option("retries", { type: "number", default: 3, describe: "Retries on 429, 5xx and network errors" });
+    .option(
+      "max-failures",
+      numberOption(
+        "max-failures",
+        { min: 0, max: 1 },
+        {
+          default: 0.1,
+          describe: "Fail the run when more than this share of URLs fails",
+        },
+      ),
+    )
+    .option("timeout", numberOption("timeout", { min: 1, max: 600 }, { default: 30, describe: "Seconds per request" }))
+    .option(
+      "retries",
+      numberOption(
+        "retries",
+        { min: 0, max: 20, integer: true },
+        {
+          default: 3,
+          describe: "Retries on 429, 5xx and network errors",
+        },
+      ),
+    );
 
 const indexOptions = <T>(y: Argv<T>) =>
   embedderOptions(
@@ -86,8 +112,22 @@ const indexOptions = <T>(y: Argv<T>) =>
       default: false,
       describe: "Rebuild a store built with another embedder (a new chunker re-chunks in place without it)",
     })
-    .option("chunk-tokens", { type: "number", default: 300, describe: "Chunk budget in tokens" })
-    .option("overlap", { type: "number", default: 0.12, describe: "Share of a chunk repeated in the next" });
+    .option(
+      "chunk-tokens",
+      numberOption(
+        "chunk-tokens",
+        { min: 16, max: 8_192, integer: true },
+        { default: 300, describe: "Chunk budget in tokens" },
+      ),
+    )
+    .option(
+      "overlap",
+      numberOption(
+        "overlap",
+        { min: 0, max: 0.5 },
+        { default: 0.12, describe: "Share of a chunk repeated in the next" },
+      ),
+    );
 
 function scrapeConfig(ctx: CommandContext, args: ScrapeArgs): NonNullable<IngestConfig["scrape"]> {
   const sources = [args.links, args.sitemap, args.dir].filter(Boolean);

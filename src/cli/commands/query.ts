@@ -1,11 +1,12 @@
 /** `cml-lab query "question"`: one answer through the chat app's pipeline, printed with sources and timings. */
 
 import { describeLabStore, resolveStores } from "../../lab/running-store.js";
-import { storeReaderOptions } from "../../shared/cli-options.js";
+import { numberOption, storeReaderOptions } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { dataDirReady, defaultDataDir, openRetrieverFor } from "../../workloads/app/retrievers.js";
 import { chromaUrl } from "../../workloads/app/stores.js";
+import { CHAT_LIMITS } from "../../workloads/app/validate.js";
 import { QuerySetupError, renderQuery, runQuery } from "../../workloads/model-query/query.js";
 
 interface QueryArgs {
@@ -42,9 +43,19 @@ export const queryCommand: CliCommand = (ctx) =>
           })
           .option("json", { type: "boolean", default: false, describe: "Print one JSON object" }),
       )
-        .option("temperature", { type: "number", default: 0.2, describe: "0–1" })
-        .option("max-tokens", { type: "number", default: 512, describe: "1–4096" })
-        .option("k", { type: "number", default: 5, describe: "Sources to retrieve (1–20)" })
+        .option("temperature", numberOption("temperature", { min: 0, max: 1 }, { default: 0.2, describe: "0–1" }))
+        .option(
+          "max-tokens",
+          numberOption("max-tokens", { min: 1, max: 4_096, integer: true }, { default: 512, describe: "1–4096" }),
+        )
+        .option(
+          "k",
+          numberOption(
+            "k",
+            { ...CHAT_LIMITS.sources, integer: true },
+            { default: 5, describe: "Sources to retrieve (1–20)" },
+          ),
+        )
         .example('$0 query "How do I create a CML job?"', "after `npm start`: the running lab's Chroma, offline model")
         .example(
           '$0 query "What is an engine?" --data-dir data --json',
@@ -62,10 +73,6 @@ export const queryCommand: CliCommand = (ctx) =>
         ),
     handler: async (args) => {
       const { io } = ctx;
-      if (!(args.temperature >= 0 && args.temperature <= 1)) throw new UserError("--temperature must be from 0 to 1");
-      if (!Number.isInteger(args["max-tokens"]) || args["max-tokens"] < 1 || args["max-tokens"] > 4096) {
-        throw new UserError("--max-tokens must be an integer from 1 to 4096");
-      }
       const ownDataDir = defaultDataDir(io.env, io.cwd, args["data-dir"]);
       const ready = dataDirReady(ownDataDir);
       // With no store of its own (no local index here, no Chroma URL), a local or chroma query reads the running

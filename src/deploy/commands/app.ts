@@ -3,7 +3,7 @@
  * operations/set-app-script.ts, which is also a library function).
  */
 import { formatDuration } from "../../client/index.js";
-import { connectionOptions } from "../../shared/cli-options.js";
+import { connectionOptions, DAY_S, numberOption } from "../../shared/cli-options.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { connectFromArgs } from "../connection.js";
 import { type SetAppScriptEvent, setAppScript } from "../operations/set-app-script.js";
@@ -32,11 +32,17 @@ export const appCommand: CliCommand = (ctx) =>
                   default: true,
                   describe: "restart so the change takes effect (--no-restart to skip)",
                 })
-                .option("timeout", {
-                  type: "number",
-                  default: 600,
-                  describe: "seconds to wait for the application to run",
-                })
+                .option(
+                  "timeout",
+                  numberOption(
+                    "timeout",
+                    { min: 1, max: DAY_S },
+                    {
+                      default: 600,
+                      describe: "seconds to wait for the application to run",
+                    },
+                  ),
+                )
                 .option("json", {
                   type: "boolean",
                   default: false,

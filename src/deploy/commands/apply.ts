@@ -4,7 +4,15 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { manifestOptions, manifestRequest, platformDirOption } from "../../shared/cli-options.js";
+import {
+  DAY_S,
+  LOCK_TIMEOUT,
+  manifestOptions,
+  manifestRequest,
+  numberOption,
+  PARALLELISM_RANGE,
+  platformDirOption,
+} from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { shapeOf } from "../../shared/json-shape.js";
 import type { CommandContext } from "../../shared/run-cli.js";
@@ -85,7 +93,7 @@ export async function executeCommand(
   };
   const stack = await openStack({
     ...manifestRequest(args, io),
-    client: { ...client, maxConcurrentRequests: parallelism(args.parallelism) },
+    client: { ...client, maxConcurrentRequests: args.parallelism },
   });
   const { summary } = await applyStack(stack, {
     adopt: args.adopt,
@@ -117,12 +125,6 @@ async function confirmOnTerminal(
   const { lines, question } = renderConfirmation(plan, destroy);
   io.stdout(`\n${lines.join("\n")}\n`);
   return io.confirm(question);
-}
-
-function parallelism(value: number): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new UserError(`--parallelism must be a whole number of at least 1, got ${value}`);
-  return value;
 }
 
 /** A saved plan (`plan --out`) is a file the user hands back: these are the parts apply reads before trusting it. */
@@ -194,11 +196,13 @@ export const applyCommand: CliCommand = (ctx) =>
             array: true,
             describe: "only these resources (e.g. jobs.scrape) and what they depend on (repeatable)",
           })
-          .option("parallelism", {
-            type: "number",
-            default: 8,
-            describe: "API requests in flight at once (waiting for an app or build holds none)",
-          })
+          .option(
+            "parallelism",
+            numberOption("parallelism", PARALLELISM_RANGE, {
+              default: 8,
+              describe: "API requests in flight at once (waiting for an app or build holds none)",
+            }),
+          )
           .option("json", { type: "boolean", default: false, describe: "NDJSON events on stdout" })
           .option("detailed-exitcode", { type: "boolean", default: false, describe: "exit 2 when something changed" })
           .option("adopt", {
@@ -206,12 +210,18 @@ export const applyCommand: CliCommand = (ctx) =>
             default: false,
             describe: "manage existing objects that lack our marker",
           })
-          .option("lock-timeout", { type: "number", default: 300, describe: "seconds to wait for another apply" })
-          .option("wait-timeout", {
-            type: "number",
-            default: 600,
-            describe: "seconds per wait (start, build, deploy, job run)",
-          }),
+          .option("lock-timeout", LOCK_TIMEOUT)
+          .option(
+            "wait-timeout",
+            numberOption(
+              "wait-timeout",
+              { min: 1, max: DAY_S },
+              {
+                default: 600,
+                describe: "seconds per wait (start, build, deploy, job run)",
+              },
+            ),
+          ),
       )
         .example("$0 apply manifests/lab.yaml --target local", "create the lab on the local platform")
         .example(

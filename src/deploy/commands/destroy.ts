@@ -2,7 +2,13 @@
  * `deploy destroy [manifest]`: delete everything carrying this stack's marker, children first, keeping what the
  * manifest marks prevent_destroy. Running it twice is a no-op.
  */
-import { manifestOptions, platformDirOption } from "../../shared/cli-options.js";
+import {
+  LOCK_TIMEOUT,
+  manifestOptions,
+  numberOption,
+  PARALLELISM_RANGE,
+  platformDirOption,
+} from "../../shared/cli-options.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { executeCommand } from "./apply.js";
 
@@ -14,9 +20,12 @@ export const destroyCommand: CliCommand = (ctx) =>
       platformDirOption(
         manifestOptions(y)
           .option("auto-approve", { type: "boolean", default: false, describe: "delete without asking" })
-          .option("parallelism", { type: "number", default: 8, describe: "API requests in flight at once" })
+          .option(
+            "parallelism",
+            numberOption("parallelism", PARALLELISM_RANGE, { default: 8, describe: "API requests in flight at once" }),
+          )
           .option("json", { type: "boolean", default: false, describe: "NDJSON events on stdout" })
-          .option("lock-timeout", { type: "number", default: 300, describe: "seconds to wait for another apply" }),
+          .option("lock-timeout", LOCK_TIMEOUT),
       )
         .example("$0 destroy manifests/lab.yaml --target local", "list what would be deleted and ask first")
         .example("$0 destroy --auto-approve --json", "CI: delete without asking, NDJSON events on stdout"),

@@ -4,7 +4,13 @@
  */
 import { localDown, localLogs, localUp, runningServer } from "../../local/daemon.js";
 import { readServerApiKey, serverRecordFile } from "../../local/server-record.js";
-import { DEFAULT_LOCAL_DATA_DIR, platformDir, platformDirOption } from "../../shared/cli-options.js";
+import {
+  DEFAULT_LOCAL_DATA_DIR,
+  numberOption,
+  PORT_RANGE,
+  platformDir,
+  platformDirOption,
+} from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 
@@ -20,7 +26,10 @@ export const localCommand: CliCommand = (ctx) => {
           "Start the platform in the background (a second `up` reports the running one)",
           (s) =>
             s
-              .option("port", { type: "number", default: 0, describe: "API port on 127.0.0.1 (0 = any free port)" })
+              .option(
+                "port",
+                numberOption("port", PORT_RANGE, { default: 0, describe: "API port on 127.0.0.1 (0 = any free port)" }),
+              )
               .example("$0 local up", "start on any free port; a second call reports the running platform")
               .example("$0 local up --port 8090 --data-dir /tmp/cml", "a fixed port and a separate data directory"),
           async (args) => {

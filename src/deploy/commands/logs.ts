@@ -4,7 +4,7 @@
  * this says where to look instead.
  */
 import { findApplicationBySubdomain, findOneByName, unwrap } from "../../client/index.js";
-import { manifestOptions, manifestRequest, platformDirOption } from "../../shared/cli-options.js";
+import { manifestOptions, manifestRequest, numberOption, platformDirOption, WEEK_S } from "../../shared/cli-options.js";
 import { UserError } from "../../shared/errors.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { pollUntil, WaitTimeoutError } from "../../shared/wait.js";
@@ -25,7 +25,14 @@ export const logsCommand: CliCommand = (ctx) =>
             .positional("name", { type: "string", demandOption: true, describe: "manifest key (or CML name)" }),
         )
           .option("follow", { type: "boolean", default: false, describe: "keep printing new lines" })
-          .option("timeout", { type: "number", default: 600, describe: "with --follow: stop after this many seconds" }),
+          .option(
+            "timeout",
+            numberOption(
+              "timeout",
+              { min: 1, max: WEEK_S },
+              { default: 600, describe: "with --follow: stop after this many seconds" },
+            ),
+          ),
       )
         .example("$0 logs job scrape manifests/lab.yaml --target local", "the log of the scrape job's latest run")
         .example("$0 logs app chat --follow", "follow the chat application's log"),

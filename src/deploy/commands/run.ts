@@ -3,7 +3,7 @@
  * log with --follow) and exit with its outcome: 0 succeeded, 1 failed, stopped or timed out.
  */
 import { formatDuration } from "../../client/index.js";
-import { manifestOptions, manifestRequest, platformDirOption } from "../../shared/cli-options.js";
+import { manifestOptions, manifestRequest, numberOption, platformDirOption, WEEK_S } from "../../shared/cli-options.js";
 import { type CliCommand, defineCommand } from "../../shared/run-cli.js";
 import { type JobRunResult, runJob } from "../operations/run-job.js";
 import { openStack } from "../session.js";
@@ -27,7 +27,10 @@ export const runCommand: CliCommand = (ctx) =>
             default: false,
             describe: "stream the run's log while it runs (implies --wait)",
           })
-          .option("timeout", { type: "number", default: 3600, describe: "seconds to wait" })
+          .option(
+            "timeout",
+            numberOption("timeout", { min: 1, max: WEEK_S }, { default: 3600, describe: "seconds to wait" }),
+          )
           .option("json", { type: "boolean", default: false, describe: "print the run as JSON" }),
       )
         .example("$0 run scrape manifests/lab.yaml --target local --follow", "run the scrape job and stream its log")

@@ -12,7 +12,7 @@
  * that sees the same beat for more than 3 beats of its own clock (no clock skew involved) takes the lock over.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
