@@ -55,6 +55,59 @@ describe("the app opens and warms its store at start", () => {
     }
   });
 
+  it("tries a store that is not up at start again in the background, without holding /healthz", async () => {
+    const logs: string[] = [];
+    let attempts = 0;
+    const server = await startChatServer({
+      port: 0,
+      env,
+      stores: storeChoices(env, true),
+      openRetriever: async () => {
+        attempts++;
+        return attempts <= 2 ? { unavailable: `connection refused (try ${attempts})` } : fixedRetriever();
+      },
+      warmAtStart: true,
+      log: (line) => logs.push(line),
+    });
+    try {
+      await server.ready;
+      // Ready after the first try: the app serves (questions open the store on their own) while it retries.
+      expect(await health(server.url)).toEqual({ status: 200, body: { ok: true, ready: true } });
+      expect(logs[0]).toBe(
+        "store local not opened at start: connection refused (try 1); trying again in the background",
+      );
+      const deadline = Date.now() + 10_000;
+      while (!logs.some((l) => l.startsWith("store local ready")) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(logs.filter((l) => l.startsWith("store local ready"))).toHaveLength(1);
+      expect(attempts).toBe(3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("stops trying when the app closes", async () => {
+    const logs: string[] = [];
+    let attempts = 0;
+    const server = await startChatServer({
+      port: 0,
+      env,
+      stores: storeChoices(env, true),
+      openRetriever: async () => {
+        attempts++;
+        return { unavailable: "connection refused" };
+      },
+      warmAtStart: true,
+      log: (line) => logs.push(line),
+    });
+    await server.ready;
+    await server.close();
+    const after = attempts;
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(attempts).toBe(after);
+    expect(logs.filter((l) => l.includes("still not opened"))).toEqual([]);
+  });
+
   it("says in /api/config and the start-up log when the local store is past the size it is meant for", async () => {
     for (const [chunks, advised] of [
       [LOCAL_STORE_ADVISED_MAX_CHUNKS, false],

@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
+import { type RetryPolicy, retry } from "../../shared/retry.js";
 import { redact, secretValuesOf } from "../../shared/secrets.js";
 import { createOfflineModel } from "../llm/offline.js";
 import { answer } from "../llm/pipeline.js";
@@ -58,6 +59,9 @@ export const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
   "object-src 'none'",
 ].join("; ");
+
+/** A store not up at start: tried again for up to two minutes, backing off to 8 s between tries. */
+const WARM_RETRY: RetryPolicy = { retries: 12, minDelayMs: 500, maxDelayMs: 8_000, maxElapsedMs: 120_000 };
 
 export function createChatApp(options: ChatAppOptions): Hono {
   return createChatService(options).app;
@@ -117,19 +121,49 @@ export function createChatService(options: ChatAppOptions): ChatService {
   });
 
   let warming: string | undefined;
+  /** Ends the background retry of a store that was not up at start (close()). */
+  const stopWarming = new AbortController();
   const ready = options.warmAtStart ? warm() : Promise.resolve();
 
-  /** Opens the default store and answers one question from it (the pool's threads each warm up before ready). */
+  /**
+   * Opens and warms the default store before /healthz says ready. A store that is not up yet (the lab's vectordb
+   * application starts beside the app, and after `npm stop`/`npm start` it often answers later) is tried again in
+   * the background, so the first question does not pay for opening it; readiness does not wait for it.
+   */
   async function warm(): Promise<void> {
     const store = pickDefault(options.stores, options.env.CML_LAB_DEFAULT_STORE, "local");
     if (store === "none") return;
+    const kind = store as Exclude<StoreKind, "none">;
     warming = store;
     const started = performance.now();
     try {
-      const result = await openRetriever(store as Exclude<StoreKind, "none">);
-      if ("unavailable" in result) {
-        log(`store ${store} not opened at start: ${redact(result.unavailable, secrets)}`);
-        return;
+      const why = await tryWarm(kind, started);
+      if (why === undefined) return;
+      log(`store ${store} not opened at start: ${why}; trying again in the background`);
+      retry(
+        async () => {
+          const again = await tryWarm(kind, started);
+          if (again !== undefined) throw new Error(again);
+        },
+        { policy: WARM_RETRY, classify: () => ({}), signal: stopWarming.signal },
+      ).catch((error: unknown) => {
+        if (!stopWarming.signal.aborted)
+          log(`store ${store} still not opened: ${errorText(error)}; the first question that needs it opens it`);
+      });
+    } finally {
+      warming = undefined;
+    }
+  }
+
+  /** Opens `store` and answers one question from it; undefined once ready, else why not (secrets redacted). */
+  async function tryWarm(store: Exclude<StoreKind, "none">, started: number): Promise<string | undefined> {
+    try {
+      const result = await openRetriever(store);
+      if ("unavailable" in result) return redact(result.unavailable, secrets);
+      // Opened while the app was closing: its threads would outlive it.
+      if (stopWarming.signal.aborted) {
+        if (isClosable(result)) await result.close();
+        return "the app closed";
       }
       // One answer through the whole pipeline with the offline answerer (local, no network), written nowhere:
       // retrieval is warm in its threads already, but this thread's own first answer (prompting, citation
@@ -143,10 +177,9 @@ export function createChatService(options: ChatAppOptions): ChatService {
       log(`store ${store} ready: ${chunks} chunks in ${Math.round(performance.now() - started)} ms`);
       const advice = storeAdvice(store, chunks);
       if (advice) log(advice);
+      return undefined;
     } catch (error) {
-      log(`store ${store} not opened at start: ${redact(errorText(error), secrets)}`);
-    } finally {
-      warming = undefined;
+      return redact(errorText(error), secrets);
     }
   }
 
@@ -280,6 +313,7 @@ export function createChatService(options: ChatAppOptions): ChatService {
     app,
     ready,
     async close() {
+      stopWarming.abort();
       await Promise.all(
         [...opened.values()].map((retriever) => (isClosable(retriever) ? retriever.close() : undefined)),
       );
