@@ -145,7 +145,7 @@ export function createChatService(options: ChatAppOptions): ChatService {
           const again = await tryWarm(kind, started);
           if (again !== undefined) throw new Error(again);
         },
-        { policy: WARM_RETRY, classify: () => ({}), signal: stopWarming.signal },
+        { policy: WARM_RETRY, classify: (outcome) => !outcome.ok && {}, signal: stopWarming.signal },
       ).catch((error: unknown) => {
         if (!stopWarming.signal.aborted)
           log(`store ${store} still not opened: ${errorText(error)}; the first question that needs it opens it`);
