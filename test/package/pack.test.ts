@@ -164,6 +164,96 @@ console.log(JSON.stringify({
     });
   }, 120_000);
 
+  it("a CI pipeline written in TypeScript type-checks against the installed types and runs", async () => {
+    // strict, NodeNext, skipLibCheck off: the .d.ts of both entry points must hold without the workload packages.
+    // @types/node is the repository's (any TypeScript project on Node has it); cml-lab resolves from the consumer.
+    writeFileSync(
+      join(consumer, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          target: "es2022",
+          skipLibCheck: false,
+          outDir: "out",
+          types: ["node"],
+          typeRoots: [join(ROOT, "node_modules/@types")],
+        },
+        files: ["pipeline.ts"],
+      }),
+    );
+    writeFileSync(
+      join(consumer, "pipeline.ts"),
+      `import { writeFileSync, mkdirSync } from "node:fs";
+import { type components, createCmlClient, isApiError, unwrap } from "cml-lab/client";
+import { apply, type DeployEvent, destroy, plan, runJob, UserError } from "cml-lab/deploy";
+
+type Job = components["schemas"]["Job"];
+mkdirSync("ts-src", { recursive: true });
+writeFileSync("ts-src/hello.py", "print('hello from a TypeScript pipeline')\\n");
+writeFileSync("ts-ci.yaml", \`name: ts-ci
+project: { name: "TS Pipeline" }
+targets: { ws: { default: true, url: "\\\${env:CML_API_URL}" } }
+defaults: { runtime: { editor: PBJ Workbench, kernel: Python 3.11, edition: Standard } }
+files: [{ from: ts-src, to: ts-src }]
+jobs: { hello: { script: ts-src/hello.py } }
+\`);
+const manifest = "ts-ci.yaml";
+const events: DeployEvent["type"][] = [];
+try {
+  const before = await plan({ manifest });
+  const applied = await apply({ manifest, autoApprove: true, onEvent: (e) => events.push(e.type) });
+  const run = await runJob({ manifest, job: "hello", wait: true });
+  const api = createCmlClient({ baseUrl: process.env.CML_API_URL ?? "", apiKey: process.env.CML_API_KEY ?? "" });
+  const projectId = applied.outputs.project?.id ?? "";
+  const jobs: Job[] = (await unwrap(api.GET("/api/v2/projects/{project_id}/jobs", { params: { path: { project_id: projectId } } }))).jobs ?? [];
+  const gone = await destroy({ manifest, autoApprove: true });
+  console.log(JSON.stringify({
+    before: before.entries.map((e) => e.action),
+    created: applied.summary?.counts.created,
+    events: [...new Set(events)].sort(),
+    run: run.succeeded,
+    jobs: jobs.map((j) => j.name),
+    deleted: gone.summary?.counts.deleted,
+  }));
+} catch (error) {
+  if (error instanceof UserError || isApiError(error)) console.log(JSON.stringify({ error: error.message }));
+  else throw error;
+}
+`,
+    );
+    const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
+    const compiled = await promisify(execFile)(process.execPath, [tsc, "-p", consumer]).then(
+      () => "",
+      (error: { stdout: string }) => error.stdout,
+    );
+    expect(compiled).toBe("");
+    const out = JSON.parse(await run("out/pipeline.js", readFileSync(join(consumer, "out/pipeline.js"), "utf8")));
+    expect(out).toMatchObject({ before: ["create", "create", "create"], created: 3, run: true, deleted: 2 });
+    expect(out.jobs).toEqual(["hello"]);
+    expect(out.events).toEqual(expect.arrayContaining(["resource.start", "resource.done", "summary"]));
+  }, 120_000);
+
+  it("the installed types refuse a pipeline that misuses them (the check above is not vacuous)", async () => {
+    writeFileSync(
+      join(consumer, "pipeline.ts"),
+      `import { plan } from "cml-lab/deploy";
+const p = await plan({ manifest: "ts-ci.yaml" });
+const wrong: number = p.entries[0]?.action ?? 0;
+await plan({ manifest: 42 });
+console.log(wrong);
+`,
+    );
+    const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
+    const compiled = await promisify(execFile)(process.execPath, [tsc, "-p", consumer, "--noEmit"]).then(
+      () => "",
+      (error: { stdout: string }) => error.stdout,
+    );
+    expect(compiled).toMatch(/pipeline\.ts\(3,7\): error TS2322/);
+    expect(compiled).toMatch(/pipeline\.ts\(4,14\): error TS2322/);
+  }, 60_000);
+
   it("installs without the packages only the workloads use", () => {
     const present = WORKLOAD_ONLY.filter((name) => existsSync(join(consumer, "node_modules", name)));
     expect(present).toEqual([]);
