@@ -82,15 +82,29 @@ export async function createBedrockClient(
   region: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<BedrockRuntimeClient> {
-  // The SDK warns on Node 20 that versions after January 2027 need Node 22: a note for whoever upgrades the
-  // pinned SDK, not for a user asking a question (the project supports Node 20; package.json engines). The
-  // variable is the SDK's own switch, read when the client is built; a value the user set is kept.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const [{ BedrockRuntimeClient: Client }, requestHandler] = await Promise.all([
     bedrockSdk(),
     awsRequestHandler(bedrockEndpoint(region, env)),
   ]);
-  return new Client({ region, ...(requestHandler ? { requestHandler } : {}) });
+  return withoutNodeVersionWarning(() => new Client({ region, ...(requestHandler ? { requestHandler } : {}) }));
+}
+
+const NODE_WARNING_SWITCH = "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED";
+
+/**
+ * The SDK warns on Node 20 that versions after January 2027 need Node 22: a note for whoever upgrades the pinned
+ * SDK, not for a user asking a question (the project supports Node 20; package.json engines). The SDK's own
+ * switch is an environment variable it reads once, in the client's constructor (FACTS.md §B1): set only for the
+ * construction, so the rest of the process (and its children) see the environment as the user left it.
+ */
+function withoutNodeVersionWarning<T>(build: () => T): T {
+  if (process.env[NODE_WARNING_SWITCH] !== undefined) return build();
+  process.env[NODE_WARNING_SWITCH] = "true";
+  try {
+    return build();
+  } finally {
+    delete process.env[NODE_WARNING_SWITCH];
+  }
 }
 
 /** The injected client, else one made on the first call (the SDK loads then) and kept. */
