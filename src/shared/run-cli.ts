@@ -73,9 +73,12 @@ export async function runCli(
       for (const note of error.notes) io.stderr(`  ${note}\n`);
       return 1;
     }
-    if (isRefusedRequest(error)) {
-      // The platform refused what the user asked for (a 4xx with its reason): that is an answer, not a bug.
+    if (isApiFailure(error)) {
+      // The workspace refused the request (a 4xx with its reason), failed (a 5xx past the retries) or never
+      // answered (status 0: a wrong URL, DNS, a refused connection, a proxy): its answer, not a bug of ours.
       io.stderr(`error: ${error.message}\n`);
+      const note = apiFailureNote(error.status);
+      if (note) io.stderr(`  ${note}\n`);
       if (debug && error.stack) io.stderr(`${error.stack}\n`);
       return 1;
     }
@@ -98,17 +101,16 @@ export async function runCli(
 class UsageError extends Error {}
 
 /**
- * A CML API error with a 4xx status is the platform saying no to the request (a run already active, a missing
- * object, a bad key), with its reason in the message. Duck-typed on the client's ApiError so src/shared stays
- * below src/client.
+ * A CML API failure: the client's ApiError, duck-typed so src/shared stays below src/client. Its message names
+ * the request, the status and the server's own reason, never a header or key (client/errors.ts).
  */
-function isRefusedRequest(error: unknown): error is Error & { status: number } {
-  return (
-    error instanceof Error &&
-    error.name === "ApiError" &&
-    "status" in error &&
-    typeof error.status === "number" &&
-    error.status >= 400 &&
-    error.status < 500
-  );
+function isApiFailure(error: unknown): error is Error & { status: number } {
+  return error instanceof Error && error.name === "ApiError" && "status" in error && typeof error.status === "number";
+}
+
+function apiFailureNote(status: number): string | undefined {
+  if (status === 0)
+    return "the workspace did not answer: check the target's url (CML_API_URL), the network and any proxy (HTTPS_PROXY)";
+  if (status >= 500) return "the workspace failed to answer (after retries); try again later";
+  return undefined;
 }

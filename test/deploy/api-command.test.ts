@@ -1,3 +1,8 @@
+import { execFile } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/deploy/main.js";
@@ -68,6 +73,43 @@ describe("deploy api", () => {
     expect(io.err).not.toContain("internal error");
     expect(io.err + io.out).not.toContain(API_KEY);
   });
+
+  it("a workspace that does not answer, or fails, is the user's error with what to check, not a bug (real bin)", async () => {
+    const bin = join(import.meta.dirname, "..", "..", "bin", "deploy.js");
+    const call = (url: string) =>
+      promisify(execFile)(process.execPath, [bin, "api", "GET", "/projects"], {
+        env: { PATH: process.env.PATH ?? "", HOME: "/nonexistent", CML_API_URL: url, CML_API_KEY: "k3y-never-printed" },
+      }).then(
+        () => ({ code: 0, stderr: "" }),
+        (error: { code: number; stderr: string }) => error,
+      );
+    // A closed port: the connection is refused.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const refused = await call(`http://127.0.0.1:${port}/`);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^error: GET \/api\/v2\/projects → Network: .*ECONNREFUSED.*\n {2}the workspace did not answer: check the target's url \(CML_API_URL\)/,
+    );
+    // A workspace that answers 503 to every try.
+    const failing = createServer((_req, res) => res.writeHead(503).end());
+    await new Promise<void>((resolve) => failing.listen(0, "127.0.0.1", resolve));
+    try {
+      const failed = await call(`http://127.0.0.1:${(failing.address() as AddressInfo).port}/`);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(
+        /^error: GET \/api\/v2\/projects → 503.*\n {2}the workspace failed to answer \(after retries\)/,
+      );
+      for (const r of [refused, failed]) {
+        expect(r.stderr).not.toContain("internal error");
+        expect(r.stderr).not.toContain("k3y-never-printed");
+      }
+    } finally {
+      failing.close();
+    }
+  }, 60_000);
 
   it("explains what to set when no workspace or local platform is configured", async () => {
     const io = bufferIo({});
