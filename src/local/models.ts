@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { envFromWire } from "../client/index.js";
+import { errorMessage } from "../shared/errors.js";
 import { findFreePort } from "../shared/ports.js";
 import { getProject, type PlatformContext, projectRoot, watchWorkload } from "./context.js";
 import type { Harnesses } from "./harness.js";
@@ -44,7 +45,7 @@ export class ModelEngine {
   /** Runs the build; resolves when it is `built` or `build failed`, never rejects (callers fire and forget). */
   build(record: BuildRecord): Promise<boolean> {
     return this.buildOrThrow(record).catch((error: unknown) => {
-      this.ctx.log(`bug: build ${record.build.id} failed unexpectedly: ${errorText(error)}`);
+      this.ctx.log(`bug: build ${record.build.id} failed unexpectedly: ${errorMessage(error)}`);
       record.build.status = "build failed";
       void this.ctx.save();
       return false;
@@ -81,7 +82,7 @@ export class ModelEngine {
   /** Starts (or restarts) a deployment; resolves once it is deployed or failed, never rejects. */
   deploy(deployment: Wire<"ModelDeployment">): Promise<void> {
     return this.deployOrThrow(deployment).catch((error: unknown) => {
-      this.ctx.log(`bug: deployment ${deployment.id} failed unexpectedly: ${errorText(error)}`);
+      this.ctx.log(`bug: deployment ${deployment.id} failed unexpectedly: ${errorMessage(error)}`);
       deployment.status = "failed";
       void this.ctx.save();
     });
@@ -209,8 +210,4 @@ export class ModelEngine {
     }
     return { error: `cannot serve ${build.file_path}: model files must be .py, .js or .mjs` };
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

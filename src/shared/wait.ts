@@ -4,6 +4,8 @@
  * to the interval, so local runs finish quickly while a real server is not hammered. The CML client's
  * `waitFor`/`waits`, the local platform's start and stop, readiness probes and the lab's start-up all use it.
  */
+
+import { errorMessage } from "./errors.js";
 import { abortableSleep } from "./retry.js";
 
 export interface PollSpec<T> {
@@ -89,14 +91,10 @@ export class WaitTimeoutError extends Error {
   ) {
     super(
       `${what} did not finish within ${formatDuration(elapsedMs)} (last status: ${lastStatus ?? "none seen"}` +
-        (lastPollError === undefined ? ")" : `; last poll failed: ${errorText(lastPollError)})`),
+        (lastPollError === undefined ? ")" : `; last poll failed: ${errorMessage(lastPollError)})`),
       lastPollError === undefined ? undefined : { cause: lastPollError },
     );
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** A wait saw a state from which the awaited state cannot be reached (e.g. APPLICATION_FAILED). */

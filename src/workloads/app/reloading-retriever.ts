@@ -1,11 +1,14 @@
 /**
- * The chat app's local index, kept current without a restart: the files the indexer writes are checked every
- * few seconds, and when they changed (and held still for one more check, so a rebuild in progress is not read
- * half-written) a new retriever is opened and warmed beside the old one, which keeps answering until the swap
- * and is closed once its last question is answered.
+ * The chat app's stores, kept current without a restart. The local index's files are checked every few seconds,
+ * and when they changed (and held still for one more check, so a rebuild in progress is not read half-written)
+ * a new retriever is opened and warmed beside the old one, which keeps answering until the swap and is closed
+ * once its last question is answered. A shared Chroma collection is checked the same way, and also just before
+ * a question when the last check is older than a second: its populate job marks a finished run, so the first
+ * question after a populate is answered from the whole collection, not from what the app saw mid-write.
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { errorMessage } from "../../shared/errors.js";
 import { catalogDir } from "../rag/open-retriever.js";
 import type { ClosableRetriever } from "../rag/retriever-pool.js";
 import type { RetrievedSource, RetrieveOptions, StoreKind } from "../rag/types.js";
@@ -29,8 +32,13 @@ export function localIndexSignature(dataDir: string): string {
 export interface ReloadingOptions {
   /** How often to look at the files (default 2 s). */
   intervalMs?: number;
+  /** Check before a question when the last check is older than this (default: only on the timer). */
+  checkBeforeRetrieveMs?: number;
   log?: (line: string) => void;
 }
+
+/** What a check compares; a `complete` signature (its writer marked the run finished) need not hold still. */
+export type Signature = string | { key: string; complete: boolean };
 
 interface Generation {
   retriever: ClosableRetriever;
@@ -40,28 +48,53 @@ interface Generation {
 
 export async function reloadingRetriever(
   open: () => Promise<ClosableRetriever>,
-  signature: () => string,
+  signature: () => Signature | Promise<Signature>,
   options: ReloadingOptions = {},
 ): Promise<ClosableRetriever> {
   const log = options.log ?? (() => {});
+  const read = async () => {
+    const value = await signature();
+    return typeof value === "string" ? { key: value, complete: false } : value;
+  };
   // Read before opening: a rebuild that lands while this opens shows up as a change at the next check.
-  let loaded = signature();
+  let loaded = (await read()).key;
   let current: Generation = { retriever: await open(), inFlight: 0, retired: false };
   let lastSeen = loaded;
-  let reloading = false;
+  let checkedAt = performance.now();
+  let checking: Promise<void> | undefined;
+  let checkFailing = false;
   let closed = false;
 
   const closeWhenIdle = async (generation: Generation) => {
     if (generation.retired && generation.inFlight === 0) await generation.retriever.close();
   };
 
-  const check = async () => {
-    if (reloading || closed) return;
-    const now = signature();
-    const settled = now === lastSeen;
+  // One check at a time; a question that arrives during one waits for it rather than starting another.
+  const check = (): Promise<void> => {
+    if (closed) return Promise.resolve();
+    checking ??= checkOnce().finally(() => {
+      checking = undefined;
+      checkedAt = performance.now();
+    });
+    return checking;
+  };
+  const checkOnce = async () => {
+    let now: string;
+    let complete: boolean;
+    try {
+      ({ key: now, complete } = await read());
+    } catch (error) {
+      // The store did not answer (a Chroma app restarting): keep serving what is open, look again later; said
+      // once, not at every check until it is back.
+      if (!checkFailing)
+        log(`${current.retriever.describe().store} store not checked for changes: ${errorMessage(error)}`);
+      checkFailing = true;
+      return;
+    }
+    checkFailing = false;
+    const settled = complete || now === lastSeen;
     lastSeen = now;
     if (now === loaded || !settled) return;
-    reloading = true;
     try {
       const retriever = await open();
       if (closed) {
@@ -72,13 +105,12 @@ export async function reloadingRetriever(
       current = { retriever, inFlight: 0, retired: false };
       previous.retired = true;
       void closeWhenIdle(previous);
-      log(`local index reloaded: ${retriever.describe().chunks} chunks`);
+      log(`${retriever.describe().store} index reloaded: ${retriever.describe().chunks} chunks`);
     } catch (error) {
       // Keep serving the index that works; a later rewrite changes the signature again and is tried then.
-      log(`local index changed but could not be reloaded: ${error instanceof Error ? error.message : String(error)}`);
+      log(`${current.retriever.describe().store} index changed but could not be reloaded: ${errorMessage(error)}`);
     } finally {
       loaded = now;
-      reloading = false;
     }
   };
   const timer = setInterval(() => void check(), options.intervalMs ?? 2000);
@@ -89,6 +121,10 @@ export async function reloadingRetriever(
       return current.retriever.describe();
     },
     async retrieve(question: string, retrieveOptions?: RetrieveOptions): Promise<RetrievedSource[]> {
+      // The local index swaps in the background (a question never waits for it); a store checked before
+      // questions waits for a check, and the reload it starts, so the answer comes from what was found.
+      const before = options.checkBeforeRetrieveMs;
+      if (before !== undefined && (checking || performance.now() - checkedAt >= before)) await check();
       const generation = current;
       generation.inFlight++;
       try {

@@ -6,7 +6,9 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { catalogDir, openRetriever } from "../rag/open-retriever.js";
-import { openRetrieverPool } from "../rag/retriever-pool.js";
+import { type ClosableRetriever, openRetrieverPool } from "../rag/retriever-pool.js";
+import { openStore } from "../rag/stores/open-store.js";
+import type { Retriever } from "../rag/types.js";
 import { localIndexSignature, reloadingRetriever } from "./reloading-retriever.js";
 import { chromaUrl, type OpenRetriever, pineconeIndex } from "./stores.js";
 
@@ -16,6 +18,8 @@ export interface ServeLocalOptions {
   workers?: number;
   /** How often to look for a rebuilt index on disk (default 2 s). */
   reloadIntervalMs?: number;
+  /** How often to look for a repopulated Chroma collection between questions (default 10 s). */
+  chromaCheckIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -60,7 +64,18 @@ export function openRetrieverFor(dataDir: string, env: NodeJS.ProcessEnv, serve?
           const url = chromaUrl(env);
           if (!url) return { unavailable: "set CML_LAB_CHROMA_URL" };
           const collection = env.CML_LAB_CHROMA_COLLECTION;
-          return await openRetriever({ dataDir, store, chroma: { url, ...(collection ? { collection } : {}) } });
+          const connection = { dataDir, store, chroma: { url, ...(collection ? { collection } : {}) } } as const;
+          if (!serve) return await openRetriever(connection);
+          // The lab's populate job writes this collection while the app serves it (and often while the app
+          // opens it at start): reopened when a populate finishes, checked before a question at most once a second.
+          const { store: probe } = await openStore(dataDir, connection);
+          const generation = probe.generation?.bind(probe);
+          if (!generation) return await openRetriever(connection);
+          return await reloadingRetriever(async () => closable(await openRetriever(connection)), generation, {
+            intervalMs: serve.chromaCheckIntervalMs ?? 10_000,
+            checkBeforeRetrieveMs: 1_000,
+            ...(serve.log ? { log: serve.log } : {}),
+          });
         }
         case "pinecone": {
           const apiKey = env.PINECONE_API_KEY;
@@ -74,4 +89,9 @@ export function openRetrieverFor(dataDir: string, env: NodeJS.ProcessEnv, serve?
       return { unavailable: `store ${store}: ${error instanceof Error ? error.message : String(error)}` };
     }
   };
+}
+
+/** A retriever with nothing of its own to release (a remote store's client holds no threads or files). */
+function closable(retriever: Retriever): ClosableRetriever {
+  return { describe: () => retriever.describe(), retrieve: (q, o) => retriever.retrieve(q, o), close: async () => {} };
 }

@@ -259,6 +259,8 @@ export async function indexPages(options: IndexOptions): Promise<IndexSummary> {
   const flushStarted = performance.now();
   await store.flush();
   catalog.save();
+  // Only a run that wrote something: a no-op populate must not make every reader reopen the store.
+  if (summary.chunksAdded + summary.chunksDeleted > 0) await store.markComplete?.();
   storeMs += performance.now() - flushStarted;
   const seconds = (ms: number) => Number((ms / 1000).toFixed(3));
   summary.phases = {

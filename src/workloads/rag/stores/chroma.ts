@@ -170,7 +170,37 @@ export class ChromaStore implements VectorStore {
   }
 
   async flush(): Promise<void> {}
+
+  /** Records when the last run that changed the collection finished; the meta fields are written with it. */
+  async markComplete(): Promise<void> {
+    const meta = await this.readMeta();
+    if (!meta) return;
+    const collection = await this.open();
+    // The whole metadata is written: whether Chroma merges or replaces it on modify is not something to rely on.
+    await collection.modify({ metadata: { ...meta, [COMPLETED_AT]: new Date().toISOString() } });
+  }
+
+  /** Read fresh, not from the collection this store opened: a reset populate deletes and recreates it. */
+  async generation(): Promise<{ key: string; complete: boolean }> {
+    let collection: Collection;
+    try {
+      collection = await this.client.getCollection({ name: this.name });
+    } catch (error) {
+      if (error instanceof Error && /not.?found|does not exist/i.test(`${error.name} ${error.message}`)) {
+        return { key: "-", complete: false };
+      }
+      throw error;
+    }
+    const completed = collection.metadata?.[COMPLETED_AT];
+    return {
+      key: `${collection.id} ${typeof completed === "string" ? completed : "-"}`,
+      complete: typeof completed === "string",
+    };
+  }
 }
+
+/** Collection metadata key: when the last populate that changed the collection finished (markComplete). */
+const COMPLETED_AT = "completed_at";
 
 function toMetadata(record: VectorRecord): Metadata {
   return {

@@ -43,6 +43,17 @@ export interface VectorStore {
   count(): Promise<number>;
   /** Persists buffered writes (the local store writes once per run). */
   flush(): Promise<void>;
+  /**
+   * Marks a run that changed the store as finished, after its catalog is saved. A shared store (Chroma) is read
+   * by a chat app that may have opened it while a populate job was writing; the mark is what tells that app the
+   * data is whole and worth reopening. Stores whose readers see every write as it lands leave it out.
+   */
+  markComplete?(): Promise<void>;
+  /**
+   * What a reader compares to know the store was rewritten since it opened it: changes when the collection is
+   * recreated or a run is marked complete. `complete` says the last writer finished (see markComplete).
+   */
+  generation?(): Promise<{ key: string; complete: boolean }>;
 }
 
 export function sameMeta(a: StoreMeta, b: StoreMeta): boolean {
