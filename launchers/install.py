@@ -276,7 +276,7 @@ def install_packages(node):
             raise InstallError("npm %s failed with exit code %d (its output is above)" % (args[0], code))
 
     npm("ci", "--omit=dev")
-    packages = workload_packages(json.loads(manifest_text), json.loads(text))
+    packages = workload_packages(json.loads(manifest_text), json.loads(text), registries(node, npm_cli, env))
     if packages:
         # --save-prod: the names are devDependencies too, and npm keeps a named package's type unless told; as
         # production packages, --omit=dev keeps them. --no-save: package.json and the lock stay as they are.
@@ -287,16 +287,42 @@ def install_packages(node):
     os.replace(temp, INSTALLED)
 
 
-def workload_packages(manifest, locked):
+def workload_packages(manifest, locked, registry_of):
     """The packages only the workloads use (the vector stores, Bedrock, the ONNX embedder, the scraper's HTML
     libraries): cml-lab's optional peer dependencies. `npm ci --omit=dev` leaves them out (in the repository they
-    are also devDependencies), so they are added by name, at the versions package-lock.json pins."""
+    are also devDependencies), so they are added at the versions package-lock.json pins, by their tarball's URL
+    on the registry: `npm ci` fills npm's cache with the tarballs under those URLs but not with the registry's
+    package documents a name@version needs, so with npm_config_offline and a cache `npm ci` filled, name@version
+    fails ENOTCACHED where the URL installs (the lock records no `resolved` URL to take them from)."""
     pinned = locked.get("packages", {})
     optional = [name for name, meta in manifest.get("peerDependenciesMeta", {}).items() if meta.get("optional")]
     missing = [name for name in optional if "node_modules/" + name not in pinned]
     if missing:
         raise InstallError("package-lock.json pins no version of %s" % ", ".join(missing))
-    return ["%s@%s" % (name, pinned["node_modules/" + name]["version"]) for name in optional]
+    return [tarball_url(registry_of(name), name, pinned["node_modules/" + name]["version"]) for name in optional]
+
+
+def tarball_url(registry, name, version):
+    """The npm registry's tarball address: <registry>/<name>/-/<name without its scope>-<version>.tgz."""
+    return "%s/%s/-/%s-%s.tgz" % (registry.rstrip("/"), name, name.split("/")[-1], version)
+
+
+def registries(node, npm_cli, env):
+    """name -> the registry npm uses for it (a scope's own registry, else the default), as npm's config says."""
+    result = subprocess.run(
+        [node, npm_cli, "config", "list", "--json"], cwd=PROJECT, env=env, capture_output=True, text=True
+    )
+    try:
+        config = json.loads(result.stdout) if result.returncode == 0 else {}
+    except ValueError:
+        config = {}
+    default = config.get("registry") or "https://registry.npmjs.org/"
+
+    def registry_of(name):
+        scope = name.split("/")[0] if name.startswith("@") else None
+        return (scope and config.get(scope + ":registry")) or default
+
+    return registry_of
 
 
 def read(path):

@@ -7,6 +7,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -193,6 +195,68 @@ describe("launchers/install.py", () => {
     console.log(`install.py killed and re-run in ${tried} stages: download, unpack`);
   }, 90_000);
 
+  it("adds the workload packages (optional peers) by their tarball URLs: a cache `npm ci` filled holds no package documents", async () => {
+    // A registry that serves tarballs only, as npm's cache does after `npm ci` with this repository's lock (no
+    // `resolved` URLs): a name@version spec asks for the package document first and fails there (ENOTCACHED
+    // offline on a fresh machine), the tarball URL installs. The project's npm config names a scope's registry.
+    const registry = await startTarballRegistry([
+      { name: "tiny-peer", version: "1.0.0" },
+      { name: "@lab/tiny", version: "2.0.0", scoped: true },
+    ]);
+    try {
+      const dir = project();
+      const pins = Object.fromEntries(registry.packages.map((pkg) => [pkg.name, pkg.version]));
+      const manifest = {
+        name: "stock",
+        version: "1.0.0",
+        private: true,
+        devDependencies: pins,
+        peerDependencies: pins,
+        peerDependenciesMeta: Object.fromEntries(registry.packages.map((pkg) => [pkg.name, { optional: true }])),
+      };
+      const lock = {
+        name: "stock",
+        version: "1.0.0",
+        lockfileVersion: 3,
+        requires: true,
+        packages: {
+          "": { ...manifest, private: undefined },
+          ...Object.fromEntries(
+            registry.packages.map((pkg) => [
+              `node_modules/${pkg.name}`,
+              { version: pkg.version, integrity: pkg.integrity, dev: true, license: "MIT" },
+            ]),
+          ),
+        },
+      };
+      writeFileSync(join(dir, "package.json"), JSON.stringify(manifest, null, 2));
+      writeFileSync(join(dir, "package-lock.json"), JSON.stringify(lock, null, 2));
+      writeFileSync(join(dir, ".npmrc"), `@lab:registry=${registry.url}scoped/\n`);
+      const before = {
+        manifest: readFileSync(join(dir, "package.json")),
+        lock: readFileSync(join(dir, "package-lock.json")),
+      };
+      const result = await install(dir, {
+        npm_config_offline: "false",
+        npm_config_registry: registry.url,
+        npm_config_cache: mkdtempSync(join(scratch, "fresh-cache-")),
+      });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      for (const pkg of registry.packages) {
+        const installed = JSON.parse(readFileSync(join(dir, "node_modules", pkg.name, "package.json"), "utf8"));
+        expect(installed).toMatchObject({ name: pkg.name, version: pkg.version });
+      }
+      expect([...new Set(registry.requests)].sort()).toEqual([
+        "/scoped/@lab/tiny/-/tiny-2.0.0.tgz",
+        "/tiny-peer/-/tiny-peer-1.0.0.tgz",
+      ]);
+      expect(readFileSync(join(dir, "package.json"))).toEqual(before.manifest);
+      expect(readFileSync(join(dir, "package-lock.json"))).toEqual(before.lock);
+    } finally {
+      await registry.close();
+    }
+  }, 60_000);
+
   it("says in one line what is missing: the download, the project's lock file", async () => {
     const missing = await install(project(), {
       CML_LAB_NODE_URL: dist.url.replace(/[^/]+$/, "node-v0-linux-x64.tar.gz"),
@@ -214,6 +278,48 @@ describe("launchers/install.py", () => {
     );
   }, 60_000);
 });
+
+interface TarballRegistry {
+  url: string;
+  packages: { name: string; version: string; integrity: string }[];
+  /** Every path asked for, tarball or not. */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+/** An npm registry on 127.0.0.1 that serves package tarballs (made with `npm pack`) and nothing else. */
+async function startTarballRegistry(
+  wanted: { name: string; version: string; scoped?: boolean }[],
+): Promise<TarballRegistry> {
+  const files = new Map<string, Buffer>();
+  const packages = wanted.map(({ name, version, scoped }) => {
+    const source = mkdtempSync(join(scratch, "pkg-"));
+    writeFileSync(join(source, "package.json"), JSON.stringify({ name, version, main: "index.js", license: "MIT" }));
+    writeFileSync(join(source, "index.js"), `module.exports = ${JSON.stringify(name)};\n`);
+    const packed = spawnSync("npm", ["pack", "--pack-destination", source, "--silent"], { cwd: source });
+    if (packed.status !== 0) throw new Error(`npm pack ${name}: ${packed.stderr}`);
+    const bytes = readFileSync(join(source, packed.stdout.toString().trim()));
+    const base = name.split("/").at(-1);
+    files.set(`${scoped ? "/scoped" : ""}/${name}/-/${base}-${version}.tgz`, bytes);
+    return { name, version, integrity: `sha512-${createHash("sha512").update(bytes).digest("base64")}` };
+  });
+  const requests: string[] = [];
+  const server = createServer((request, response) => {
+    const path = decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname);
+    requests.push(path);
+    const body = files.get(path);
+    response.writeHead(body ? 200 : 404, { "content-type": body ? "application/octet-stream" : "application/json" });
+    response.end(body ?? JSON.stringify({ error: "Not found" }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    packages,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
 
 function sha256(data: string | Buffer): string {
   return createHash("sha256").update(data).digest("hex");
