@@ -73,6 +73,14 @@ export async function runCli(
       for (const note of error.notes) io.stderr(`  ${note}\n`);
       return 1;
     }
+    const untrusted = certificateErrorMessage(error);
+    if (untrusted) {
+      // A certificate the process does not trust is the network's answer, not a bug: say which and the fix. Checked
+      // before the API failure that wraps it, whose generic "did not answer" note would hide the fix.
+      io.stderr(`error: ${untrusted}\n`);
+      if (debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+      return 1;
+    }
     if (isApiFailure(error)) {
       // The workspace refused the request (a 4xx with its reason), failed (a 5xx past the retries) or never
       // answered (status 0: a wrong URL, DNS, a refused connection, a proxy): its answer, not a bug of ours.
@@ -80,13 +88,6 @@ export async function runCli(
       const note = apiFailureNote(error.status);
       if (note) io.stderr(`  ${note}\n`);
       if (debug && error.stack) io.stderr(`${error.stack}\n`);
-      return 1;
-    }
-    const untrusted = certificateErrorMessage(error);
-    if (untrusted) {
-      // A certificate the process does not trust is the network's answer, not a bug: say which and the fix.
-      io.stderr(`error: ${untrusted}\n`);
-      if (debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
       return 1;
     }
     const message = error instanceof Error ? error.message : String(error);
