@@ -1,6 +1,6 @@
 /**
  * A small stateful fake of the CML v2 API for contract tests: only the operations `deploy` uses, each enforcing
- * the real API's quirks from shared/reference/cml-api-v2/FACTS.md, so an engine that forgets one fails here
+ * the real API's quirks from openapi/FACTS.md, so an engine that forgets one fails here
  * instead of on a workspace. It is deliberately strict: anything it does not implement answers 501 with the
  * operation's method and path, so a gap is visible rather than silently "working".
  */
