@@ -2,9 +2,10 @@
  * The chat app's stores, kept current without a restart. The local index's files are checked every few seconds,
  * and when they changed (and held still for one more check, so a rebuild in progress is not read half-written)
  * a new retriever is opened and warmed beside the old one, which keeps answering until the swap and is closed
- * once its last question is answered. A shared Chroma collection is checked the same way, and also just before
- * a question when the last check is older than a second: its populate job marks a finished run, so the first
- * question after a populate is answered from the whole collection, not from what the app saw mid-write.
+ * once its last question is answered. A shared Chroma collection is checked the same way, and also before every
+ * question, by a check that starts after the question arrived: its populate job marks a finished run, so the
+ * first question after a populate is answered from the whole collection, not from what the app saw mid-write
+ * (a check skipped because one ran a moment ago, or joined while it was already under way, can miss that mark).
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
@@ -32,8 +33,8 @@ export function localIndexSignature(dataDir: string): string {
 export interface ReloadingOptions {
   /** How often to look at the files (default 2 s). */
   intervalMs?: number;
-  /** Check before a question when the last check is older than this (default: only on the timer). */
-  checkBeforeRetrieveMs?: number;
+  /** Check before every question (default: only on the timer). One remote read; concurrent questions share it. */
+  checkBeforeRetrieve?: boolean;
   log?: (line: string) => void;
 }
 
@@ -60,8 +61,9 @@ export async function reloadingRetriever(
   let loaded = (await read()).key;
   let current: Generation = { retriever: await open(), inFlight: 0, retired: false };
   let lastSeen = loaded;
-  let checkedAt = performance.now();
   let checking: Promise<void> | undefined;
+  let checkStartedAt = 0;
+  let followUp: Promise<void> | undefined;
   let checkFailing = false;
   let closed = false;
 
@@ -69,14 +71,28 @@ export async function reloadingRetriever(
     if (generation.retired && generation.inFlight === 0) await generation.retriever.close();
   };
 
-  // One check at a time; a question that arrives during one waits for it rather than starting another.
-  const check = (): Promise<void> => {
-    if (closed) return Promise.resolve();
-    checking ??= checkOnce().finally(() => {
-      checking = undefined;
-      checkedAt = performance.now();
+  // One check at a time. A question needs a check that started after it arrived: one under way may have read
+  // the store before the change the question must see, so such a question waits for it and then one more check,
+  // which every question that arrived meanwhile shares.
+  const start = (): Promise<void> => {
+    checkStartedAt = performance.now();
+    const started = checkOnce().finally(() => {
+      if (checking === started) checking = undefined;
     });
-    return checking;
+    checking = started;
+    return started;
+  };
+  const check = (arrivedAt: number): Promise<void> => {
+    if (closed) return Promise.resolve();
+    if (!checking) return start();
+    if (checkStartedAt >= arrivedAt) return checking;
+    followUp ??= checking
+      .catch(() => {})
+      .then(() => {
+        followUp = undefined;
+        return closed ? undefined : (checking ?? start());
+      });
+    return followUp;
   };
   const checkOnce = async () => {
     let now: string;
@@ -113,7 +129,7 @@ export async function reloadingRetriever(
       loaded = now;
     }
   };
-  const timer = setInterval(() => void check(), options.intervalMs ?? 2000);
+  const timer = setInterval(() => void check(performance.now()), options.intervalMs ?? 2000);
   timer.unref();
 
   return {
@@ -123,8 +139,7 @@ export async function reloadingRetriever(
     async retrieve(question: string, retrieveOptions?: RetrieveOptions): Promise<RetrievedSource[]> {
       // The local index swaps in the background (a question never waits for it); a store checked before
       // questions waits for a check, and the reload it starts, so the answer comes from what was found.
-      const before = options.checkBeforeRetrieveMs;
-      if (before !== undefined && (checking || performance.now() - checkedAt >= before)) await check();
+      if (options.checkBeforeRetrieve) await check(performance.now());
       const generation = current;
       generation.inFlight++;
       try {

@@ -67,13 +67,14 @@ export function openRetrieverFor(dataDir: string, env: NodeJS.ProcessEnv, serve?
           const connection = { dataDir, store, chroma: { url, ...(collection ? { collection } : {}) } } as const;
           if (!serve) return await openRetriever(connection);
           // The lab's populate job writes this collection while the app serves it (and often while the app
-          // opens it at start): reopened when a populate finishes, checked before a question at most once a second.
+          // opens it at start): reopened when a populate finishes, checked before every question (one read of the
+          // collection's metadata, shared by the questions that arrive together).
           const { store: probe } = await openStore(dataDir, connection);
           const generation = probe.generation?.bind(probe);
           if (!generation) return await openRetriever(connection);
           return await reloadingRetriever(async () => closable(await openRetriever(connection)), generation, {
             intervalMs: serve.chromaCheckIntervalMs ?? 10_000,
-            checkBeforeRetrieveMs: 1_000,
+            checkBeforeRetrieve: true,
             ...(serve.log ? { log: serve.log } : {}),
           });
         }
