@@ -109,7 +109,9 @@ describe("a question waits for a check that started after it arrived", () => {
         const generation = ++opens;
         return {
           describe: () => ({ store: "chroma" as const, embedder: "hash", chunks: generation }),
-          retrieve: async () => [{ n: 1, docId: `gen${generation}`, title: "", section: "", url: "", text: "" }],
+          retrieve: async () => [
+            { n: 1, docId: `gen${generation}`, title: "", section: "", url: "", text: "", score: 1 },
+          ],
           close: async () => {},
         };
       },

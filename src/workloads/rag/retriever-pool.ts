@@ -3,7 +3,7 @@ import { Worker } from "node:worker_threads";
 import { UserError } from "../../shared/errors.js";
 import { compiledWorkerEntry } from "../../shared/worker-entry.js";
 import { openRetriever } from "./open-retriever.js";
-import { isRetrieverMessage, type RetrieverMessage, type RetrieverWorkerData } from "./retriever-task.js";
+import { isRetrieverMessage, type RetrieverMessage, type RetrieverWorkerData, warmUp } from "./retriever-task.js";
 import type { RetrievedSource, RetrieveOptions, Retriever, StoreKind } from "./types.js";
 
 /** A retriever that holds threads or timers: close() releases them. */
@@ -32,7 +32,7 @@ export async function openRetrieverPool(options: RetrieverPoolOptions): Promise<
   const entry = compiledWorkerEntry(import.meta.url, "retriever-worker.js", "workloads/rag");
   if (wanted < 1 || !entry) {
     const retriever = await openRetriever({ dataDir: options.dataDir, store: "local" });
-    await retriever.retrieve(WARM_QUESTION, { k: 5 });
+    await warmUp(retriever, WARM_QUESTION);
     return {
       describe: () => retriever.describe(),
       retrieve: (q, o) => retriever.retrieve(q, o),

@@ -1,10 +1,20 @@
-import type { RetrievedSource } from "./types.js";
+import type { RetrievedSource, Retriever } from "./types.js";
 
 /** What a retrieval worker opens (workerData): the local index of one data directory. */
 export interface RetrieverWorkerData {
   dataDir: string;
-  /** A question retrieved once after opening, so the first real one finds the index loaded and compiled. */
+  /** A question retrieved after opening (warmUp), so the first real one finds the index loaded and compiled. */
   warmQuestion: string;
+}
+
+/**
+ * Answers `question` a few times before the retriever serves: after one answer the scoring code is not yet fully
+ * compiled. On the 10,053-chunk PostgreSQL index (bench/app/chat-latency.mjs, 2 cores) the first user's chat took
+ * 1.49-2.36x (median 1.83x, 9 starts) a warm one's time to the first delta with one round, and 1.33-2.22x
+ * (median 1.76x, 12 starts) with eight, which cost about 10 ms at start.
+ */
+export async function warmUp(retriever: Retriever, question: string): Promise<void> {
+  for (let round = 0; round < 8; round++) await retriever.retrieve(question, { k: 5 });
 }
 
 /** Main thread → worker: one question. */

@@ -1,11 +1,11 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { UserError } from "../../shared/errors.js";
 import { openRetriever } from "./open-retriever.js";
-import { isRetrieveTask, type RetrieverMessage, type RetrieverWorkerData } from "./retriever-task.js";
+import { isRetrieveTask, type RetrieverMessage, type RetrieverWorkerData, warmUp } from "./retriever-task.js";
 
 /*
  * Worker thread of the retriever pool (retriever-pool.ts): opens the local index of a data directory once,
- * warms it with one question, then answers questions one at a time. Holds its own copy of the index, so a
+ * warms it (warmUp), then answers questions one at a time. Holds its own copy of the index, so a
  * question costs no locking and no copying of vectors between threads; only the question and the (few) sources
  * cross.
  */
@@ -15,7 +15,7 @@ const post = (message: RetrieverMessage) => parentPort?.postMessage(message);
 
 try {
   const retriever = await openRetriever({ dataDir: data.dataDir, store: "local" });
-  await retriever.retrieve(data.warmQuestion, { k: 5 });
+  await warmUp(retriever, data.warmQuestion);
   parentPort?.on("message", async (message: unknown) => {
     if (!isRetrieveTask(message)) return;
     try {
