@@ -10,6 +10,7 @@ import path from "node:path";
 import { it } from "vitest";
 import { createCmlClient, findOneByName, unwrap, uploadProjectFile, waits } from "../../src/client/index.js";
 import { startLocalPlatform } from "../../src/local/index.js";
+import { PARALLELISM_RANGE } from "../../src/shared/cli-options.js";
 import { deploy, writeTree } from "../../test/deploy/engine/harness.js";
 
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 100);
@@ -163,7 +164,12 @@ it("bench: apply vs naive sequential create", async () => {
     });
     let unlimited = { criticalMs: 0, applyMs: 0, chain: [] as string[] };
     await measure("deploy apply (first, no request limit)", async () => {
-      const r = await deploy(["apply", "lab.yaml", "--parallelism", "1000", "--json"], env, wide);
+      // The widest --parallelism the CLI takes (64): more than the 55 objects, so no request waits for a slot.
+      const r = await deploy(
+        ["apply", "lab.yaml", "--parallelism", String(PARALLELISM_RANGE.max), "--json"],
+        env,
+        wide,
+      );
       if (r.code !== 0) throw new Error(r.out + r.err);
       unlimited = criticalPathMs(r.out);
     });
