@@ -14,10 +14,10 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type CmlClient, isApiError, unwrap, uploadProjectFile } from "../../client/index.js";
-import { UserError } from "../../shared/errors.js";
+import { errorMessage, UserError } from "../../shared/errors.js";
 import { parseShaped, shapeOf } from "../../shared/json-shape.js";
 import { backoffMs, type RetryPolicy, retry } from "../../shared/retry.js";
 import { sha256 } from "./desired.js";
@@ -192,226 +192,74 @@ function parseHolder(text: string | undefined): LockHolder | undefined {
   return { token: "", host: "?", pid: 0, startedAt: "?", expiresAt: new Date(0).toISOString() };
 }
 
+/** What both layers share while taking the lock: who takes it, until when it waits, and what it says meanwhile. */
+interface Acquiring {
+  me: LockHolder & { heartbeatMs: number };
+  host: string;
+  deadline: number;
+  /** Waits one poll for `holder`, or throws the "is locked" error once the lock timeout is spent. */
+  waitOrFail(holder: LockHolder, breakHint: string): Promise<void>;
+  takeOver(holder: LockHolder, reason: string): void;
+}
+
 export async function acquireLock<T = unknown>(options: LockOptions<T>): Promise<Lock & { read?: Promise<T> }> {
   // CML_LAB_LOCK_HOST / CML_LAB_LOCK_HEARTBEAT_MS: tests simulate machines and beat fast.
   const host = options.env.CML_LAB_LOCK_HOST || hostname();
   const heartbeatMs = Number(options.env.CML_LAB_LOCK_HEARTBEAT_MS) || DEFAULT_HEARTBEAT_MS;
-  const me: LockHolder = {
-    token: randomUUID(),
-    host,
-    pid: process.pid,
-    startedAt: new Date().toISOString(),
-    expiresAt: new Date(Date.now() + (options.ttlMs ?? 60 * 60_000)).toISOString(),
-    ...(ciRunUrl(options.env) ? { ciUrl: ciRunUrl(options.env) } : {}),
-    heartbeatMs,
-  };
+  const ciUrl = ciRunUrl(options.env);
   const deadline = Date.now() + options.timeoutMs;
   const poll = options.pollMs ?? 1_000;
+  let waited = false;
+  const acquiring: Acquiring = {
+    me: {
+      token: randomUUID(),
+      host,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + (options.ttlMs ?? 60 * 60_000)).toISOString(),
+      ...(ciUrl ? { ciUrl } : {}),
+      heartbeatMs,
+    },
+    host,
+    deadline,
+    async waitOrFail(holder, breakHint) {
+      if (Date.now() >= deadline)
+        throw new UserError(`stack ${options.stack} is locked: ${describeHolder(holder)}`, {
+          notes: ["another apply is running; wait for it, or raise --lock-timeout", breakHint],
+        });
+      waited = true;
+      options.onWait?.(holder, breakHint);
+      await sleep(poll);
+    },
+    takeOver: (holder, reason) => options.onTakeover?.(holder, reason),
+  };
+
   // CML_LAB_LOCK_DIR: where the same-machine layer lives (tests use one per simulated machine).
   const localDir = options.env.CML_LAB_LOCK_DIR || join(tmpdir(), "cml-lab-locks");
   const localFile = join(
     localDir,
     `${sha256(`${options.apiUrl}|${options.stack}|${options.project}`).slice(7, 39)}.json`,
   );
-  await mkdir(localDir, { recursive: true });
-  let waited = false;
-  const waitOrFail = async (holder: LockHolder, breakHint: string) => {
-    if (Date.now() >= deadline)
-      throw new UserError(`stack ${options.stack} is locked: ${describeHolder(holder)}`, {
-        notes: ["another apply is running; wait for it, or raise --lock-timeout", breakHint],
-      });
-    waited = true;
-    options.onWait?.(holder, breakHint);
-    await sleep(poll);
-  };
-  const takeOver = (holder: LockHolder, reason: string) => options.onTakeover?.(holder, reason);
-  const localHint = `if its holder is gone, break it by hand: rm ${localFile}`;
+  const releaseLocal = await takeLocalLock(acquiring, localFile);
 
-  // Local layer.
-  const takeLocal = async () => {
-    for (;;) {
-      try {
-        const handle = await open(localFile, "wx");
-        await handle.writeFile(JSON.stringify(me));
-        await handle.close();
-        return;
-      } catch (error) {
-        if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error;
-        const text = await readFile(localFile, "utf8").catch(() => undefined);
-        if (text === "" && Date.now() - ((await stat(localFile).catch(() => undefined))?.mtimeMs ?? 0) < 10_000) {
-          // Just created by another acquirer that has not written its holder yet.
-          await sleep(20);
-          continue;
-        }
-        const holder = parseHolder(text);
-        const reason = holder && staleReason(holder, { now: Date.now(), host });
-        if (!holder || reason) {
-          if (holder && reason) takeOver(holder, reason);
-          await rm(localFile, { force: true });
-          continue;
-        }
-        await waitOrFail(holder, localHint);
-      }
-    }
-  };
-  // Registered before the file exists: between its exclusive create and its write, the file names nobody.
-  heldHere.add(me.token);
-  try {
-    await takeLocal();
-  } catch (error) {
-    heldHere.delete(me.token);
-    throw error;
-  }
-  const releaseLocal = async () => {
-    heldHere.delete(me.token);
-    const holder = parseHolder(await readFile(localFile, "utf8").catch(() => undefined));
-    if (holder?.token === me.token) await rm(localFile, { force: true });
-  };
-
-  let remoteRelease: (() => Promise<void>) | undefined;
-  let coveredProject: string | undefined;
-  const takeRemote = async <T>(projectId: string, readUnder?: () => Promise<T>): Promise<{ read?: Promise<T> }> => {
-    const path = lockPath(options.stack);
-    const deleteFile = (file: string) =>
-      deleteIfPresent(() =>
-        unwrap(
-          options.api.DELETE("/api/v2/projects/{project_id}/files/{path}", {
-            params: { path: { project_id: projectId, path: file } },
-          }),
-        ),
-      );
-    const deleteRemote = () => deleteFile(path);
-    /** The numbers of a holder's beat files, newest last. */
-    const beatsOf = async (token: string): Promise<number[]> => {
-      const prefix = beatPrefix(options.stack, token);
-      const listed = await unwrap(
-        options.api.GET("/api/v2/projects/{project_id}/files/{path}", {
-          params: { path: { project_id: projectId, path: RECORD_DIR } },
-        }),
-      ).catch((error: unknown) => {
-        if (isApiError(error) && error.isNotFound) return { files: [] };
-        throw error;
-      });
-      return (listed.files ?? [])
-        .map((f) => (f.path ?? "").split("/").pop() ?? "")
-        .filter((name) => name.startsWith(prefix))
-        .map((name) => Number(name.slice(prefix.length)))
-        .filter((n) => Number.isInteger(n))
-        .sort((a, b) => a - b);
-    };
-    const deleteBeats = async (token: string) => {
-      for (const n of await beatsOf(token)) await deleteFile(`${RECORD_DIR}/${beatPrefix(options.stack, token)}${n}`);
-    };
-    const remoteHint =
-      `if its holder is gone, break it by hand: delete ${path} from the project, e.g. ` +
-      `curl -X DELETE -H "Authorization: Bearer $CML_API_KEY" "${options.apiUrl.replace(/\/+$/, "")}/api/v2/projects/${projectId}/files/${encodeURIComponent(path)}"`;
-    let seen: BeatSeen | undefined;
-    // [speed, issue 20] The read under the lock, started when our upload landed (Lock.extendTo says why that is safe).
-    let read: Promise<T> | undefined;
-    let failures = 0;
-    for (;;) {
-      try {
-        const holder = parseHolder(await readProjectFileText(options.api, projectId, path));
-        // Ours: the upload landed (perhaps with its answer lost), or won a race of two uploads.
-        if (holder?.token === me.token) break;
-        // Not ours (yet): a read started before this one may have missed another holder's writes.
-        read = undefined;
-        if (holder?.heartbeatMs) {
-          const beat = (await beatsOf(holder.token)).at(-1) ?? -1;
-          if (seen?.token !== holder.token || seen.beat !== beat)
-            seen = { token: holder.token, beat, since: Date.now() };
-        }
-        const reason = holder && staleReason(holder, { now: Date.now(), host, ...(seen ? { seen } : {}) });
-        if (holder && !reason) {
-          failures = 0;
-          await waitOrFail(holder, remoteHint);
-          continue;
-        }
-        if (holder && reason) {
-          takeOver(holder, reason);
-          await deleteRemote();
-          await deleteBeats(holder.token);
-        }
-        if (Date.now() >= deadline)
-          throw new Error(`bug: the stack lock ${path} never read back after upload in project ${projectId}`);
-        await uploadProjectFile(options.api, projectId, path, JSON.stringify(me));
-        read = readUnder?.();
-        // Awaited by the caller once the lock reads back as ours; a read that is not used never goes unhandled.
-        read?.catch(() => undefined);
-      } catch (error) {
-        // The lock's upload is a POST the client does not retry (and a read may fail past the client's retries): a
-        // throttled or failed call is retried here, from a fresh read, a bounded number of times in a row.
-        failures++;
-        if (!mayHaveActed(error) || failures > ACQUIRE_RETRY.retries || Date.now() >= deadline) throw error;
-        await sleep(Math.max(50, backoffMs(failures - 1, ACQUIRE_RETRY)));
-        continue;
-      }
-      failures = 0;
-    }
-    coveredProject = projectId;
-    // Beat while holding: upload beat n, then delete beat n-1, so a reader always finds one. A failed beat is
-    // skipped; the next one catches up within the MISSED_BEATS a waiter allows.
-    const ownBeat = (k: number) => `${RECORD_DIR}/${beatPrefix(options.stack, me.token)}${k}`;
-    // Beats that may exist: from the start of their upload until their delete succeeds. Only this process beats
-    // with its token, so this is every beat file it may have left, without listing the directory at release.
-    const mayExist = new Set<number>();
-    let n = 0;
-    const beat = async () => {
-      const k = n;
-      mayExist.add(k);
-      await uploadProjectFile(options.api, projectId, ownBeat(k), "");
-      // Uploaded: the next beat is a new name even if this delete fails (an upload never overwrites).
-      n++;
-      if (k > 0) {
-        await deleteFile(ownBeat(k - 1));
-        mayExist.delete(k - 1);
-      }
-    };
-    let last = beat().catch(() => {});
-    const timer = setInterval(() => {
-      last = last.then(() => beat().catch(() => {}));
-    }, heartbeatMs);
-    timer.unref();
-    remoteRelease = async () => {
-      clearInterval(timer);
-      await last;
-      // [speed, issue 20] The beat files and the lock file go at once: two round trips after the apply instead of
-      // four (list, delete beat, read lock, delete lock). The beats carry this holder's token, which no later holder
-      // uses, so a waiter that takes the lock the moment its file is gone is not confused by a beat still there.
-      const beatsGone = Promise.all([...mayExist].map((k) => deleteFile(ownBeat(k)))).catch(() => {});
-      try {
-        await retry(
-          async () => {
-            const holder = parseHolder(await readProjectFileText(options.api, projectId, path));
-            if (holder?.token === me.token) await deleteRemote();
-          },
-          {
-            policy: RELEASE_RETRY,
-            classify: (outcome) => !outcome.ok && mayHaveActed(outcome.error) && { reason: "release" },
-          },
-        ).catch((error: unknown) => {
-          throw new UserError(
-            `could not release the stack lock ${path} in the project: ${error instanceof Error ? error.message : String(error)}`,
-            { notes: [`it expires at ${me.expiresAt}; or delete ${path} from the project`] },
-          );
-        });
-      } finally {
-        await beatsGone;
-      }
-    };
-    return read ? { read } : {};
+  let remote: { projectId: string; release: () => Promise<void> } | undefined;
+  const takeRemote = async <R>(projectId: string, readUnder?: () => Promise<R>) => {
+    const taken = await takeRemoteLock(options, acquiring, projectId, readUnder);
+    remote = { projectId, release: taken.release };
+    // In an object: an async function that returned the read itself would wait for it.
+    return { read: taken.read };
   };
   const lock: Lock = {
-    async extendTo<T>(projectId: string, readUnder?: () => Promise<T>) {
-      if (coveredProject === projectId) return { waited: false };
-      if (coveredProject) throw new Error(`bug: the stack lock already covers project ${coveredProject}`);
+    async extendTo<R>(projectId: string, readUnder?: () => Promise<R>) {
+      if (remote?.projectId === projectId) return { waited: false };
+      if (remote) throw new Error(`bug: the stack lock already covers project ${remote.projectId}`);
       waited = false;
       const { read } = await takeRemote(projectId, readUnder);
       return { waited, ...(read ? { read } : {}) };
     },
     async release() {
       try {
-        await remoteRelease?.();
+        await remote?.release();
       } finally {
         await releaseLocal();
       }
@@ -428,4 +276,208 @@ export async function acquireLock<T = unknown>(options: LockOptions<T>): Promise
     }
   }
   return lock;
+}
+
+/** The same-machine layer: an exclusive create of `file`. Resolves to its release. */
+async function takeLocalLock(a: Acquiring, file: string): Promise<() => Promise<void>> {
+  await mkdir(dirname(file), { recursive: true });
+  const hint = `if its holder is gone, break it by hand: rm ${file}`;
+  // Registered before the file exists: between its exclusive create and its write, the file names nobody.
+  heldHere.add(a.me.token);
+  try {
+    for (;;) {
+      try {
+        const handle = await open(file, "wx");
+        await handle.writeFile(JSON.stringify(a.me));
+        await handle.close();
+        break;
+      } catch (error) {
+        if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error;
+        const text = await readFile(file, "utf8").catch(() => undefined);
+        if (text === "" && Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? 0) < 10_000) {
+          // Just created by another acquirer that has not written its holder yet.
+          await sleep(20);
+          continue;
+        }
+        const holder = parseHolder(text);
+        const reason = holder && staleReason(holder, { now: Date.now(), host: a.host });
+        if (!holder || reason) {
+          if (holder && reason) a.takeOver(holder, reason);
+          await rm(file, { force: true });
+          continue;
+        }
+        await a.waitOrFail(holder, hint);
+      }
+    }
+  } catch (error) {
+    heldHere.delete(a.me.token);
+    throw error;
+  }
+  return async () => {
+    heldHere.delete(a.me.token);
+    const holder = parseHolder(await readFile(file, "utf8").catch(() => undefined));
+    if (holder?.token === a.me.token) await rm(file, { force: true });
+  };
+}
+
+/** The lock's files in one project: the lock record and its holders' beat files. */
+function projectLockFiles(api: CmlClient, projectId: string, stack: string) {
+  const path = lockPath(stack);
+  const deleteFile = (file: string) =>
+    deleteIfPresent(() =>
+      unwrap(
+        api.DELETE("/api/v2/projects/{project_id}/files/{path}", {
+          params: { path: { project_id: projectId, path: file } },
+        }),
+      ),
+    );
+  const beatFile = (token: string, n: number) => `${RECORD_DIR}/${beatPrefix(stack, token)}${n}`;
+  /** The numbers of a holder's beat files, newest last. */
+  const beatsOf = async (token: string): Promise<number[]> => {
+    const prefix = beatPrefix(stack, token);
+    const listed = await unwrap(
+      api.GET("/api/v2/projects/{project_id}/files/{path}", {
+        params: { path: { project_id: projectId, path: RECORD_DIR } },
+      }),
+    ).catch((error: unknown) => {
+      if (isApiError(error) && error.isNotFound) return { files: [] };
+      throw error;
+    });
+    return (listed.files ?? [])
+      .map((f) => (f.path ?? "").split("/").pop() ?? "")
+      .filter((name) => name.startsWith(prefix))
+      .map((name) => Number(name.slice(prefix.length)))
+      .filter((n) => Number.isInteger(n))
+      .sort((a, b) => a - b);
+  };
+  return {
+    path,
+    holder: async () => parseHolder(await readProjectFileText(api, projectId, path)),
+    write: (holder: LockHolder) => uploadProjectFile(api, projectId, path, JSON.stringify(holder)),
+    remove: () => deleteFile(path),
+    beatsOf,
+    uploadBeat: (token: string, n: number) => uploadProjectFile(api, projectId, beatFile(token, n), ""),
+    removeBeat: (token: string, n: number) => deleteFile(beatFile(token, n)),
+    removeBeats: async (token: string) => {
+      for (const n of await beatsOf(token)) await deleteFile(beatFile(token, n));
+    },
+  };
+}
+type ProjectLockFiles = ReturnType<typeof projectLockFiles>;
+
+/** The cross-machine layer: this holder's record uploaded into the project and read back as ours. */
+async function takeRemoteLock<R>(
+  options: LockOptions<unknown>,
+  a: Acquiring,
+  projectId: string,
+  readUnder?: () => Promise<R>,
+): Promise<{ read?: Promise<R>; release: () => Promise<void> }> {
+  const files = projectLockFiles(options.api, projectId, options.stack);
+  const hint =
+    `if its holder is gone, break it by hand: delete ${files.path} from the project, e.g. ` +
+    `curl -X DELETE -H "Authorization: Bearer $CML_API_KEY" "${options.apiUrl.replace(/\/+$/, "")}/api/v2/projects/${projectId}/files/${encodeURIComponent(files.path)}"`;
+  let seen: BeatSeen | undefined;
+  // [speed, issue 20] The read under the lock, started when our upload landed (Lock.extendTo says why that is safe).
+  let read: Promise<R> | undefined;
+  let failures = 0;
+  for (;;) {
+    try {
+      const holder = await files.holder();
+      // Ours: the upload landed (perhaps with its answer lost), or won a race of two uploads.
+      if (holder?.token === a.me.token) break;
+      // Not ours (yet): a read started before this one may have missed another holder's writes.
+      read = undefined;
+      if (holder?.heartbeatMs) {
+        const beat = (await files.beatsOf(holder.token)).at(-1) ?? -1;
+        if (seen?.token !== holder.token || seen.beat !== beat) seen = { token: holder.token, beat, since: Date.now() };
+      }
+      const reason = holder && staleReason(holder, { now: Date.now(), host: a.host, ...(seen ? { seen } : {}) });
+      if (holder && !reason) {
+        failures = 0;
+        await a.waitOrFail(holder, hint);
+        continue;
+      }
+      if (holder && reason) {
+        a.takeOver(holder, reason);
+        await files.remove();
+        await files.removeBeats(holder.token);
+      }
+      if (Date.now() >= a.deadline)
+        throw new Error(`bug: the stack lock ${files.path} never read back after upload in project ${projectId}`);
+      await files.write(a.me);
+      read = readUnder?.();
+      // Awaited by the caller once the lock reads back as ours; a read that is not used never goes unhandled.
+      read?.catch(() => undefined);
+    } catch (error) {
+      // The lock's upload is a POST the client does not retry (and a read may fail past the client's retries): a
+      // throttled or failed call is retried here, from a fresh read, a bounded number of times in a row.
+      failures++;
+      if (!mayHaveActed(error) || failures > ACQUIRE_RETRY.retries || Date.now() >= a.deadline) throw error;
+      await sleep(Math.max(50, backoffMs(failures - 1, ACQUIRE_RETRY)));
+      continue;
+    }
+    failures = 0;
+  }
+  const heartbeat = startHeartbeat(files, a.me.token, a.me.heartbeatMs);
+  const release = async () => {
+    await heartbeat.stop();
+    // [speed, issue 20] The beat files and the lock file go at once: two round trips after the apply instead of
+    // four (list, delete beat, read lock, delete lock). The beats carry this holder's token, which no later holder
+    // uses, so a waiter that takes the lock the moment its file is gone is not confused by a beat still there.
+    const beatsGone = heartbeat.removeBeats();
+    try {
+      await retry(
+        async () => {
+          if ((await files.holder())?.token === a.me.token) await files.remove();
+        },
+        {
+          policy: RELEASE_RETRY,
+          classify: (outcome) => !outcome.ok && mayHaveActed(outcome.error) && { reason: "release" },
+        },
+      ).catch((error: unknown) => {
+        throw new UserError(`could not release the stack lock ${files.path} in the project: ${errorMessage(error)}`, {
+          notes: [`it expires at ${a.me.expiresAt}; or delete ${files.path} from the project`],
+        });
+      });
+    } finally {
+      await beatsGone;
+    }
+  };
+  return { ...(read ? { read } : {}), release };
+}
+
+/**
+ * Beats while the lock is held: upload beat n, then delete beat n-1, so a reader always finds one. A failed beat is
+ * skipped; the next one catches up within the MISSED_BEATS a waiter allows.
+ */
+function startHeartbeat(files: ProjectLockFiles, token: string, heartbeatMs: number) {
+  // Beats that may exist: from the start of their upload until their delete succeeds. Only this process beats
+  // with its token, so this is every beat file it may have left, without listing the directory at release.
+  const mayExist = new Set<number>();
+  let n = 0;
+  const beat = async () => {
+    const k = n;
+    mayExist.add(k);
+    await files.uploadBeat(token, k);
+    // Uploaded: the next beat is a new name even if this delete fails (an upload never overwrites).
+    n++;
+    if (k > 0) {
+      await files.removeBeat(token, k - 1);
+      mayExist.delete(k - 1);
+    }
+  };
+  let last = beat().catch(() => {});
+  const timer = setInterval(() => {
+    last = last.then(() => beat().catch(() => {}));
+  }, heartbeatMs);
+  timer.unref();
+  return {
+    /** Stops beating once the beat under way has finished. */
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      await last;
+    },
+    /** Deletes every beat file this holder may have left; never fails (a beat left behind misleads nobody). */
+    removeBeats: () => Promise.all([...mayExist].map((k) => files.removeBeat(token, k))).catch(() => {}),
+  };
 }
