@@ -25,3 +25,8 @@ export function isUserError(error: unknown): error is UserError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** An unexpected error for a log line: its stack (which starts with its message) when it has one. */
+export function errorForLog(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

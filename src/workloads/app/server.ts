@@ -7,19 +7,20 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
-import { type RetryPolicy, retry } from "../../shared/retry.js";
+import { errorForLog } from "../../shared/errors.js";
 import { redact, secretValuesOf } from "../../shared/secrets.js";
-import { createOfflineModel } from "../llm/offline.js";
 import { answer } from "../llm/pipeline.js";
 import { createModel as createModelFromEnv, type ModelChoice, modelChoices } from "../llm/registry.js";
 import type { ChatModel, ModelId } from "../llm/types.js";
-import { type ClosableRetriever, WARM_QUESTION } from "../rag/retriever-pool.js";
+import { isClosable } from "../rag/retriever-pool.js";
 import { storeAdvice } from "../rag/stores/local-scale.js";
-import type { Retriever, StoreKind } from "../rag/types.js";
+import type { Retriever } from "../rag/types.js";
+import { refuseCrossSite } from "./cross-site.js";
 import { pipeEvents } from "./sse-writer.js";
 import { cachedOpener, type OpenRetriever, type StoreChoice } from "./stores.js";
 import { loadUi } from "./ui-files.js";
 import { CHAT_LIMITS, validateChatBody } from "./validate.js";
+import { warmStore } from "./warm-start.js";
 
 export interface ChatAppOptions {
   env: NodeJS.ProcessEnv;
@@ -60,9 +61,6 @@ export const CONTENT_SECURITY_POLICY = [
   "object-src 'none'",
 ].join("; ");
 
-/** A store not up at start: tried again for up to two minutes, backing off to 8 s between tries. */
-const WARM_RETRY: RetryPolicy = { retries: 12, minDelayMs: 500, maxDelayMs: 8_000, maxElapsedMs: 120_000 };
-
 export function createChatApp(options: ChatAppOptions): Hono {
   return createChatService(options).app;
 }
@@ -92,100 +90,20 @@ export function createChatService(options: ChatAppOptions): ChatService {
     c.header("Referrer-Policy", "no-referrer");
   });
 
-  // Cross-site request forgery: a web page can post `text/plain` (a "simple" request, no CORS preflight) from a
-  // visitor's browser. The API takes only application/json (which a cross-site page cannot send without a
-  // preflight that this server never grants), and a browser request whose Origin is neither this host nor in
-  // CML_LAB_APP_ALLOWED_ORIGINS is refused. Requests without Origin (curl, scripts) are not browser requests.
-  const allowedOrigins = new Set(
-    (options.env.CML_LAB_APP_ALLOWED_ORIGINS ?? "")
-      .split(",")
-      .map((o) => o.trim().replace(/\/+$/, ""))
-      .filter(Boolean),
-  );
-  app.use("/api/*", async (c, next) => {
-    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
-    const origin = c.req.header("origin");
-    if (origin !== undefined && !allowedOrigins.has(origin)) {
-      let host: string | undefined;
-      try {
-        host = new URL(origin).host;
-      } catch {}
-      const own = [c.req.header("host"), c.req.header("x-forwarded-host")].filter(Boolean);
-      if (!host || !own.includes(host))
-        return c.json({ error: `requests from origin ${origin} are not allowed`, field: "origin" }, 403);
-    }
-    const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-    if (type !== "application/json")
-      return c.json({ error: "the body must be sent as Content-Type: application/json", field: "content-type" }, 415);
-    return next();
+  app.use("/api/*", refuseCrossSite(options.env));
+
+  const warm = options.warmAtStart
+    ? warmStore(pickDefault(options.stores, options.env.CML_LAB_DEFAULT_STORE, "local"), {
+        openRetriever,
+        log,
+        secrets,
+      })
+    : undefined;
+
+  app.get("/healthz", (c) => {
+    const warming = warm?.warming();
+    return warming ? c.json({ ok: false, ready: false, warming }, 503) : c.json({ ok: true, ready: true });
   });
-
-  let warming: string | undefined;
-  /** Ends the background retry of a store that was not up at start (close()). */
-  const stopWarming = new AbortController();
-  const ready = options.warmAtStart ? warm() : Promise.resolve();
-
-  /**
-   * Opens and warms the default store before /healthz says ready. A store that is not up yet (the lab's vectordb
-   * application starts beside the app, and after `npm stop`/`npm start` it often answers later) is tried again in
-   * the background, so the first question does not pay for opening it; readiness does not wait for it.
-   */
-  async function warm(): Promise<void> {
-    const store = pickDefault(options.stores, options.env.CML_LAB_DEFAULT_STORE, "local");
-    if (store === "none") return;
-    const kind = store as Exclude<StoreKind, "none">;
-    warming = store;
-    const started = performance.now();
-    try {
-      const why = await tryWarm(kind, started);
-      if (why === undefined) return;
-      log(`store ${store} not opened at start: ${why}; trying again in the background`);
-      retry(
-        async () => {
-          const again = await tryWarm(kind, started);
-          if (again !== undefined) throw new Error(again);
-        },
-        { policy: WARM_RETRY, classify: (outcome) => !outcome.ok && {}, signal: stopWarming.signal },
-      ).catch((error: unknown) => {
-        if (!stopWarming.signal.aborted)
-          log(`store ${store} still not opened: ${errorText(error)}; the first question that needs it opens it`);
-      });
-    } finally {
-      warming = undefined;
-    }
-  }
-
-  /** Opens `store` and answers one question from it; undefined once ready, else why not (secrets redacted). */
-  async function tryWarm(store: Exclude<StoreKind, "none">, started: number): Promise<string | undefined> {
-    try {
-      const result = await openRetriever(store);
-      if ("unavailable" in result) return redact(result.unavailable, secrets);
-      // Opened while the app was closing: its threads would outlive it.
-      if (stopWarming.signal.aborted) {
-        if (isClosable(result)) await result.close();
-        return "the app closed";
-      }
-      // One answer through the whole pipeline with the offline answerer (local, no network), written nowhere:
-      // retrieval is warm in its threads already, but this thread's own first answer (prompting, citation
-      // filtering, SSE formatting) ran several times slower than the next before it was compiled.
-      const warmUp = answer(
-        { question: WARM_QUESTION, temperature: 0, maxTokens: 256 },
-        { retriever: result, model: createOfflineModel() },
-      );
-      await pipeEvents(warmUp, async () => {}, new AbortController().signal);
-      const { chunks } = result.describe();
-      log(`store ${store} ready: ${chunks} chunks in ${Math.round(performance.now() - started)} ms`);
-      const advice = storeAdvice(store, chunks);
-      if (advice) log(advice);
-      return undefined;
-    } catch (error) {
-      return redact(errorText(error), secrets);
-    }
-  }
-
-  app.get("/healthz", (c) =>
-    warming ? c.json({ ok: false, ready: false, warming }, 503) : c.json({ ok: true, ready: true }),
-  );
 
   app.get("/api/config", (c) => {
     const models = modelChoices(options.env);
@@ -284,7 +202,7 @@ export function createChatService(options: ChatAppOptions): ChatService {
               retriever,
               model,
               secrets,
-              onInternalError: (error) => log(`chat internal error: ${redact(errorText(error), secrets)}`),
+              onInternalError: (error) => log(`chat internal error: ${redact(errorForLog(error), secrets)}`),
             },
           );
           await pipeEvents(
@@ -311,9 +229,9 @@ export function createChatService(options: ChatAppOptions): ChatService {
   app.get("/ui/:file", (c) => serveUi(c, c.req.param("file")));
   return {
     app,
-    ready,
+    ready: warm?.ready ?? Promise.resolve(),
     async close() {
-      stopWarming.abort();
+      warm?.stop();
       await Promise.all(
         [...opened.values()].map((retriever) => (isClosable(retriever) ? retriever.close() : undefined)),
       );
@@ -344,10 +262,6 @@ function pickDefault(
   );
 }
 
-function isClosable(retriever: Retriever): retriever is ClosableRetriever {
-  return "close" in retriever && typeof retriever.close === "function";
-}
-
 function once(fn: () => void): () => void {
   let done = false;
   return () => {
@@ -356,8 +270,4 @@ function once(fn: () => void): () => void {
       fn();
     }
   };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

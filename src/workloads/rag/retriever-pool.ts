@@ -11,6 +11,11 @@ export interface ClosableRetriever extends Retriever {
   close(): Promise<void>;
 }
 
+/** Whether a retriever holds threads or files to release (a remote store's client holds none). */
+export function isClosable(retriever: Retriever): retriever is ClosableRetriever {
+  return "close" in retriever && typeof retriever.close === "function";
+}
+
 export interface RetrieverPoolOptions {
   dataDir: string;
   /** Worker threads; default: the available cores. 0 answers on this thread (still opened and warmed up front). */
