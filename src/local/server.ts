@@ -5,7 +5,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { errorForLog } from "../shared/errors.js";
+import { errorForLog, errorMessage } from "../shared/errors.js";
 import type { PlatformContext } from "./context.js";
 import { errorResponse, HttpError } from "./errors.js";
 import type { Faults } from "./faults.js";
@@ -95,10 +95,7 @@ async function handle(
   } catch (error) {
     if (error instanceof HttpError) return errorResponse(error.status, error.message);
     ctx.log(`internal error in ${route.operationId}: ${errorForLog(error)}`);
-    return errorResponse(
-      500,
-      `internal error in ${route.operationId}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    return errorResponse(500, `internal error in ${route.operationId}: ${errorMessage(error)}`);
   }
 }
 
